@@ -1,0 +1,34 @@
+# Paperboy: every set-up step lives here so that one command does it all.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: install (first time) and start the bot; needs PAPERBOY_DISCORD_TOKEN (env or .env)
+run: $(STAMP)
+	$(BIN)/paperboy run
+
+## test: install (first time) and run the whole test suite
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+## lint: ruff (lint + format check) and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## bench: matching benchmark (100,000 subscriptions x 2,000 papers)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_matching.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

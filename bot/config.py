@@ -1,0 +1,48 @@
+"""All configuration in one typed object, read from `PAPERBOY_*` environment variables and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob Paperboy has; each default works out of the box."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERBOY_", env_file=".env", extra="ignore")
+
+    db: Path = Path("paperboy.db")
+    log_level: str = "INFO"
+
+    # Sources
+    hf_api_url: str = "https://huggingface.co/api"
+    arxiv_rss_url: str = "https://rss.arxiv.org/rss"
+    arxiv_categories: str = "cs.CL,cs.LG,cs.AI,cs.CV"
+    arxiv_include_replacements: bool = False
+    arxiv_min_interval: float = 3.0  # seconds between arXiv requests (arXiv's etiquette)
+    http_timeout: float = 30.0
+    http_retries: int = 4
+    hf_poll_minutes: int = 30
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    dev_guild: int | None = None
+
+    # Feeds
+    default_schedule: str = "09:00"
+    default_timezone: str = "UTC"
+    digest_cap: int = Field(default=25, ge=1, le=100)
+
+    @field_validator("dev_guild", "discord_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def categories(self) -> list[str]:
+        """The configured arXiv categories as a list."""
+        return [c.strip() for c in self.arxiv_categories.split(",") if c.strip()]
