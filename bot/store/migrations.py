@@ -1,0 +1,162 @@
+"""Versioned schema migrations, applied in order at start-up (sqlite-utils `Migrations`).
+
+Never edit a migration that has shipped: add a new one below it.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("paperboy")
+
+
+@MIGRATIONS(name="0001_papers")
+def papers(db: sqlite_utils.Database) -> None:
+    """Papers, keyed on the arXiv id without version, and their full-text index."""
+    db.execute(
+        """
+        CREATE TABLE papers (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL,
+            authors TEXT NOT NULL DEFAULT '[]',       -- JSON list of names
+            categories TEXT NOT NULL DEFAULT '[]',    -- JSON list, primary first
+            published TEXT,                           -- ISO-8601 UTC, first arXiv version
+            hf_date TEXT,                             -- YYYY-MM-DD listed on HF Daily Papers
+            code_url TEXT,
+            project_url TEXT,
+            upvotes INTEGER,
+            ai_summary TEXT,
+            ai_keywords TEXT NOT NULL DEFAULT '[]',   -- JSON list
+            thumbnail TEXT,
+            sources TEXT NOT NULL DEFAULT '[]',       -- JSON list: hf, arxiv
+            first_seen TEXT NOT NULL,                 -- ISO-8601 UTC, set once
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX papers_first_seen ON papers(first_seen)")
+    db.execute("CREATE INDEX papers_published ON papers(published)")
+    # rowid-keyed (contentful) FTS table maintained by the paper writer in the same transaction
+    db.execute(
+        "CREATE VIRTUAL TABLE papers_fts USING fts5("
+        "title, abstract, authors, keywords, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+
+
+@MIGRATIONS(name="0002_subscriptions_and_feeds")
+def subscriptions_and_feeds(db: sqlite_utils.Database) -> None:
+    """Personal and channel subscriptions, and channel feeds with their schedules."""
+    db.execute(
+        """
+        CREATE TABLE feeds (
+            channel_id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            schedule_time TEXT NOT NULL,              -- HH:MM in the feed's timezone
+            timezone TEXT NOT NULL,                   -- IANA name
+            days TEXT NOT NULL DEFAULT 'daily',       -- daily | weekdays
+            sources TEXT NOT NULL DEFAULT 'hf, arxiv',
+            paused INTEGER NOT NULL DEFAULT 0,
+            pause_reason TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,      -- channel gone (404)
+            created_by INTEGER,
+            created_at TEXT NOT NULL,
+            notes TEXT                                -- e.g. thread creation refused, fell back
+        )
+        """
+    )
+    db.execute("CREATE INDEX feeds_guild ON feeds(guild_id)")
+    db.execute(
+        """
+        CREATE TABLE personal_subscriptions (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            channel_id INTEGER,                       -- where matches are posted (NULL when dm)
+            query TEXT NOT NULL,                      -- as typed
+            normal TEXT NOT NULL,                     -- normal form: duplicates compare on it
+            dm INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            UNIQUE (guild_id, user_id, normal)
+        )
+        """
+    )
+    db.execute("CREATE INDEX personal_subscriptions_channel ON personal_subscriptions(channel_id)")
+    db.execute(
+        """
+        CREATE TABLE channel_subscriptions (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            query TEXT NOT NULL,
+            normal TEXT NOT NULL,
+            added_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (channel_id, normal)
+        )
+        """
+    )
+
+
+@MIGRATIONS(name="0003_runs_and_deliveries")
+def runs_and_deliveries(db: sqlite_utils.Database) -> None:
+    """Feed runs, per-paper deliveries (the exactly-once ledger) and source health."""
+    db.execute(
+        """
+        CREATE TABLE feed_runs (
+            id INTEGER PRIMARY KEY,
+            channel_id INTEGER NOT NULL,
+            scheduled_for TEXT,                       -- the schedule slot this run serves (UTC)
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            window_start TEXT NOT NULL,               -- papers first seen since then
+            listed INTEGER NOT NULL DEFAULT 0,
+            matched INTEGER NOT NULL DEFAULT 0,
+            posted INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,                              -- why nothing was posted, if so
+            state TEXT NOT NULL DEFAULT 'running'     -- running | done | failed
+        )
+        """
+    )
+    db.execute("CREATE INDEX feed_runs_channel ON feed_runs(channel_id, started_at)")
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,                -- 'channel:<id>' or 'dm:<user id>'
+            paper_id TEXT NOT NULL,
+            run_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'pending',    -- pending | sent | failed
+            nonce TEXT NOT NULL,
+            message_id INTEGER,
+            thread_id INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (destination, paper_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX deliveries_state ON deliveries(state)")
+    db.execute(
+        """
+        CREATE TABLE source_status (
+            source TEXT PRIMARY KEY,                  -- hf | arxiv
+            last_ok_at TEXT,
+            failing_since TEXT,
+            last_error TEXT,
+            last_count INTEGER
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE dm_status (
+            user_id INTEGER PRIMARY KEY,
+            closed_at TEXT,                           -- DMs refused (403) at this time
+            told_user INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )

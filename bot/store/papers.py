@@ -1,0 +1,151 @@
+"""Paper rows: merge-on-upsert, lookups, and the full-text index kept in step with every write.
+
+Every function takes the `sqlite_utils.Database` first and runs on the store's thread
+(`await store.run(upsert_papers, papers, now)`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+import sqlite_utils
+
+from bot.models import Paper
+from bot.store.rows import iso, rows
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """Which of the written papers were new and which merged into an existing row."""
+
+    new: tuple[str, ...]
+    updated: tuple[str, ...]
+
+
+def paper_to_row(paper: Paper, now: datetime) -> dict[str, Any]:
+    """The `papers` row for a paper."""
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": json.dumps(list(paper.authors)),
+        "categories": json.dumps(list(paper.categories)),
+        "published": iso(paper.published),
+        "hf_date": iso(paper.hf_date),
+        "code_url": paper.code_url,
+        "project_url": paper.project_url,
+        "upvotes": paper.upvotes,
+        "ai_summary": paper.ai_summary,
+        "ai_keywords": json.dumps(list(paper.ai_keywords)),
+        "thumbnail": paper.thumbnail,
+        "sources": json.dumps(sorted(paper.sources)),
+        "first_seen": iso(paper.first_seen or now),
+        "updated_at": iso(now),
+    }
+
+
+def row_to_paper(row: dict[str, Any]) -> Paper:
+    """The paper stored in a `papers` row."""
+    return Paper(
+        id=row["id"],
+        title=row["title"],
+        abstract=row["abstract"],
+        authors=tuple(json.loads(row["authors"])),
+        categories=tuple(json.loads(row["categories"])),
+        published=datetime.fromisoformat(row["published"]) if row["published"] else None,
+        hf_date=date.fromisoformat(row["hf_date"]) if row["hf_date"] else None,
+        code_url=row["code_url"],
+        project_url=row["project_url"],
+        upvotes=row["upvotes"],
+        ai_summary=row["ai_summary"],
+        ai_keywords=tuple(json.loads(row["ai_keywords"])),
+        thumbnail=row["thumbnail"],
+        sources=frozenset(json.loads(row["sources"])),
+        first_seen=datetime.fromisoformat(row["first_seen"]),
+    )
+
+
+def _fts_values(paper: Paper) -> tuple[str, str, str, str]:
+    return (paper.title, paper.abstract, ", ".join(paper.authors), ", ".join(paper.ai_keywords))
+
+
+def get_papers(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, Paper]:
+    """The stored papers among `ids`, keyed by id."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, Paper] = {}
+    for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in rows(db, f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
+            found[row["id"]] = row_to_paper(row)
+    return found
+
+
+def get_paper(db: sqlite_utils.Database, paper_id: str) -> Paper | None:
+    """One stored paper, or None."""
+    return get_papers(db, [paper_id]).get(paper_id)
+
+
+def upsert_papers(
+    db: sqlite_utils.Database, papers: Iterable[Paper], now: datetime
+) -> UpsertResult:
+    """Insert new papers and merge the rest into their rows, keeping every known field.
+
+    `first_seen` is set once, on first insert, and never moves: it is what feeds use to decide
+    what is new, so a paper listed again on a later day is not new again.
+    """
+    incoming: dict[str, Paper] = {}
+    for paper in papers:  # the same paper twice in one batch (HF + arXiv) merges first
+        seen = incoming.get(paper.id)
+        incoming[paper.id] = seen.merged_with(paper) if seen else paper
+    existing = get_papers(db, incoming)
+    new: list[str] = []
+    updated: list[str] = []
+    for paper_id, paper in incoming.items():
+        old = existing.get(paper_id)
+        if old is None:
+            merged = replace(paper, first_seen=paper.first_seen or now)
+            new.append(paper_id)
+        else:
+            merged = replace(old.merged_with(paper), first_seen=old.first_seen)
+            if merged == old:
+                continue
+            updated.append(paper_id)
+        row = paper_to_row(merged, now)
+        columns = ", ".join(row)
+        marks = ", ".join(f":{c}" for c in row)
+        changes = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "first_seen"))
+        db.execute(
+            f"INSERT INTO papers ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {changes}",
+            row,
+        )
+        rowid = db.execute("SELECT rowid FROM papers WHERE id = ?", [paper_id]).fetchone()[0]
+        db.execute("DELETE FROM papers_fts WHERE rowid = ?", [rowid])
+        db.execute(
+            "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [rowid, *_fts_values(merged)],
+        )
+    return UpsertResult(new=tuple(new), updated=tuple(updated))
+
+
+def papers_first_seen_between(
+    db: sqlite_utils.Database, start: datetime, end: datetime
+) -> list[Paper]:
+    """Papers first seen in [start, end), oldest first."""
+    found = rows(
+        db,
+        "SELECT * FROM papers WHERE first_seen >= ? AND first_seen < ? ORDER BY first_seen, id",
+        [iso(start), iso(end)],
+    )
+    return [row_to_paper(r) for r in found]
+
+
+def count_papers(db: sqlite_utils.Database) -> int:
+    """How many papers are stored."""
+    return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])

@@ -1,0 +1,170 @@
+"""Personal and channel subscriptions: add with limits and duplicate checks, list, remove."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from bot.store.rows import iso, rows
+
+MAX_PERSONAL_PER_GUILD = 25
+MAX_PER_CHANNEL = 50
+
+
+class SubscriptionError(ValueError):
+    """A subscription change refused for a reason the user should read (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalSubscription:
+    """A member's own subscription; matches go to `channel_id`'s digest, or by DM when `dm`."""
+
+    id: int
+    guild_id: int
+    user_id: int
+    channel_id: int | None
+    query: str
+    normal: str
+    dm: bool
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSubscription:
+    """A subscription a moderator set for a whole channel."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    query: str
+    normal: str
+    added_by: int
+    created_at: str
+
+
+def _personal(row: dict[str, Any]) -> PersonalSubscription:
+    return PersonalSubscription(**{**row, "dm": bool(row["dm"])})
+
+
+def add_personal(
+    db: sqlite_utils.Database,
+    *,
+    guild_id: int,
+    user_id: int,
+    channel_id: int | None,
+    query: str,
+    normal: str,
+    dm: bool,
+    now: datetime,
+) -> PersonalSubscription:
+    """Store a personal subscription, refusing duplicates and more than the per-server limit."""
+    existing = list_personal(db, guild_id=guild_id, user_id=user_id)
+    if any(s.normal == normal for s in existing):
+        raise SubscriptionError(f"You already have a subscription to `{normal}` in this server.")
+    if len(existing) >= MAX_PERSONAL_PER_GUILD:
+        raise SubscriptionError(
+            f"You have reached the limit of {MAX_PERSONAL_PER_GUILD} subscriptions in this server; "
+            "remove one with /unsubscribe first."
+        )
+    cursor = db.execute(
+        "INSERT INTO personal_subscriptions "
+        "(guild_id, user_id, channel_id, query, normal, dm, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [guild_id, user_id, None if dm else channel_id, query, normal, int(dm), iso(now)],
+    )
+    return get_personal(db, int(cursor.lastrowid or 0))  # type: ignore[return-value]
+
+
+def get_personal(db: sqlite_utils.Database, sub_id: int) -> PersonalSubscription | None:
+    """One personal subscription by id."""
+    found = rows(db, "SELECT * FROM personal_subscriptions WHERE id = ?", [sub_id])
+    return _personal(found[0]) if found else None
+
+
+def list_personal(
+    db: sqlite_utils.Database, *, guild_id: int, user_id: int
+) -> list[PersonalSubscription]:
+    """A member's subscriptions in one server, oldest first."""
+    found = rows(
+        db,
+        "SELECT * FROM personal_subscriptions WHERE guild_id = ? AND user_id = ? ORDER BY id",
+        [guild_id, user_id],
+    )
+    return [_personal(r) for r in found]
+
+
+def personal_for_channel(db: sqlite_utils.Database, channel_id: int) -> list[PersonalSubscription]:
+    """Personal subscriptions whose matches go into this channel's digest."""
+    found = rows(
+        db,
+        "SELECT * FROM personal_subscriptions WHERE channel_id = ? AND dm = 0 ORDER BY id",
+        [channel_id],
+    )
+    return [_personal(r) for r in found]
+
+
+def dm_subscriptions(db: sqlite_utils.Database) -> list[PersonalSubscription]:
+    """Every personal subscription delivered by DM."""
+    found = rows(db, "SELECT * FROM personal_subscriptions WHERE dm = 1 ORDER BY user_id, id")
+    return [_personal(r) for r in found]
+
+
+def all_personal(db: sqlite_utils.Database) -> list[PersonalSubscription]:
+    """Every personal subscription."""
+    return [_personal(r) for r in rows(db, "SELECT * FROM personal_subscriptions ORDER BY id")]
+
+
+def remove_personal(db: sqlite_utils.Database, *, sub_id: int, user_id: int) -> bool:
+    """Delete one of the member's own subscriptions; False if it isn't theirs or doesn't exist."""
+    cursor = db.execute(
+        "DELETE FROM personal_subscriptions WHERE id = ? AND user_id = ?", [sub_id, user_id]
+    )
+    return cursor.rowcount > 0
+
+
+def add_channel(
+    db: sqlite_utils.Database,
+    *,
+    guild_id: int,
+    channel_id: int,
+    query: str,
+    normal: str,
+    added_by: int,
+    now: datetime,
+) -> ChannelSubscription:
+    """Store a channel subscription, refusing duplicates and more than the per-channel limit."""
+    existing = list_channel(db, channel_id)
+    if any(s.normal == normal for s in existing):
+        raise SubscriptionError(f"This channel is already subscribed to `{normal}`.")
+    if len(existing) >= MAX_PER_CHANNEL:
+        raise SubscriptionError(
+            f"This channel has reached the limit of {MAX_PER_CHANNEL} subscriptions; "
+            "remove one with /feed unsubscribe first."
+        )
+    cursor = db.execute(
+        "INSERT INTO channel_subscriptions"
+        " (guild_id, channel_id, query, normal, added_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [guild_id, channel_id, query, normal, added_by, iso(now)],
+    )
+    found = rows(db, "SELECT * FROM channel_subscriptions WHERE id = ?", [cursor.lastrowid])
+    return ChannelSubscription(**found[0])
+
+
+def list_channel(db: sqlite_utils.Database, channel_id: int) -> list[ChannelSubscription]:
+    """A channel's subscriptions, oldest first."""
+    found = rows(
+        db, "SELECT * FROM channel_subscriptions WHERE channel_id = ? ORDER BY id", [channel_id]
+    )
+    return [ChannelSubscription(**r) for r in found]
+
+
+def remove_channel(db: sqlite_utils.Database, *, sub_id: int, channel_id: int) -> bool:
+    """Delete one of this channel's subscriptions; False if it isn't this channel's."""
+    cursor = db.execute(
+        "DELETE FROM channel_subscriptions WHERE id = ? AND channel_id = ?", [sub_id, channel_id]
+    )
+    return cursor.rowcount > 0
