@@ -1,4 +1,4 @@
-"""All configuration in one typed object, read from `PAPERBOY_*` environment variables and `.env`."""
+"""All configuration in one typed object, from `PAPERBOY_*` environment variables and `.env`."""
 
 from __future__ import annotations
 

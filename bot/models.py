@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 Source = Literal["hf", "arxiv"]
+T = TypeVar("T")
+
+
+def _known(first: T | None, second: T | None) -> T | None:
+    """The first value that is actually known (not None or empty)."""
+    return first if first not in (None, "") else second
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +55,6 @@ class Paper:
         if other.id != self.id:
             raise ValueError(f"cannot merge {self.id} with {other.id}")
 
-        def pick(a: object, b: object) -> object:
-            return a if a not in (None, (), "") else b
-
         firsts = [d for d in (self.first_seen, other.first_seen) if d is not None]
         return replace(
             self,
@@ -60,16 +63,14 @@ class Paper:
             abstract=max(self.abstract, other.abstract, key=len),
             authors=self.authors or other.authors,
             categories=tuple(dict.fromkeys(self.categories + other.categories)),
-            published=pick(self.published, other.published),  # type: ignore[arg-type]
-            hf_date=pick(self.hf_date, other.hf_date),  # type: ignore[arg-type]
-            code_url=pick(self.code_url, other.code_url),  # type: ignore[arg-type]
-            project_url=pick(self.project_url, other.project_url),  # type: ignore[arg-type]
-            upvotes=max(
-                (u for u in (self.upvotes, other.upvotes) if u is not None), default=None
-            ),
-            ai_summary=pick(self.ai_summary, other.ai_summary),  # type: ignore[arg-type]
+            published=_known(self.published, other.published),
+            hf_date=_known(self.hf_date, other.hf_date),
+            code_url=_known(self.code_url, other.code_url),
+            project_url=_known(self.project_url, other.project_url),
+            upvotes=max((u for u in (self.upvotes, other.upvotes) if u is not None), default=None),
+            ai_summary=_known(self.ai_summary, other.ai_summary),
             ai_keywords=self.ai_keywords or other.ai_keywords,
-            thumbnail=pick(self.thumbnail, other.thumbnail),  # type: ignore[arg-type]
+            thumbnail=_known(self.thumbnail, other.thumbnail),
             sources=self.sources | other.sources,
             first_seen=min(firsts) if firsts else None,
         )
