@@ -149,3 +149,22 @@ def papers_first_seen_between(
 def count_papers(db: sqlite_utils.Database) -> int:
     """How many papers are stored."""
     return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+
+def papers_for_day(db: sqlite_utils.Database, day: date) -> list[Paper]:
+    """Papers listed on `day`: on Hugging Face that day, or first seen or published that day."""
+    found = rows(
+        db,
+        "SELECT * FROM papers WHERE hf_date = :d OR substr(first_seen, 1, 10) = :d"
+        " OR substr(published, 1, 10) = :d ORDER BY id",
+        {"d": day.isoformat()},
+    )
+    return [row_to_paper(r) for r in found]
+
+
+def latest_day(db: sqlite_utils.Database) -> date | None:
+    """The most recent day any stored paper was listed or first seen."""
+    row = db.execute(
+        "SELECT max(coalesce(hf_date, substr(first_seen, 1, 10))) FROM papers"
+    ).fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None

@@ -1,0 +1,95 @@
+"""The digest builder: which of a channel's candidate papers go out, in what order, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from bot.models import Paper
+from bot.query import Match, MatchedTerm
+from bot.summarize import tldr
+
+DEFAULT_CAP = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """Who a subscription belongs to: the channel itself, or one member (who gets mentioned)."""
+
+    kind: Literal["channel", "personal"]
+    subscription_id: int
+    user_id: int | None = None
+    normal: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """One paper in a digest, with its summary and the reasons it was picked."""
+
+    paper: Paper
+    tldr: str
+    why: str  # e.g. 'diffusion (title), "masked diffusion" (abstract)'
+    subscription_count: int
+    mention_user_ids: tuple[int, ...]  # members whose personal subscriptions matched
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A channel's digest for one run: the entries to post and how many more matched."""
+
+    entries: tuple[DigestEntry, ...]
+    overflow: int
+
+    @property
+    def matched(self) -> int:
+        """How many papers matched in all (posted or not)."""
+        return len(self.entries) + self.overflow
+
+
+def merge_matches(matches: Sequence[Match]) -> Match:
+    """One explanation from several subscriptions' matches, each term/field pair once."""
+    terms: dict[tuple[str, str], MatchedTerm] = {}
+    for match in matches:
+        for term in match.terms:
+            terms.setdefault((term.term, term.field), term)
+    return Match(terms=tuple(terms.values()))
+
+
+def _recency(paper: Paper) -> datetime:
+    return paper.published or paper.first_seen or datetime.min.replace(tzinfo=UTC)
+
+
+def build_digest(
+    candidates: Sequence[Paper],
+    matches: Mapping[str, Sequence[tuple[Subscriber, Match]]],
+    *,
+    cap: int = DEFAULT_CAP,
+) -> Digest:
+    """Order the candidate papers that matched, cap them, and say why each was picked.
+
+    Papers matching more subscriptions come first, then more Hugging Face upvotes, then the
+    more recent; ties fall back to the id so the order is stable across runs.
+    """
+    entries: list[DigestEntry] = []
+    for paper in candidates:
+        hits = matches.get(paper.id)
+        if not hits:
+            continue
+        users = sorted({s.user_id for s, _ in hits if s.kind == "personal" and s.user_id})
+        entries.append(
+            DigestEntry(
+                paper=paper,
+                tldr=tldr(paper),
+                why=merge_matches([m for _, m in hits]).describe(),
+                subscription_count=len({(s.kind, s.subscription_id) for s, _ in hits}),
+                mention_user_ids=tuple(users),
+            )
+        )
+    entries.sort(key=lambda e: e.paper.id)
+    entries.sort(
+        key=lambda e: (e.subscription_count, e.paper.upvotes or 0, _recency(e.paper)),
+        reverse=True,
+    )
+    return Digest(entries=tuple(entries[:cap]), overflow=max(0, len(entries) - cap))
