@@ -1,0 +1,68 @@
+"""Process-wide logging: one concise handler, quiet discord internals, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+from pydantic import SecretStr
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+REDACTED = "[redacted]"
+
+# The shape of a Discord bot token: base64 user id . base64 timestamp . HMAC. Matching the shape
+# (not only the configured value) also catches a token pasted somewhere it should not be.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}")
+
+# discord.http logs every request at DEBUG and discord.gateway every event: useful when debugging
+# discord.py itself, noise otherwise, so they only speak up for warnings.
+QUIET_LOGGERS = ("discord.http", "discord.gateway")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace secrets and token-shaped strings in a record's message and traceback."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = {s for s in secrets if s}
+
+    def redact(self, text: str) -> str:
+        """`text` with every known secret and token-shaped string replaced."""
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return TOKEN_SHAPE.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Formatter reuses exc_text when set, so the redacted traceback is what gets written.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def configure_logging(
+    level: str | int = "INFO", *, secrets: Iterable[SecretStr | str | None] = ()
+) -> logging.Handler:
+    """Send log records to stderr in one concise format, redacting `secrets`; call once in main."""
+    plain = [s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets if s]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    # On the handler, not a logger: logger filters do not see records propagated from children.
+    handler.addFilter(RedactSecrets(plain))
+    handler.set_name("paperboy")
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "paperboy"]:
+        root.removeHandler(old)  # calling twice replaces rather than duplicates output
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler
