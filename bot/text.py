@@ -1,0 +1,94 @@
+"""Text hygiene for paper titles and abstracts: clean source text, make it safe for Discord."""
+
+from __future__ import annotations
+
+import html
+import re
+
+ZWSP = "\u200b"
+
+# C0/C1 control characters other than whitespace: they never belong in a title and some
+# terminals and clients render them as garbage.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+# Characters that Discord's Markdown treats specially anywhere in a line.
+_MD_INLINE = re.compile(r"([\\*_~`|\[\]])")
+# Line-start syntax: headings (#, -#), block quotes (>), lists (-, +, 1.).
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>\-+])|(\d+)\.)", re.MULTILINE)
+# Discord does not render Markdown inside bare URLs, and a backslash there would break the link.
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# <@123>, <@!123>, <@&123> (users, roles), <#123> (channels), </cmd:123> (slash commands).
+_ANGLE_MENTION = re.compile(r"<(?=[@#/])")
+
+
+def _clean_once(s: str) -> str:
+    s = html.unescape(s)
+    # HF escapes every dollar sign in abstracts as "\$"; LaTeX wants the bare "$".
+    s = s.replace("\\$", "$")
+    s = _CONTROL.sub("", s)
+    return " ".join(s.split())
+
+
+def clean_text(s: str | None) -> str:
+    """Collapse whitespace, unescape entities and HF's `\\$`, keeping LaTeX as written."""
+    if not s:
+        return ""
+    # Feeds sometimes escape twice ("&amp;lt;"); cleaning to a fixed point handles that and makes
+    # the function idempotent. Each pass that changes the text shortens it or replaces an odd
+    # whitespace character with a space, so the loop ends.
+    while True:
+        cleaned = _clean_once(s)
+        if cleaned == s:
+            return cleaned
+        s = cleaned
+
+
+def escape_markdown(s: str) -> str:
+    """Backslash-escape Discord Markdown so paper text renders literally (URLs left intact)."""
+    parts: list[str] = []
+    last = 0
+    for match in _URL.finditer(s):
+        parts.append(_escape_plain(s[last : match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(_escape_plain(s[last:]))
+    return _MD_LINE_START.sub(_escape_line_start, "".join(parts))
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    # Discord only honours a backslash before punctuation, so "1." becomes "1\." not "\1.".
+    if m.group(2):
+        return f"{m.group(1)}\\{m.group(2)}"
+    return f"{m.group(1)}{m.group(3)}\\."
+
+
+def _escape_plain(s: str) -> str:
+    return _MD_INLINE.sub(r"\\\1", s)
+
+
+def neutralise_mentions(s: str) -> str:
+    """Make `@everyone`, `@here` and `<@…>`/`<#…>` mentions inert with a zero-width space."""
+    # Belt and braces: the Discord layer also sends allowed_mentions=none, but text that can
+    # never form a mention stays safe wherever it is pasted.
+    s = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), s)
+    return _ANGLE_MENTION.sub("<" + ZWSP, s)
+
+
+def truncate(s: str, n: int, ellipsis: str = "…") -> str:
+    """Shorten `s` to at most `n` characters, cutting on a word boundary and adding `ellipsis`."""
+    if len(s) <= n:
+        return s
+    if n <= len(ellipsis):
+        return ellipsis[: max(n, 0)]
+    room = n - len(ellipsis)
+    cut = s[:room]
+    # Prefer the last word boundary, unless that throws away more than a third of the room
+    # (one very long "word", such as a URL, would otherwise leave almost nothing).
+    space = cut.rfind(" ")
+    if s[room] != " " and space >= room * 2 // 3:
+        cut = cut[:space]
+    # A trailing backslash would escape the ellipsis once rendered as Markdown.
+    cut = cut.rstrip().rstrip("\\").rstrip(" ,;:")
+    return cut + ellipsis
