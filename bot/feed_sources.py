@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.models import Paper
 
 # arXiv categories look like cs.CL, math.AP, stat.ML, q-bio.NC, hep-th, astro-ph.GA
-_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[A-Za-z-]+)?$")
+_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[a-z-]+)?$", re.IGNORECASE)
 DEFAULT_SOURCES = "hf, arxiv"
 
 
