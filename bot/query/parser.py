@@ -1,0 +1,193 @@
+"""Recursive-descent parser: comma < OR < AND (implicit) < NOT, fields and parentheses."""
+
+from __future__ import annotations
+
+from bot.query.errors import MAX_QUERY_LENGTH, QueryError
+from bot.query.lexer import FIELD_ALIASES, Token, lex
+from bot.query.nodes import Leaf, Node, anchors, make_and, make_not, make_or
+from bot.query.text import PART_RE, tokenize
+
+_STARTS = ("word", "phrase", "field", "(", "NOT", "-")
+_USER_FIELD = {v: k for k, v in FIELD_ALIASES.items()}
+MIN_PREFIX = 3
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = lex(text)
+        self.pos = 0
+        self.scope: str | None = None  # the field in force (set by `field:` before a term/group)
+        self.end_column = len(text) + 1
+        self.depth = 0  # parenthesis depth
+        self.top_operands: list[tuple[Node, int]] = []  # depth-0 alternatives and their columns
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def next(self) -> Token:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise QueryError("empty query")
+        node = self.alternatives()
+        tok = self.peek()
+        if tok is not None:  # only a stray ')' can stop the top level early
+            raise QueryError(f"unbalanced ')' at column {tok.column}", tok.column)
+        for operand, column in self.top_operands:
+            if anchors(operand) is None:
+                # it could only be evaluated by scanning (and would match) nearly every paper
+                raise QueryError(
+                    f"only exclusions at column {column}: add a word the paper must contain "
+                    "(an exclusion alone would match almost every paper)",
+                    column,
+                )
+        return node
+
+    def alternatives(self) -> Node:
+        alts = [self.comma_operand(None)]
+        while (tok := self.peek()) is not None and tok.kind == ",":
+            self.next()
+            alts.append(self.comma_operand(tok))
+        return make_or(alts)
+
+    def comma_operand(self, comma: Token | None) -> Node:
+        tok = self.peek()
+        if tok is None or tok.kind not in _STARTS:
+            if comma is not None:
+                where = comma.column
+                raise QueryError(f"',' needs an alternative on both sides at column {where}", where)
+            if tok is not None and tok.kind == ",":
+                where = tok.column
+                raise QueryError(f"',' needs an alternative on both sides at column {where}", where)
+        return self.or_expr()
+
+    def or_expr(self) -> Node:
+        first = self.peek()
+        if first is not None and first.kind == "OR":
+            raise QueryError(
+                f"OR needs a term on both sides at column {first.column}", first.column
+            )
+        alts = [self.operand()]
+        while (tok := self.peek()) is not None and tok.kind == "OR":
+            self.next()
+            nxt = self.peek()
+            if nxt is None or nxt.kind not in _STARTS:
+                raise QueryError(
+                    f"OR needs a term on both sides at column {tok.column}", tok.column
+                )
+            alts.append(self.operand())
+        return make_or(alts)
+
+    def operand(self) -> Node:
+        column = self.peek().column  # type: ignore[union-attr]
+        node = self.and_expr()
+        if self.depth == 0:
+            self.top_operands.append((node, column))
+        return node
+
+    def and_expr(self) -> Node:
+        terms = [self.unary()]
+        while (tok := self.peek()) is not None and tok.kind in (*_STARTS, "AND"):
+            if tok.kind == "AND":
+                self.next()
+                nxt = self.peek()
+                if nxt is None or nxt.kind not in _STARTS:
+                    where = tok.column
+                    raise QueryError(f"AND needs a term on both sides at column {where}", where)
+            terms.append(self.unary())
+        return make_and(terms)
+
+    def unary(self) -> Node:
+        tok = self.peek()
+        if tok is None:
+            raise QueryError(f"missing term at the end (column {self.end_column})", self.end_column)
+        if tok.kind in ("-", "NOT"):
+            self.next()
+            if self.peek() is None:
+                what = "'-'" if tok.kind == "-" else "NOT"
+                raise QueryError(f"{what} needs a term after it at column {tok.column}", tok.column)
+            return make_not(self.unary())
+        return self.primary()
+
+    def primary(self) -> Node:
+        tok = self.next()
+        if tok.kind == "field":
+            field = self.scope
+            if field is not None and field != tok.text:
+                raise QueryError(
+                    f"{_USER_FIELD[tok.text]}: cannot be used inside {_USER_FIELD[field]}: "
+                    f"at column {tok.column}",
+                    tok.column,
+                )
+            if self.peek() is None or self.peek().kind not in _STARTS:  # type: ignore[union-attr]
+                raise QueryError(
+                    f"{_USER_FIELD[tok.text]}: needs a word, phrase or (group) after it "
+                    f"at column {tok.column}",
+                    tok.column,
+                )
+            self.scope = tok.text
+            try:
+                return self.unary()
+            finally:
+                self.scope = field
+        if tok.kind == "(":
+            inner = self.peek()
+            if inner is not None and inner.kind == ")":
+                raise QueryError(f"empty parentheses at column {tok.column}", tok.column)
+            self.depth += 1
+            node = self.alternatives()
+            self.depth -= 1
+            close = self.peek()
+            if close is None or close.kind != ")":
+                raise QueryError(f"unclosed '(' at column {tok.column}", tok.column)
+            self.next()
+            return node
+        if tok.kind == "word":
+            return self.word(tok, self.scope)
+        if tok.kind == "phrase":
+            words = tuple(tokenize(tok.text))
+            if not words:
+                raise QueryError(f"empty phrase at column {tok.column}", tok.column)
+            return Leaf(self.scope, words)
+        if tok.kind == ")":
+            raise QueryError(f"unbalanced ')' at column {tok.column}", tok.column)
+        if tok.kind in ("OR", "AND"):
+            raise QueryError(
+                f"{tok.kind} needs a term on both sides at column {tok.column}", tok.column
+            )
+        raise QueryError(
+            f"',' needs an alternative on both sides at column {tok.column}", tok.column
+        )
+
+    def word(self, tok: Token, field: str | None) -> Node:
+        text = tok.text
+        if "*" in text[:-1]:
+            raise QueryError(f"'*' must end a word at column {tok.column}", tok.column)
+        if text.endswith("*"):
+            body = tokenize(text[:-1])
+            letters = sum(len(p) for p in PART_RE.findall(text[:-1]))
+            minimum = 1 if field == "categories" else MIN_PREFIX  # few categories: short is fine
+            if len(body) > 1:
+                raise QueryError(f"prefix '{text}' must be a single word at column {tok.column}")
+            if letters < minimum:
+                raise QueryError(
+                    f"prefix '{text}' is too short (at least {MIN_PREFIX} letters before *)",
+                    tok.column,
+                )
+            return Leaf(field, (body[0],), prefix=True)
+        words = tuple(tokenize(text))
+        if not words:
+            raise QueryError(
+                f"'{text}' has no letters or digits at column {tok.column}", tok.column
+            )
+        return Leaf(field, words)
+
+
+def parse_tree(text: str) -> Node:
+    """Parse query text into a tree; raises QueryError (also for exclusion-only alternatives)."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(f"query is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
+    return _Parser(text).parse()

@@ -1,0 +1,59 @@
+"""The parsed, immutable query object shared by subscriptions and /search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.models import Paper
+from bot.query.errors import QueryError
+from bot.query.evaluate import Match, match_document
+from bot.query.fts import fts_expression
+from bot.query.nodes import Leaf, Node, anchors, leaves, render
+from bot.query.parser import parse_tree
+from bot.query.text import Document, paper_document
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query; `normal` is its canonical text (equal normal forms are duplicates)."""
+
+    normal: str
+    tree: Node = field(compare=False, repr=False)
+    anchors: tuple[Leaf, ...] = field(compare=False, repr=False)
+
+    def matches(self, paper: Paper | Document) -> Match | None:
+        """The reference (brute-force) evaluation: why the paper matches, or None."""
+        doc = paper if isinstance(paper, Document) else paper_document(paper)
+        return match_document(self.tree, doc)
+
+    def to_fts(self) -> str:
+        """An FTS5 MATCH expression selecting a superset of the matching papers.
+
+        Returns "" when full-text search cannot narrow the query (an alternative made only of
+        `cat:` terms, which have no FTS column): the caller must then filter every candidate
+        paper (e.g. by category in SQL) with `matches()`.
+        """
+        return fts_expression(self.tree) or ""
+
+    def highlight_terms(self) -> list[str]:
+        """Words and phrases to bold in snippets (a trailing `*` means "any word starting so")."""
+        terms = (leaf for leaf, positive in leaves(self.tree) if positive)
+        return list(
+            dict.fromkeys(
+                (" ".join(t.words) + ("*" if t.prefix else ""))
+                for t in terms
+                if t.field != "categories"
+            )
+        )
+
+    def __str__(self) -> str:
+        return self.normal
+
+
+def parse(text: str) -> Query:
+    """Parse query text; raises QueryError (one line, with column) when it cannot be used."""
+    tree = parse_tree(text)
+    found = anchors(tree)
+    if found is None:  # the parser refuses exclusion-only alternatives; this is a safety net
+        raise QueryError("only exclusions: add a word the paper must contain")
+    return Query(normal=render(tree), tree=tree, anchors=found)

@@ -1,0 +1,148 @@
+"""Tokenising paper text the same way queries are tokenised: compound tokens, parts and plurals.
+
+A *compound token* is a run of letters/digits joined by `-`, `.`, `+` or `/` with a letter or digit
+on both sides (`gpt-4o`, `cs.cl`, `3.5`); its *parts* are the letter/digit runs (`gpt`, `4o`). A
+plain word is its own single part. Every part occupies one position, so phrases are checked on
+parts (as SQLite FTS5's unicode61 tokenizer sees the text); a compound also records where it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.models import Paper
+
+TOKEN_RE = re.compile(r"[^\W_]+(?:[-.+/][^\W_]+)*")
+PART_RE = re.compile(r"[^\W_]+")
+
+FIELDS = ("title", "abstract", "keywords", "authors", "categories")
+TEXT_FIELDS = ("title", "abstract", "keywords")  # where an unscoped term looks
+
+_SIBILANT_E = ("se", "xe", "ze", "che", "she")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Fold a lower-case word to its plural-insensitive key (`models`, `model` -> `model`).
+
+    Rules, applied the same way to text and queries so they stay symmetric:
+    1. `-ies` -> `-y` (5+ letters: `studies` -> `study`); otherwise strip a final `-s` (4+ letters)
+       unless the word ends in `ss`, `us` or `is` (`class`, `corpus`, `analysis` stay).
+    2. A final `e` after s/x/z/ch/sh is dropped, which makes `-es` plurals meet their singular
+       (`matches` -> `matche` -> `match`, `cases` -> `case` -> `cas`, `case` -> `cas`).
+    """
+    w = word
+    if len(w) >= 5 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) >= 4 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if len(w) >= 4 and w.endswith(_SIBILANT_E):
+        w = w[:-1]
+    return w
+
+
+@lru_cache(maxsize=100_000)
+def compound_key(token: str) -> str:
+    """The match key of a lower-case compound token: each part stemmed, separators kept."""
+    return PART_RE.sub(lambda m: stem(m.group()), token)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lower-case compound tokens (`GPT-4o, models.` -> `gpt-4o`, `models`)."""
+    return TOKEN_RE.findall(text.lower())
+
+
+class FieldText:
+    """One field of a paper, tokenised: part keys by position, compound starts, raw tokens."""
+
+    __slots__ = ("_positions", "compounds", "keys", "raw", "stems")
+
+    def __init__(self, items: tuple[str, ...] | list[str]) -> None:
+        stems: list[str] = []
+        compounds: list[tuple[int, str]] = []
+        raw: set[str] = set()
+        for n, item in enumerate(items):
+            if n:
+                stems.append("")  # a gap: phrases never span two authors or two keywords
+            for tok in TOKEN_RE.findall(item.lower()):
+                if tok.isalnum():
+                    stems.append(stem(tok))
+                    raw.add(tok)
+                    continue
+                compounds.append((len(stems), compound_key(tok)))
+                raw.add(tok)
+                for part in PART_RE.findall(tok):
+                    stems.append(stem(part))
+                    raw.add(part)
+        self.stems = stems
+        self.compounds = compounds
+        self.raw = frozenset(raw)
+        keys = set(stems)
+        keys.discard("")
+        keys.update(key for _, key in compounds)
+        self.keys = frozenset(keys)
+        self._positions: dict[str, set[int]] | None = None
+
+    def positions(self, key: str) -> set[int]:
+        """Positions where a part key occurs, or where a compound key starts."""
+        if self._positions is None:
+            pos: dict[str, set[int]] = {}
+            for i, s in enumerate(self.stems):
+                pos.setdefault(s, set()).add(i)
+            for i, c in self.compounds:
+                pos.setdefault(c, set()).add(i)
+            self._positions = pos
+        return self._positions.get(key, set())
+
+    def has_phrase(self, keys: tuple[str, ...], spans: tuple[int, ...]) -> bool:
+        """Whether the keys occur adjacent and in order (a compound key spans several parts)."""
+        if not all(k in self.keys for k in keys):
+            return False
+        for start in self.positions(keys[0]):
+            at = start + spans[0]
+            for key, span in zip(keys[1:], spans[1:], strict=True):
+                if at not in self.positions(key):
+                    break
+                at += span
+            else:
+                return True
+        return False
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether any raw (unstemmed) token starts with the prefix."""
+        return any(tok.startswith(prefix) for tok in self.raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A paper's searchable fields, tokenised once and reused by every query."""
+
+    id: str
+    fields: dict[str, FieldText]
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+def paper_document(paper: Paper) -> Document:
+    """Tokenise a paper's title, abstract, keywords, authors and categories for matching."""
+    return Document(
+        id=paper.id,
+        fields={
+            "title": FieldText((paper.title,)),
+            "abstract": FieldText((paper.abstract,)),
+            "keywords": FieldText(paper.ai_keywords),
+            "authors": FieldText(paper.authors),
+            "categories": FieldText(paper.categories),
+        },
+    )
+
+
+def word_forms(key: str) -> list[str]:
+    """Every lower-case word whose stem is `key` (used to widen FTS queries to plurals)."""
+    candidates = [key, key + "e", key + "s", key + "es"]
+    if key.endswith("y"):
+        candidates.append(key[:-1] + "ies")
+    return [c for c in dict.fromkeys(candidates) if stem(c) == key]
