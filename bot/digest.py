@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bot.models import Paper
-from bot.query import Match, MatchedTerm
+from bot.query import Match
 from bot.summarize import tldr
 
 DEFAULT_CAP = 25
@@ -48,13 +48,19 @@ class Digest:
         return len(self.entries) + self.overflow
 
 
-def merge_matches(matches: Sequence[Match]) -> Match:
-    """One explanation from several subscriptions' matches, each term/field pair once."""
-    terms: dict[tuple[str, str], MatchedTerm] = {}
+def explain(matches: Sequence[Match]) -> str:
+    """Why a paper matched, each term once with the fields it was found in.
+
+    E.g. `diffusion (title, abstract), "masked diffusion" (abstract)`, merged over every
+    subscription that matched the paper.
+    """
+    fields: dict[str, list[str]] = {}
     for match in matches:
         for term in match.terms:
-            terms.setdefault((term.term, term.field), term)
-    return Match(terms=tuple(terms.values()))
+            seen = fields.setdefault(term.term, [])
+            if term.field not in seen:
+                seen.append(term.field)
+    return ", ".join(f"{term} ({', '.join(where)})" for term, where in fields.items())
 
 
 def _recency(paper: Paper) -> datetime:
@@ -82,7 +88,7 @@ def build_digest(
             DigestEntry(
                 paper=paper,
                 tldr=tldr(paper),
-                why=merge_matches([m for _, m in hits]).describe(),
+                why=explain([m for _, m in hits]),
                 subscription_count=len({(s.kind, s.subscription_id) for s, _ in hits}),
                 mention_user_ids=tuple(users),
             )

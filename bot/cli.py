@@ -1,0 +1,134 @@
+"""The `paperboy` command: run the bot, ingest papers, preview a subscription, search the store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from bot.config import Settings
+from bot.query import QueryError, parse
+from bot.store import Store
+from bot.store import papers as papers_repo
+from bot.terminal import Style, render_digest, render_search
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="paperboy", description="Research-paper alerts for Discord."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the Discord bot (needs PAPERBOY_DISCORD_TOKEN)")
+    sub.add_parser("invite", help="print the URL that adds the bot to a server")
+
+    ingest = sub.add_parser("ingest", help="fetch papers from the sources into the database")
+    ingest.add_argument("--date", type=_day, help="Hugging Face day to fetch (default: today)")
+    ingest.add_argument("--source", choices=["hf", "arxiv"], help="only this source")
+    ingest.add_argument("--sample", action="store_true", help="load the bundled sample day")
+
+    preview = sub.add_parser("preview", help="show what a channel subscribed to QUERY would get")
+    preview.add_argument("query")
+    preview.add_argument("--date", type=_day, help="day to preview (default: latest)")
+    preview.add_argument("--sample", action="store_true", help="use the bundled sample day")
+
+    search = sub.add_parser("search", help="search every stored paper")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=10, help="results to show (default 10)")
+    return parser
+
+
+async def _preview(settings: Settings, args: argparse.Namespace, style: Style) -> int:
+    query = parse(args.query)
+    if args.sample:
+        from bot.sources.sample import load_sample_day
+
+        day, papers = load_sample_day()
+    else:
+        async with await Store.open(settings.db) as store:
+            day = args.date or await store.run(papers_repo.latest_day)
+            if day is None:
+                print("The database is empty: run `paperboy ingest` (or use --sample).")
+                return 1
+            papers = await store.run(papers_repo.papers_for_day, day)
+    print(render_digest(query, papers, day, style=style, cap=settings.digest_cap))
+    return 0
+
+
+async def _search(settings: Settings, args: argparse.Namespace, style: Style) -> int:
+    from bot.search import search_papers
+
+    query = parse(args.query)
+    async with await Store.open(settings.db) as store:
+        page = await store.run(search_papers, query, limit=max(1, args.limit), mark=style.bold)
+    print(render_search(query, page, style=style))
+    return 0
+
+
+async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ingest import ingest_cli
+
+    return await ingest_cli(settings, day=args.date, source=args.source, sample=args.sample)
+
+
+def _invite(settings: Settings) -> int:
+    from bot.runner import application_id_from_token, invite_url
+
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    app_id = application_id_from_token(token) if token else None
+    if app_id is None:
+        print(
+            "paperboy: set PAPERBOY_DISCORD_TOKEN (in the environment or .env) to the bot's token "
+            "so the invite URL can name its application.",
+            file=sys.stderr,
+        )
+        return 2
+    print(invite_url(app_id))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `paperboy` console script."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    style = Style.for_stream(sys.stdout)
+    try:
+        if args.command == "run":
+            from bot.logging_setup import configure_logging
+            from bot.runner import run_bot
+
+            configure_logging(settings.log_level)
+            return asyncio.run(run_bot(settings))
+        if args.command == "invite":
+            return _invite(settings)
+        if args.command in ("preview", "search"):
+            parse(args.query)  # refuse a bad query before touching anything
+        if args.command == "preview":
+            return asyncio.run(_preview(settings, args, style))
+        if args.command == "search":
+            return asyncio.run(_search(settings, args, style))
+        if args.command == "ingest":
+            from bot.logging_setup import configure_logging
+
+            configure_logging(settings.log_level)
+            return asyncio.run(_ingest(settings, args))
+    except QueryError as error:
+        print(f"paperboy: invalid query: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""The `paperboy` command end to end on the bundled sample day, offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.sources.sample import load_sample_day
+
+
+@pytest.fixture(autouse=True)
+def db_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("PAPERBOY_DB", str(db))
+    monkeypatch.chdir(tmp_path)  # no stray .env or paperboy.db from the checkout
+    return db
+
+
+def test_preview_sample_shows_matching_papers_with_links_and_reasons(capsys) -> None:
+    assert main(["preview", "--sample", "diffusion"]) == 0
+    out = capsys.readouterr().out
+    _, papers = load_sample_day()
+    expected = [p for p in papers if "diffusion" in (p.title + p.abstract).lower()]
+    assert expected, "the sample day should contain diffusion papers"
+    assert f"{len(expected)} of {len(papers)} papers match" in out
+    for paper in expected:
+        assert paper.abs_url in out
+    assert "TL;DR:" in out and "Matched: diffusion" in out
+
+
+def test_preview_no_match_suggests_broader_query(capsys) -> None:
+    assert main(["preview", "--sample", "superconductivity"]) == 0
+    assert "Nothing matched" in capsys.readouterr().out
+
+
+def test_invalid_query_is_one_line_and_exit_2(capsys) -> None:
+    assert main(["preview", "--sample", '"unclosed']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paperboy: invalid query: unclosed quote at column 1")
+    assert err.count("\n") == 1
+
+
+def test_ingest_sample_then_search(capsys, db_in_tmp: Path) -> None:
+    assert main(["ingest", "--sample"]) == 0
+    capsys.readouterr()
+    assert db_in_tmp.exists()
+    assert main(["search", "masked diffusion", "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "https://arxiv.org/abs/" in out
+    assert "*" in out  # matched words emphasised (plain-text style when not a terminal)
+    # the same ingest again adds nothing new and duplicates nothing
+    assert main(["ingest", "--sample"]) == 0
+
+
+def test_search_empty_store_says_so(capsys) -> None:
+    assert main(["search", "diffusion"]) == 0
+    assert "No stored paper matches" in capsys.readouterr().out
+
+
+def test_console_script_runs_as_a_new_user_would(tmp_path: Path) -> None:
+    env = {**os.environ, "PAPERBOY_DB": str(tmp_path / "sub.db")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "paperboy"), "preview", "--sample", "diffusion"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "https://arxiv.org/abs/" in result.stdout
