@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +21,9 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def rows(
+    db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> list[dict[str, Any]]:
     """Run a query and return its rows as dicts."""
     cursor = db.execute(sql, params)
     names = [d[0] for d in cursor.description]
