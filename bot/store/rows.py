@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def rows(
-    db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    db: sqlite_utils.Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()
 ) -> list[dict[str, Any]]:
     """Run a query and return its rows as dicts."""
     cursor = db.execute(sql, params)
