@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.logging_setup import configure_logging
             from bot.runner import run_bot
 
-            configure_logging(settings.log_level)
+            configure_logging(settings.log_level, secrets=[settings.discord_token])
             return asyncio.run(run_bot(settings))
         if args.command == "invite":
             return _invite(settings)
