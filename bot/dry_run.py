@@ -1,0 +1,61 @@
+"""A subscription's dry run: what it would have matched over the last few days of papers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from bot.models import Paper
+from bot.query import Query
+from bot.store.papers import row_to_paper
+from bot.store.rows import iso, rows
+
+DRY_RUN_DAYS = 7
+MAX_EXAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """How many recent papers a query matches, with a few example papers (best first)."""
+
+    days: int
+    considered: int
+    matched: int
+    examples: tuple[Paper, ...]
+
+    def describe(self) -> str:
+        """e.g. `12 papers of the last 7 days would have matched.`"""
+        noun = "paper" if self.matched == 1 else "papers"
+        return f"{self.matched} {noun} of the last {self.days} days would have matched."
+
+
+def _recent_papers(db: sqlite_utils.Database, since: datetime) -> list[Paper]:
+    found = rows(
+        db,
+        "SELECT * FROM papers WHERE first_seen >= :since OR published >= :since",
+        {"since": iso(since)},
+    )
+    return [row_to_paper(r) for r in found]
+
+
+def _rank(paper: Paper) -> tuple[int, datetime, str]:
+    # Most upvoted, then newest: the papers a subscriber would most like to see as examples.
+    when = paper.published or paper.first_seen or datetime.min.replace(tzinfo=UTC)
+    return (paper.upvotes or 0, when, paper.id)
+
+
+def dry_run(
+    db: sqlite_utils.Database, query: Query, now: datetime, *, days: int = DRY_RUN_DAYS
+) -> DryRun:
+    """Match `query` against the papers first seen or published in the last `days` days."""
+    recent = _recent_papers(db, now - timedelta(days=days))
+    matched = [p for p in recent if query.matches(p) is not None]
+    matched.sort(key=_rank, reverse=True)
+    return DryRun(
+        days=days,
+        considered=len(recent),
+        matched=len(matched),
+        examples=tuple(matched[:MAX_EXAMPLES]),
+    )

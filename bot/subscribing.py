@@ -1,0 +1,194 @@
+"""Adding and listing subscriptions the way the slash commands do, refusals as `UserError`s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from bot.dry_run import DryRun, dry_run
+from bot.errors import UserError
+from bot.feed_sources import DEFAULT_SOURCES
+from bot.query import MAX_QUERY_LENGTH, Query, QueryError, parse
+from bot.store import feeds as feeds_repo
+from bot.store import subscriptions as subs_repo
+from bot.store.feeds import Feed
+from bot.store.subscriptions import ChannelSubscription, PersonalSubscription, SubscriptionError
+from bot.text import neutralise_mentions, truncate
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDefaults:
+    """The settings a channel's feed is created with."""
+
+    schedule_time: str
+    timezone: str
+    sources: str = DEFAULT_SOURCES
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A subscription just added, whether its channel's feed was created for it, and a dry run."""
+
+    normal: str
+    subscription_id: int
+    feed_created: bool
+    dry_run: DryRun
+
+
+def parse_query(text: str) -> Query:
+    """The query a user typed, or a `UserError` saying what to fix."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise UserError(
+            f"That query is {len(text)} characters long; keep it under {MAX_QUERY_LENGTH}."
+        )
+    try:
+        return parse(text)
+    except QueryError as exc:
+        raise UserError(safe_text(f"That query doesn't work: {exc}")) from exc
+
+
+def safe_text(text: str, limit: int = 1800) -> str:
+    """User-typed text made safe to echo: no mentions, one line, within a message."""
+    return truncate(" ".join(neutralise_mentions(text).split()), limit)
+
+
+def subscribe_personal(
+    db: sqlite_utils.Database,
+    *,
+    guild_id: int,
+    user_id: int,
+    channel_id: int,
+    query: Query,
+    text: str,
+    dm: bool,
+    defaults: FeedDefaults,
+    now: datetime,
+) -> Subscribed:
+    """Add a member's subscription (creating the channel's feed unless `dm`), then dry-run it."""
+    created = False
+    if not dm:
+        _, created = feeds_repo.ensure_feed(
+            db,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            schedule_time=defaults.schedule_time,
+            timezone=defaults.timezone,
+            sources=defaults.sources,
+            created_by=user_id,
+            now=now,
+        )
+    try:
+        sub = subs_repo.add_personal(
+            db,
+            guild_id=guild_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            query=text,
+            normal=query.normal,
+            dm=dm,
+            now=now,
+        )
+    except SubscriptionError as exc:
+        # Raising rolls back the transaction, so a feed created just now is not kept either.
+        raise UserError(str(exc)) from exc
+    return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
+
+
+def subscribe_channel(
+    db: sqlite_utils.Database,
+    *,
+    guild_id: int,
+    channel_id: int,
+    user_id: int,
+    query: Query,
+    text: str,
+    defaults: FeedDefaults,
+    now: datetime,
+) -> Subscribed:
+    """Add a subscription for the whole channel (creating its feed if needed), then dry-run it."""
+    _, created = feeds_repo.ensure_feed(
+        db,
+        channel_id=channel_id,
+        guild_id=guild_id,
+        schedule_time=defaults.schedule_time,
+        timezone=defaults.timezone,
+        sources=defaults.sources,
+        created_by=user_id,
+        now=now,
+    )
+    try:
+        sub = subs_repo.add_channel(
+            db,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            query=text,
+            normal=query.normal,
+            added_by=user_id,
+            now=now,
+        )
+    except SubscriptionError as exc:
+        raise UserError(str(exc)) from exc
+    return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
+
+
+def parse_subscription_id(value: str) -> int:
+    """The id an autocomplete choice carries; anything else is refused in one line."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise UserError("Pick a subscription from the list that appears as you type.") from None
+
+
+def unsubscribe_personal(
+    db: sqlite_utils.Database, *, guild_id: int, user_id: int, value: str
+) -> PersonalSubscription:
+    """Remove one of the member's own subscriptions in this server; refuse anyone else's."""
+    sub_id = parse_subscription_id(value)
+    sub = subs_repo.get_personal(db, sub_id)
+    if sub is None or sub.user_id != user_id or sub.guild_id != guild_id:
+        raise UserError("That isn't one of your subscriptions here; pick one from the list.")
+    subs_repo.remove_personal(db, sub_id=sub_id, user_id=user_id)
+    return sub
+
+
+def unsubscribe_channel(
+    db: sqlite_utils.Database, *, channel_id: int, value: str
+) -> ChannelSubscription:
+    """Remove one of this channel's subscriptions; refuse another channel's."""
+    sub_id = parse_subscription_id(value)
+    found = [s for s in subs_repo.list_channel(db, channel_id) if s.id == sub_id]
+    if not found:
+        raise UserError("That isn't one of this channel's subscriptions; pick one from the list.")
+    subs_repo.remove_channel(db, sub_id=sub_id, channel_id=channel_id)
+    return found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionOverview:
+    """What /subscriptions shows: mine in this server, and this channel's feed."""
+
+    mine: tuple[PersonalSubscription, ...]
+    feed: Feed | None
+    channel_subs: tuple[ChannelSubscription, ...]
+    personal_here: int  # members' subscriptions delivered in this channel's digest
+
+
+def overview(
+    db: sqlite_utils.Database, *, guild_id: int, user_id: int, channel_id: int
+) -> SubscriptionOverview:
+    """Everything /subscriptions lists."""
+    return SubscriptionOverview(
+        mine=tuple(subs_repo.list_personal(db, guild_id=guild_id, user_id=user_id)),
+        feed=feeds_repo.get_feed(db, channel_id),
+        channel_subs=tuple(subs_repo.list_channel(db, channel_id)),
+        personal_here=len(subs_repo.personal_for_channel(db, channel_id)),
+    )
+
+
+def choice_matches(label: str, typed: str) -> bool:
+    """Whether an autocomplete label fits what was typed (every typed word appears in it)."""
+    words = typed.lower().split()
+    low = label.lower()
+    return all(w in low for w in words)
