@@ -160,3 +160,29 @@ def runs_and_deliveries(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@MIGRATIONS(name="0004_digest_posts")
+def digest_posts(db: sqlite_utils.Database) -> None:
+    """Digest headers/threads (so a half-finished digest resumes in its thread) and the exact
+    message each delivery will send (so a retry after a crash re-sends the same message)."""
+    db.execute(
+        """
+        CREATE TABLE digest_posts (
+            id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,                -- 'channel:<id>' or 'dm:<user id>'
+            run_id INTEGER,                           -- feed_runs.id (NULL for DM digests)
+            digest_date TEXT NOT NULL,                -- YYYY-MM-DD in the feed's timezone
+            mode TEXT NOT NULL,                       -- thread | plain | forum | dm
+            header TEXT NOT NULL DEFAULT '{}',        -- JSON message spec of the header
+            header_message_id INTEGER,
+            thread_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'open',       -- open | done
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX digest_posts_open ON digest_posts(destination, state)")
+    db.execute("ALTER TABLE deliveries ADD COLUMN digest_post_id INTEGER")
+    db.execute("ALTER TABLE deliveries ADD COLUMN payload TEXT")  # JSON message spec

@@ -1,0 +1,361 @@
+"""The exactly-once digest engine: plan a feed's digest, write the ledger, post it, survive faults.
+
+Discord is reached only through the small `Poster` interface (implemented with discord.py in
+`bot/discord_delivery.py`), so the ledger logic is tested with a recording fake as well as end to
+end. The order of work is what makes delivery exactly-once:
+
+1. in ONE transaction: start the run, plan the digest, write a pending row per paper with the
+   exact message (and its deterministic nonce) that will carry it;
+2. post the header / thread, recording their ids as soon as they exist;
+3. post each pending message with its nonce and mark it sent right after.
+
+A crash anywhere leaves pending rows; the next run resumes them in the recorded thread, and
+Discord's `enforce_nonce` turns a re-send of a message that did get through into a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from bot.config import Settings
+from bot.digest_messages import MessageSpec, header_message, paper_message, thread_name
+from bot.planner import destination_for_channel, plan_digest, window_start_for
+from bot.store import Store
+from bot.store import deliveries as ledger
+from bot.store import feeds as feeds_repo
+from bot.store.database import Clock
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FORBIDDEN_REASON = (
+    "I lost the Send Messages permission in this channel (403) — fix it and run /feed resume"
+)
+THREAD_REFUSED_NOTE = (
+    "Thread creation refused (403): digests are posted as plain messages. Give me"
+    " Create Public Threads to get threads back."
+)
+
+
+class PostError(Exception):
+    """Posting to Discord failed; subclasses say how."""
+
+
+class Forbidden(PostError):
+    """403: the bot lacks a permission there."""
+
+
+class NotFound(PostError):
+    """404: the channel (or thread) no longer exists."""
+
+
+class Unavailable(PostError):
+    """Discord kept failing (429/5xx after discord.py's own retries): try again later."""
+
+
+class DmClosed(PostError):
+    """The user does not accept DMs from the bot (403, code 50007)."""
+
+
+class Poster(Protocol):
+    """What the engine needs from Discord; each method raises a `PostError` subclass on failure."""
+
+    async def channel_kind(self, channel_id: int) -> str | None:
+        """'text', 'forum', or None when the channel no longer exists."""
+        ...
+
+    async def send(self, channel_id: int, spec: MessageSpec) -> int:
+        """Post a message (with its nonce and exact allowed mentions); returns its id."""
+        ...
+
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
+        """Open a public thread on a message (or return the one it already has); its id."""
+        ...
+
+    async def start_forum_post(
+        self, channel_id: int, name: str, spec: MessageSpec, since: datetime
+    ) -> tuple[int, int]:
+        """Create (or find, if created since `since`) a forum post: (thread id, message id)."""
+        ...
+
+    async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+        """DM a user; returns the message id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one run of a feed did."""
+
+    posted: int
+    matched: int
+    listed: int
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    run_id: int | None
+    post: ledger.DigestPost | None
+    listed: int
+    matched: int
+    reason: str | None
+
+
+class _Stop(Exception):
+    """The feed was paused or disabled while posting: stop this feed's run."""
+
+
+class DeliveryEngine:
+    """Runs feeds' digests and DM digests exactly once, a few feeds at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        poster: Poster,
+        settings: Settings,
+        *,
+        clock: Clock,
+        on_feed_changed: Callable[[int], None] = lambda channel_id: None,
+        max_concurrent_feeds: int = 4,
+    ) -> None:
+        self.store = store
+        self.poster = poster
+        self.settings = settings
+        self.clock = clock
+        # Called after a fault pauses or disables a feed so the scheduler drops its job.
+        self.on_feed_changed = on_feed_changed
+        # A few feeds at once keeps the bot far below Discord's global 50 requests/s.
+        self._slots = asyncio.Semaphore(max_concurrent_feeds)
+
+    # Feeds
+
+    async def run_feed(
+        self, channel_id: int, *, scheduled_for: datetime | None = None
+    ) -> RunReport:
+        """Resume any unfinished digest, then plan and post this run's digest."""
+        async with self._slots:
+            return await self._run_feed(channel_id, scheduled_for)
+
+    async def _run_feed(self, channel_id: int, scheduled_for: datetime | None) -> RunReport:
+        feed = await self.store.run(feeds_repo.get_feed, channel_id)
+        if feed is None:
+            return RunReport(0, 0, 0, "this channel has no feed")
+        if feed.disabled:
+            return RunReport(0, 0, 0, "this feed is disabled: its channel is gone")
+        if feed.paused:
+            return RunReport(
+                0, 0, 0, f"this feed is paused: {feed.pause_reason or 'by a moderator'}"
+            )
+        destination = destination_for_channel(channel_id)
+        kind = await self._channel_kind(feed)
+        if kind is None:
+            return RunReport(0, 0, 0, "this feed is disabled: its channel is gone")
+        resumed = 0
+        try:
+            for post in await self.store.run(ledger.open_digests, destination):
+                resumed += await self._post_channel_digest(feed, post, kind)
+                await self.store.run(self._finish_resumed, post, resumed)
+            day = self.clock().astimezone(ZoneInfo(feed.timezone)).date()
+            begun = await self.store.run(
+                self._begin_run, channel_id, day, kind, scheduled_for, self.clock()
+            )
+            posted = 0
+            if begun.post is not None:
+                posted = await self._post_channel_digest(feed, begun.post, kind)
+        except _Stop as stop:
+            return RunReport(resumed, 0, 0, str(stop))
+        reason = begun.reason if posted == 0 else None
+        if begun.run_id is not None:
+            await self.store.run(
+                feeds_repo.finish_run,
+                begun.run_id,
+                now=self.clock(),
+                listed=begun.listed,
+                matched=begun.matched,
+                posted=posted,
+                reason=reason,
+            )
+        return RunReport(posted + resumed, begun.matched, begun.listed, reason)
+
+    async def _channel_kind(self, feed: feeds_repo.Feed) -> str | None:
+        try:
+            kind = await self.poster.channel_kind(feed.channel_id)
+        except PostError as exc:  # unknown yet: assume a text channel and let posting decide
+            log.warning("Could not look up channel %s: %s", feed.channel_id, exc)
+            kind = "text"
+        if kind is None:
+            await self._disable(feed.channel_id)
+        return kind
+
+    def _begin_run(
+        self,
+        db: sqlite_utils.Database,
+        channel_id: int,
+        day: date,
+        kind: str,
+        scheduled_for: datetime | None,
+        now: datetime,
+    ) -> _Begun:
+        """Start the run and write the whole digest's pending rows, in one transaction."""
+        window = window_start_for(db, channel_id, now)
+        run = feeds_repo.start_run(
+            db, channel_id=channel_id, window_start=window, now=now, scheduled_for=scheduled_for
+        )
+        plan = plan_digest(db, channel_id, now, cap=self.settings.digest_cap)
+        assert plan is not None  # the feed exists: checked by the caller on this same thread
+        destination = destination_for_channel(channel_id)
+        retries = ledger.retryable(db, destination)
+        entries = plan.digest.entries
+        if not entries and not retries:
+            return _Begun(run.id, None, plan.listed, plan.digest.matched, plan.reason)
+        feed = feeds_repo.get_feed(db, channel_id)
+        plain = bool(feed and feed.notes == THREAD_REFUSED_NOTE)
+        mode = "forum" if kind == "forum" else "plain" if plain else "thread"
+        header = header_message(destination, run.id, day, entries, plan.digest.overflow)
+        messages = [
+            ledger.PendingMessage((e.paper.id,), spec.nonce, spec.to_json())
+            for e in entries
+            for spec in [paper_message(destination, e)]
+        ]
+        post = ledger.create_digest(
+            db,
+            destination=destination,
+            run_id=run.id,
+            digest_date=day.isoformat(),
+            mode=mode,
+            header=header.to_json(),
+            messages=messages,
+            retry_ids=[r.id for r in retries],
+            now=now,
+        )
+        matched = plan.digest.matched + len(retries)
+        return _Begun(run.id, post, plan.listed, matched, plan.reason)
+
+    def _finish_resumed(
+        self, db: sqlite_utils.Database, post: ledger.DigestPost, posted: int
+    ) -> None:
+        """A crashed run whose digest has now been posted counts as completed."""
+        if post.run_id is None:
+            return
+        run = feeds_repo.last_run(db, int(post.destination.split(":")[1]))
+        if run is not None and run.id == post.run_id and run.state == "running":
+            feeds_repo.finish_run(
+                db, run.id, now=self.clock(), listed=run.listed, matched=run.matched,
+                posted=posted, reason=None,
+            )  # fmt: skip
+
+    async def _post_channel_digest(
+        self, feed: feeds_repo.Feed, post: ledger.DigestPost, kind: str
+    ) -> int:
+        """Post a digest's header/thread (if not yet) and its pending messages; count posted."""
+        channel_id = feed.channel_id
+        header = MessageSpec.from_json(post.header)
+        name = thread_name(date.fromisoformat(post.digest_date))
+        if post.mode == "forum" and post.thread_id is None:
+            since = datetime.fromisoformat(post.created_at)
+            thread_id, message_id = await self._guard(
+                feed, self.poster.start_forum_post(channel_id, name, header, since)
+            )
+            post = await self._update(post, thread_id=thread_id, header_message_id=message_id)
+        if post.mode in ("thread", "plain") and post.header_message_id is None:
+            message_id = await self._guard(feed, self.poster.send(channel_id, header))
+            post = await self._update(post, header_message_id=message_id)
+        if post.mode == "thread" and post.thread_id is None:
+            assert post.header_message_id is not None
+            try:
+                thread_id = await self._guard(
+                    feed, self.poster.start_thread(channel_id, post.header_message_id, name),
+                    thread_refusal=True,
+                )  # fmt: skip
+                post = await self._update(post, thread_id=thread_id)
+            except Forbidden:
+                await self.store.run(feeds_repo.update_feed, channel_id, notes=THREAD_REFUSED_NOTE)
+                post = await self._update(post, mode="plain")
+        target = post.thread_id if post.mode in ("thread", "forum") else channel_id
+        assert target is not None
+        posted = 0
+        for nonce, group in _by_message(await self.store.run(ledger.pending_for_digest, post.id)):
+            spec = _spec(group[0], nonce)
+            ids = [d.id for d in group]
+            try:
+                message_id = await self._guard(feed, self.poster.send(target, spec))
+            except Unavailable as exc:
+                log.warning("Delivery to %s failed, will retry: %s", post.destination, exc)
+                await self.store.run(ledger.mark_failed, ids, error=str(exc), now=self.clock())
+                continue
+            await self.store.run(
+                ledger.mark_sent, ids, message_id=message_id,
+                thread_id=post.thread_id if target != channel_id else None, now=self.clock(),
+            )  # fmt: skip
+            posted += len(group)
+        await self._update(post, state="done")
+        return posted
+
+    async def _guard(
+        self, feed: feeds_repo.Feed, call: Awaitable[T], *, thread_refusal: bool = False
+    ) -> T:
+        """Await a Discord call, turning 403/404 into a paused/disabled feed (and a stop)."""
+        try:
+            return await call
+        except Forbidden:
+            if thread_refusal:
+                raise
+            await self._pause_for_403(feed)
+            raise _Stop(FORBIDDEN_REASON) from None
+        except NotFound:
+            if await self.poster.channel_kind(feed.channel_id) is None:
+                await self._disable(feed.channel_id)
+                raise _Stop("this feed is disabled: its channel is gone") from None
+            raise Unavailable("the digest's thread or message is gone") from None
+
+    async def _update(self, post: ledger.DigestPost, **changes: object) -> ledger.DigestPost:
+        return await self.store.run(ledger.update_digest, post.id, now=self.clock(), **changes)
+
+    async def _pause_for_403(self, feed: feeds_repo.Feed) -> None:
+        def pause(db: sqlite_utils.Database) -> bool:
+            current = feeds_repo.get_feed(db, feed.channel_id)
+            if current is None or current.paused:
+                return False  # already paused: the owner was told then
+            feeds_repo.update_feed(db, feed.channel_id, paused=True, pause_reason=FORBIDDEN_REASON)
+            return True
+
+        newly_paused = await self.store.run(pause)
+        self.on_feed_changed(feed.channel_id)
+        log.warning("Paused feed %s: %s", feed.channel_id, FORBIDDEN_REASON)
+        if newly_paused and feed.created_by:
+            notice = MessageSpec(
+                content=f"Paperboy paused the paper feed in <#{feed.channel_id}>:"
+                f" {FORBIDDEN_REASON}."
+            )
+            try:
+                await self.poster.send_dm(feed.created_by, notice)
+            except PostError as exc:  # best effort: /feed status shows the reason anyway
+                log.info("Could not tell %s about the paused feed: %s", feed.created_by, exc)
+
+    async def _disable(self, channel_id: int) -> None:
+        await self.store.run(feeds_repo.update_feed, channel_id, disabled=True)
+        self.on_feed_changed(channel_id)
+        log.warning("Disabled feed %s: channel not found (404)", channel_id)
+
+
+def _by_message(deliveries: list[ledger.Delivery]) -> list[tuple[str, list[ledger.Delivery]]]:
+    """Pending rows grouped by the message that carries them, in planned order."""
+    groups: dict[str, list[ledger.Delivery]] = {}
+    for delivery in deliveries:
+        groups.setdefault(delivery.nonce, []).append(delivery)
+    return list(groups.items())
+
+
+def _spec(delivery: ledger.Delivery, nonce: str) -> MessageSpec:
+    if delivery.payload:
+        return MessageSpec.from_json(delivery.payload)
+    raise ValueError(f"delivery {delivery.id} has no stored message (nonce {nonce})")

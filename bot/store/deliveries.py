@@ -1,0 +1,235 @@
+"""The exactly-once ledger: digest posts (header, thread) and per-paper deliveries that move
+pending → sent | failed. Rows are written before anything is posted, so a crash loses nothing
+and a retry re-sends exactly the same message (same nonce)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from bot.store.rows import iso, rows
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One paper going to one destination."""
+
+    id: int
+    destination: str
+    paper_id: str
+    run_id: int | None
+    state: str  # pending | sent | failed
+    nonce: str
+    message_id: int | None
+    thread_id: int | None
+    attempts: int
+    last_error: str | None
+    digest_post_id: int | None
+    payload: str | None  # JSON MessageSpec
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPost:
+    """One digest being (or having been) posted to a destination."""
+
+    id: int
+    destination: str
+    run_id: int | None
+    digest_date: str
+    mode: str  # thread | plain | forum | dm
+    header: str  # JSON MessageSpec
+    header_message_id: int | None
+    thread_id: int | None
+    state: str  # open | done
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """A message to create pending rows for: the papers it delivers, its nonce and payload."""
+
+    paper_ids: tuple[str, ...]
+    nonce: str
+    payload: str
+
+
+_DELIVERY_COLUMNS = (
+    "id, destination, paper_id, run_id, state, nonce, message_id, thread_id, attempts,"
+    " last_error, digest_post_id, payload"
+)
+
+
+def _delivery(row: dict[str, Any]) -> Delivery:
+    return Delivery(**row)
+
+
+def _post(row: dict[str, Any]) -> DigestPost:
+    return DigestPost(**{k: v for k, v in row.items() if k != "updated_at"})
+
+
+def create_digest(
+    db: sqlite_utils.Database,
+    *,
+    destination: str,
+    run_id: int | None,
+    digest_date: str,
+    mode: str,
+    header: str,
+    messages: Sequence[PendingMessage],
+    retry_ids: Sequence[int] = (),
+    now: datetime,
+) -> DigestPost:
+    """Record a digest and a pending row per paper (papers already in the ledger are skipped);
+    failed rows in `retry_ids` become pending again in this digest."""
+    cursor = db.execute(
+        "INSERT INTO digest_posts (destination, run_id, digest_date, mode, header, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [destination, run_id, digest_date, mode, header, iso(now), iso(now)],
+    )
+    post_id = cursor.lastrowid
+    for message in messages:
+        for paper_id in message.paper_ids:
+            db.execute(
+                "INSERT INTO deliveries (destination, paper_id, run_id, state, nonce, payload,"
+                " digest_post_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)"
+                " ON CONFLICT(destination, paper_id) DO NOTHING",
+                [destination, paper_id, run_id, message.nonce, message.payload, post_id,
+                 iso(now), iso(now)],
+            )  # fmt: skip
+    for delivery_id in retry_ids:
+        db.execute(
+            "UPDATE deliveries SET state = 'pending', digest_post_id = ?, run_id = ?,"
+            " updated_at = ? WHERE id = ? AND state = 'failed'",
+            [post_id, run_id, iso(now), delivery_id],
+        )
+    return get_digest(db, post_id)
+
+
+def get_digest(db: sqlite_utils.Database, post_id: int | None) -> DigestPost:
+    """A digest post by id."""
+    return _post(rows(db, "SELECT * FROM digest_posts WHERE id = ?", [post_id])[0])
+
+
+def open_digests(db: sqlite_utils.Database, destination: str) -> list[DigestPost]:
+    """Digests to this destination that were not finished (oldest first)."""
+    found = rows(
+        db,
+        "SELECT * FROM digest_posts WHERE destination = ? AND state = 'open' ORDER BY id",
+        [destination],
+    )
+    return [_post(r) for r in found]
+
+
+def open_dm_digests(db: sqlite_utils.Database) -> list[DigestPost]:
+    """Unfinished DM digests, for every user."""
+    found = rows(
+        db,
+        "SELECT * FROM digest_posts WHERE destination LIKE 'dm:%' AND state = 'open' ORDER BY id",
+    )
+    return [_post(r) for r in found]
+
+
+def update_digest(
+    db: sqlite_utils.Database, post_id: int, *, now: datetime, **changes: Any
+) -> DigestPost:
+    """Record the header message, thread, mode or state of a digest post."""
+    allowed = {"mode", "header_message_id", "thread_id", "state"}
+    if set(changes) - allowed:
+        raise ValueError(f"unknown digest fields: {sorted(set(changes) - allowed)}")
+    assignments = ", ".join(f"{name} = ?" for name in changes)
+    db.execute(
+        f"UPDATE digest_posts SET {assignments}, updated_at = ? WHERE id = ?",
+        [*changes.values(), iso(now), post_id],
+    )
+    return get_digest(db, post_id)
+
+
+def pending_for_digest(db: sqlite_utils.Database, post_id: int) -> list[Delivery]:
+    """The digest's deliveries still to post, in the order they were planned."""
+    found = rows(
+        db,
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE digest_post_id = ?"
+        " AND state = 'pending' ORDER BY id",
+        [post_id],
+    )
+    return [_delivery(r) for r in found]
+
+
+def retryable(
+    db: sqlite_utils.Database, destination: str, max_attempts: int = MAX_ATTEMPTS
+) -> list[Delivery]:
+    """Failed deliveries to this destination that may be tried again."""
+    found = rows(
+        db,
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? AND state = 'failed'"
+        " AND attempts < ? ORDER BY id",
+        [destination, max_attempts],
+    )
+    return [_delivery(r) for r in found]
+
+
+def mark_sent(
+    db: sqlite_utils.Database,
+    ids: Sequence[int],
+    *,
+    message_id: int,
+    thread_id: int | None,
+    now: datetime,
+) -> None:
+    """These deliveries were posted as `message_id` (in `thread_id`, if any)."""
+    for delivery_id in ids:
+        db.execute(
+            "UPDATE deliveries SET state = 'sent', message_id = ?, thread_id = ?, attempts ="
+            " attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?",
+            [message_id, thread_id, iso(now), delivery_id],
+        )
+
+
+def mark_failed(
+    db: sqlite_utils.Database,
+    ids: Sequence[int],
+    *,
+    error: str,
+    now: datetime,
+    give_up: bool = False,
+) -> None:
+    """Posting failed; the rows are retried on a later run until MAX_ATTEMPTS (or never)."""
+    for delivery_id in ids:
+        db.execute(
+            "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?,"
+            " attempts = CASE WHEN ? THEN max(attempts + 1, ?) ELSE attempts + 1 END"
+            " WHERE id = ?",
+            [error[:500], iso(now), give_up, MAX_ATTEMPTS, delivery_id],
+        )
+
+
+def deliveries_to(db: sqlite_utils.Database, destination: str) -> list[Delivery]:
+    """Every delivery to a destination (any state), oldest first."""
+    found = rows(
+        db,
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? ORDER BY id",
+        [destination],
+    )
+    return [_delivery(r) for r in found]
+
+
+def record_dm_closed(db: sqlite_utils.Database, user_id: int, now: datetime) -> None:
+    """The user's DMs refused a message: remember it so the next command can tell them."""
+    db.execute(
+        "INSERT INTO dm_status (user_id, closed_at, told_user) VALUES (?, ?, 0)"
+        " ON CONFLICT(user_id) DO UPDATE SET closed_at = excluded.closed_at,"
+        " told_user = CASE WHEN dm_status.closed_at IS NULL THEN 0 ELSE dm_status.told_user END",
+        [user_id, iso(now)],
+    )
+
+
+def record_dm_open(db: sqlite_utils.Database, user_id: int) -> None:
+    """A DM to the user went through: their DMs are open (again)."""
+    db.execute("UPDATE dm_status SET closed_at = NULL, told_user = 0 WHERE user_id = ?", [user_id])

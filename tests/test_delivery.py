@@ -1,0 +1,259 @@
+"""The delivery engine against a recording poster: ledger, resume, faults (Discord-free)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.delivery import (
+    FORBIDDEN_REASON,
+    THREAD_REFUSED_NOTE,
+    DeliveryEngine,
+    Forbidden,
+    Unavailable,
+)
+from bot.store import Store
+from bot.store import deliveries as ledger
+from bot.store import feeds as feeds_repo
+from bot.store import papers as papers_repo
+from tests.delivery_support import FakeClock, RecordingPoster, make_feed, paper, subscribe
+
+CHANNEL = 500
+
+
+class Crash(BaseException):
+    """Stands in for the process dying mid-digest (not an Exception: nothing may catch it)."""
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock):
+    s = await Store.open(tmp_path / "p.db", clock=clock)
+    await make_feed(s, CHANNEL)
+    yield s
+    await s.close()
+
+
+def engine(
+    store: Store, poster: RecordingPoster, clock: FakeClock, cap: int = 25
+) -> DeliveryEngine:
+    return DeliveryEngine(store, poster, Settings(digest_cap=cap), clock=clock)
+
+
+async def add_papers(store: Store, clock: FakeClock, *papers) -> None:
+    await store.run(papers_repo.upsert_papers, list(papers), clock.now)
+
+
+async def test_digest_header_thread_and_one_message_per_paper_in_rank_order(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await subscribe(store, CHANNEL, "agents", user=42)
+    await subscribe(store, CHANNEL, "diffusion", user=43)
+    clock.advance(hours=-2)
+    await add_papers(
+        store, clock,
+        paper("2611.00001", "Diffusion for text", upvotes=5),
+        paper("2611.00002", "Diffusion agents", upvotes=1),
+        paper("2611.00003", "Unrelated optics", upvotes=99),
+    )  # fmt: skip
+    clock.advance(hours=2)
+    poster = RecordingPoster()
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+
+    assert (report.posted, report.matched, report.listed, report.reason) == (2, 2, 3, None)
+    header = poster.in_channel(CHANNEL)
+    assert len(header) == 1
+    assert header[0].spec.content.startswith("📰 **Papers · 26 Nov 2026** — 2 new papers")
+    thread_id = header[0].message_id
+    assert poster.threads[thread_id] == (CHANNEL, "Papers · 26 Nov 2026")
+    in_thread = poster.in_channel(thread_id)
+    # "Diffusion agents" matches three subscriptions: it ranks first despite fewer upvotes.
+    assert [m.spec.paper_ids for m in in_thread] == [("2611.00002",), ("2611.00001",)]
+    assert in_thread[0].spec.mention_user_ids == (42, 43)
+    assert in_thread[0].spec.content == "<@42> <@43>"
+    assert in_thread[1].spec.mention_user_ids == (43,)
+    rows = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert {(r.paper_id, r.state, r.thread_id) for r in rows} == {
+        ("2611.00001", "sent", thread_id),
+        ("2611.00002", "sent", thread_id),
+    }
+    run = await store.run(feeds_repo.last_run, CHANNEL)
+    assert run is not None and (run.state, run.posted, run.matched, run.listed) == ("done", 2, 2, 3)
+
+
+async def test_cap_leaves_an_overflow_line(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, *[paper(f"2611.0000{i}", f"Diffusion {i}") for i in range(1, 5)])
+    poster = RecordingPoster()
+    report = await engine(store, poster, clock, cap=3).run_feed(CHANNEL)
+    assert (report.posted, report.matched) == (3, 4)
+    header = poster.in_channel(CHANNEL)[0].spec.content
+    assert "3 new papers" in header
+    assert header.endswith("+1 more — try /search")
+
+
+async def test_second_run_and_hf_arxiv_copies_post_nothing_twice(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion", sources=("hf",)))
+    poster = RecordingPoster()
+    first = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert first.posted == 1
+    clock.advance(hours=12)
+    # arXiv announces the same paper later; a new paper arrives too.
+    await add_papers(
+        store, clock,
+        paper("2611.00001", "Diffusion", sources=("arxiv",)),
+        paper("2611.00009", "More diffusion", sources=("arxiv",)),
+    )  # fmt: skip
+    clock.advance(hours=12)
+    second = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert second.posted == 1
+    posted = [m.spec.paper_ids for m in poster.sent if m.spec.paper_ids]
+    assert posted == [("2611.00001",), ("2611.00009",)]
+    clock.advance(hours=24)
+    third = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert third.posted == 0 and third.reason
+    assert len(poster.sent) == 4  # two headers, two papers
+
+
+@pytest.mark.parametrize("accepted_before_crash", [False, True])
+async def test_crash_mid_digest_resumes_in_the_same_thread_exactly_once(
+    store, clock, tmp_path, accepted_before_crash
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, *[paper(f"2611.0000{i}", f"Diffusion {i}") for i in range(1, 4)])
+    discord = RecordingPoster()
+
+    class Crashing(RecordingPoster):
+        calls = 0
+
+        async def send(self, channel_id, spec):
+            self.calls += 1
+            if self.calls == 3:  # header, first paper, then die on the second paper
+                if accepted_before_crash:  # Discord created it, we died before marking it sent
+                    await discord.send(channel_id, spec)
+                raise Crash
+
+            return await discord.send(channel_id, spec)
+
+        async def start_thread(self, channel_id, message_id, name):
+            return await discord.start_thread(channel_id, message_id, name)
+
+    with pytest.raises(Crash):
+        await engine(store, Crashing(), clock).run_feed(CHANNEL)
+    # "Restart": a new store and engine on the same file, Discord (with its nonces) unchanged.
+    await store.close()
+    clock.advance(minutes=5)
+    store2 = await Store.open(tmp_path / "p.db", clock=clock)
+    try:
+        report = await engine(store2, discord, clock).run_feed(CHANNEL)
+        thread_id = next(iter(discord.threads))
+        assert len(discord.threads) == 1
+        assert len(discord.in_channel(CHANNEL)) == 1  # one header
+        papers = sorted(p for m in discord.in_channel(thread_id) for p in m.spec.paper_ids)
+        assert papers == ["2611.00001", "2611.00002", "2611.00003"]
+        rows = await store2.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+        assert {r.state for r in rows} == {"sent"}
+        assert report.posted == 2
+        last = await store2.run(feeds_repo.last_run, CHANNEL, finished=True)
+        assert last is not None
+    finally:
+        await store2.close()
+
+
+async def test_403_pauses_the_feed_and_tells_its_creator_once(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    changed: list[int] = []
+    poster = RecordingPoster(fail_sends=[Forbidden("403 Missing Permissions")])
+    eng = engine(store, poster, clock)
+    eng.on_feed_changed = changed.append
+    report = await eng.run_feed(CHANNEL)
+    assert report.reason == FORBIDDEN_REASON and report.posted == 0
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and feed.paused and feed.pause_reason == FORBIDDEN_REASON
+    assert changed == [CHANNEL]
+    assert [uid for uid, _ in poster.dms] == [7]
+    assert FORBIDDEN_REASON in poster.dms[0][1].content
+    again = await eng.run_feed(CHANNEL)
+    assert again.reason and "paused" in again.reason
+    assert len(poster.dms) == 1
+    # /feed resume: the pending digest goes out, in full, on the next run.
+    await store.run(feeds_repo.update_feed, CHANNEL, paused=False, pause_reason=None)
+    resumed = await eng.run_feed(CHANNEL)
+    assert resumed.posted == 1
+    assert [m.spec.paper_ids for m in poster.sent if m.spec.paper_ids] == [("2611.00001",)]
+
+
+async def test_channel_gone_disables_the_feed(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(kinds={CHANNEL: None})
+    changed: list[int] = []
+    eng = engine(store, poster, clock)
+    eng.on_feed_changed = changed.append
+    report = await eng.run_feed(CHANNEL)
+    assert report.posted == 0 and report.reason and "gone" in report.reason
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and feed.disabled
+    assert changed == [CHANNEL] and poster.sent == []
+
+
+async def test_thread_refused_falls_back_to_plain_messages_and_notes_it(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(
+        store, clock, paper("2611.00001", "Diffusion"), paper("2611.00002", "Diffusion 2")
+    )
+    poster = RecordingPoster(fail_threads=Forbidden("403 on thread"))
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 2
+    assert len(poster.in_channel(CHANNEL)) == 3 and poster.threads == {}
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and feed.notes == THREAD_REFUSED_NOTE and not feed.paused
+
+
+async def test_final_server_errors_are_retried_on_the_next_run(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(
+        store, clock, paper("2611.00001", "Diffusion"), paper("2611.00002", "Diffusion 2")
+    )
+    poster = RecordingPoster(fail_sends=[None, Unavailable("503 after retries")])
+    first = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert first.posted == 1
+    rows = {r.paper_id: r for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")}
+    failed = [r for r in rows.values() if r.state == "failed"]
+    assert len(failed) == 1 and failed[0].attempts == 1 and "503" in (failed[0].last_error or "")
+    clock.advance(hours=24)
+    second = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert second.posted == 1
+    delivered = sorted(p for m in poster.sent for p in m.spec.paper_ids)
+    assert delivered == ["2611.00001", "2611.00002"]
+    assert {r.state for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")} == {
+        "sent"
+    }
+
+
+async def test_forum_channel_gets_one_post_holding_the_papers(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(kinds={CHANNEL: "forum"})
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 1
+    ((thread_id, (parent, name)),) = poster.threads.items()
+    assert parent == CHANNEL and name == "Papers · 26 Nov 2026"
+    assert [m.spec.paper_ids for m in poster.in_channel(thread_id)] == [(), ("2611.00001",)]
+
+
+async def test_nothing_matched_posts_nothing_and_says_why(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Optics"), paper("2611.00002", "Lasers"))
+    poster = RecordingPoster()
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.reason == "0 of 2 listed papers matched" and poster.sent == []
+    run = await store.run(feeds_repo.last_run, CHANNEL)
+    assert run is not None and run.reason == "0 of 2 listed papers matched" and run.state == "done"
