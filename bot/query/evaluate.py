@@ -11,7 +11,10 @@ from bot.query.text import Document, FieldText
 
 @dataclass(frozen=True, slots=True)
 class MatchedTerm:
-    """One query term found in one field: 'title', 'abstract', 'keywords', 'authors', 'categories'."""
+    """One query term found in one field.
+
+    `field` is one of 'title', 'abstract', 'keywords', 'authors', 'categories'.
+    """
 
     term: str
     field: str

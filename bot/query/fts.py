@@ -9,8 +9,6 @@ an FTS5 syntax error.
 
 from __future__ import annotations
 
-import os
-
 from bot.query.nodes import And, Leaf, Node, Not, Or
 from bot.query.text import PART_RE, stem, word_forms
 
@@ -27,7 +25,10 @@ def _part_phrase(part: str) -> str:
     forms = list(dict.fromkeys([part, *word_forms(stem(part))]))
     if len(forms) == 1:
         return _quote(part)
-    return _quote(os.path.commonprefix(forms)) + "*"  # studies, study -> "stud"*
+    root = min(forms, key=len)
+    while not all(f.startswith(root) for f in forms):  # studies, study -> "stud"*
+        root = root[:-1]
+    return _quote(root) + "*"
 
 
 def _leaf(leaf: Leaf) -> str | None:

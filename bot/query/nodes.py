@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from bot.query.text import PART_RE, TEXT_FIELDS, compound_key, stem
 
@@ -20,8 +21,8 @@ class Leaf:
     field: str | None
     words: tuple[str, ...]
     prefix: bool = False
-    keys: tuple[str, ...] = field(init=False, compare=False, repr=False)
-    spans: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    keys: tuple[str, ...] = dc_field(init=False, compare=False, repr=False)
+    spans: tuple[int, ...] = dc_field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # match keys: a plain word is stemmed, a compound has each part stemmed; prefixes stay raw

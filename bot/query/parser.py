@@ -82,7 +82,8 @@ class _Parser:
         return make_or(alts)
 
     def operand(self) -> Node:
-        column = self.peek().column  # type: ignore[union-attr]
+        nxt = self.peek()
+        column = nxt.column if nxt is not None else self.end_column
         node = self.and_expr()
         if self.depth == 0:
             self.top_operands.append((node, column))
@@ -135,7 +136,9 @@ class _Parser:
                 self.scope = field
         if tok.kind == "(":
             inner = self.peek()
-            if inner is not None and inner.kind == ")":
+            if inner is None:
+                raise QueryError(f"unclosed '(' at column {tok.column}", tok.column)
+            if inner.kind == ")":
                 raise QueryError(f"empty parentheses at column {tok.column}", tok.column)
             self.depth += 1
             node = self.alternatives()

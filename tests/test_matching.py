@@ -1,0 +1,77 @@
+"""The indexed matcher returns exactly what brute force returns, with the same explanations."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.matching import SubscriptionMatcher, bit_indices, reference_match
+from bot.models import Paper
+from bot.query import MatchedTerm, Query, QueryError, parse
+from tests.test_query_fixtures import PAPERS, papers, query_texts
+
+
+def _queries(texts: list[str]) -> list[Query]:
+    out = []
+    for t in texts:
+        try:
+            out.append(parse(t))
+        except QueryError:
+            continue
+    return out
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[Paper]:
+    n = draw(st.integers(1, 15))
+    return [draw(papers(pid=f"p{i}")) for i in range(n)]
+
+
+@given(st.lists(query_texts(), min_size=1, max_size=25), batches())
+@settings(max_examples=300, deadline=None)
+def test_matcher_equals_brute_force(texts: list[str], batch: list[Paper]) -> None:
+    queries = _queries(texts)
+    subs = [(i, q) for i, q in enumerate(queries + queries[:3])]  # some duplicates
+    assert SubscriptionMatcher(subs).match(batch) == reference_match(subs, batch)
+
+
+@given(st.lists(query_texts(), min_size=1, max_size=25))
+@settings(max_examples=100, deadline=None)
+def test_matcher_equals_brute_force_on_hand_written_papers(texts: list[str]) -> None:
+    subs = list(enumerate(_queries(texts)))
+    assert SubscriptionMatcher(subs).match(PAPERS) == reference_match(subs, PAPERS)
+
+
+def test_match_reports_subscribers_and_reasons() -> None:
+    subs = [
+        ("alice", parse("diffusion -survey")),
+        ("bob", parse("LLM quantization, cat:cs.CL")),
+        ("carol", parse("diffusion  NOT survey")),  # same normal form as alice's
+        ("dave", parse("nothing-matches-this")),
+    ]
+    result = SubscriptionMatcher(subs).match(PAPERS)
+    assert set(result) == {"mdlm", "int4", "moe"}
+    assert [k for k, _ in result["mdlm"]] == ["alice", "carol", "bob"]
+    assert result["int4"][0][1].terms == (
+        MatchedTerm("llm", "title"),
+        MatchedTerm("quantization", "title"),
+        MatchedTerm("quantization", "abstract"),
+        MatchedTerm("quantization", "keywords"),
+    )
+    assert result["moe"][0][1].describe() == "cs.cl (categories)"
+
+
+def test_identical_queries_are_indexed_once() -> None:
+    matcher = SubscriptionMatcher([(i, parse("LLM" if i % 2 else "llm")) for i in range(1000)])
+    assert matcher.distinct_queries == 1
+    assert len(matcher.match(PAPERS)["int4"]) == 1000
+
+
+def test_empty_inputs() -> None:
+    assert SubscriptionMatcher([]).match(PAPERS) == {}
+    assert SubscriptionMatcher([(1, parse("llm"))]).match([]) == {}
+
+
+@given(st.sets(st.integers(0, 3000)))
+def test_bit_indices(indices: set[int]) -> None:
+    assert bit_indices(sum(1 << i for i in indices)) == sorted(indices)
