@@ -143,7 +143,7 @@ class ArxivSource:
         categories: Sequence[str] = (),
         include_replacements: bool = False,
     ) -> None:
-        self._client = client
+        self.client = client
         self._base = base_url.rstrip("/")
         self.categories = tuple(c.strip() for c in categories if c.strip())
         self.include_replacements = include_replacements
@@ -159,7 +159,7 @@ class ArxivSource:
             return []
         # One request for all categories: arXiv asks for few requests, and one feed also
         # collapses cross-lists that would otherwise come back once per category.
-        body = await self._client.get_bytes(
+        body = await self.client.get_bytes(
             self.feed_url, accept="application/rss+xml, application/xml"
         )
         try:

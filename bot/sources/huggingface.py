@@ -128,7 +128,7 @@ class HuggingFaceSource:
     """Hugging Face Daily Papers over a `RetryingClient`."""
 
     def __init__(self, client: RetryingClient, base_url: str = HF_API_URL) -> None:
-        self._client = client
+        self.client = client
         self._base = base_url.rstrip("/")
 
     async def fetch_day(self, day: date) -> list[Paper]:
@@ -137,7 +137,7 @@ class HuggingFaceSource:
         papers: dict[str, Paper] = {}
         for page in range(MAX_PAGES):
             params: dict[str, str | int] = {"date": day.isoformat(), "p": page, "limit": PAGE_SIZE}
-            document = await self._client.get_json(url, params)
+            document = await self.client.get_json(url, params)
             try:
                 parsed = parse_daily_papers(document, hf_date=day)
             except SourceError as exc:  # name the page that was wrong, not just the API
@@ -157,7 +157,7 @@ class HuggingFaceSource:
         if normalised is None:
             raise ValueError(f"not an arXiv id: {arxiv_id!r}")
         try:
-            document = await self._client.get_json(f"{self._base}/papers/{normalised}")
+            document = await self.client.get_json(f"{self._base}/papers/{normalised}")
         except SourceError as exc:
             if exc.status == 404:
                 return None
