@@ -1,0 +1,75 @@
+"""A local Discord-compatible server (REST v10 + gateway) for end-to-end tests with real discord.py.
+
+Start it, set up a world, point the bot at it, act as users, inspect what the bot did::
+
+    async with FakeDiscord() as discord:                 # 127.0.0.1, free port
+        guild = discord.add_guild("ML Lab")
+        chan = guild.add_text_channel("papers")
+        forum = guild.add_forum_channel("paper-forum", tags=["cs.LG"])
+        alice = guild.add_member("alice")                   # @everyone's default permissions
+        admin = guild.add_member("root", permissions=["administrator"])  # int, or roles=[]
+        mods = guild.add_role("mods", ["manage_messages"], mentionable=True)
+        chan.set_overwrite(guild, deny=["send_messages"])  # @everyone (id == guild id)
+        chan.set_overwrite(alice, allow=["send_messages"])  # member overwrite
+        guild.set_bot_permissions(perms("view_channel", "send_messages"))   # the bot's managed role
+
+        # point discord.py at it (the `discord_at_fake` fixture does this with monkeypatch):
+        #   discord.http.Route.BASE = discord.api_url
+        #   discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(discord.gateway_url)
+        #   bot.start(discord.token)
+        await discord.wait_until_connected(); await discord.wait_for_commands_synced()
+        discord.synced_commands() / discord.synced_commands(guild)        # stored payloads with ids
+
+        reply = await discord.run_command(alice, chan, "feed subscribe", query="diffusion")
+        reply.answered / reply.latency / reply.answered_in_time (≤ 3 s) / reply.response_type
+        reply.content / reply.embeds / reply.components / reply.ephemeral / reply.deferred
+        await reply.wait_for_final()          # after a defer: the edit or first follow-up
+        await reply.wait_for_followups(2); reply.followups; reply.messages
+        await discord.click(alice, reply.message, "next-page")  # or select(..., values=[])
+        choices = await discord.autocomplete(alice, chan, "unsubscribe", "sub", typed="dif")
+        discord.user_says(alice, chan, "hello")                   # MESSAGE_CREATE to the bot
+
+        discord.messages_in(chan) / discord.threads_of(forum) / discord.dms_to(alice)
+        await discord.wait_for_message(lambda m: m.channel is chan)   # scheduled posts
+        msg.content / msg.embeds / msg.embed_titles / msg.components / msg.flags / msg.ephemeral
+        msg.nonce / msg.mentioned_user_ids (who is really pinged) / msg.thread / msg.author
+
+        discord.inject_faults("POST", "/channels/{id}/messages", status=500, times=2)
+        discord.delay_responses("POST", "/channels/{id}/messages", seconds=2)
+        discord.rate_limits.enabled = False; discord.rate_limits.message_window = 0.5
+        await discord.drop_gateway(); await discord.send_reconnect()
+        await discord.send_invalid_session()
+        await discord.wait_for_resume(); discord.identify_count; discord.resume_count
+        discord.requests (method, path, status) / discord.unhandled_routes
+
+Behaviour follows Discord: permissions with overwrites (403 50013 / 50001), 404 10003 / 10008,
+400 50035 "Invalid Form Body" for limits (content 2000, 10 embeds, embed field limits, total 6000,
+thread name 1–100), 400 50006 for an empty message (as Discord answers), nonce + enforce_nonce
+dedupe, per-channel message buckets (5 / 5 s) and a global 50 / s with real headers, 40060 for an
+interaction answered twice and 10062 for an unknown (or, with `interaction_deadline=3`, late) one.
+Slash-command options are checked against what the bot synced; `CommandError` says what is wrong.
+Run it by hand: `python -m tests.fakediscord --port 8765` (see __main__.py).
+"""
+
+from .actions import InteractionNotAnswered, InteractionResult
+from .commands import CommandError
+from .driver import DEFAULT_TOKEN, FakeDiscord
+from .permissions import perms
+from .ratelimit import RateLimitConfig
+from .state import Channel, Guild, Member, Message, Role, User
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "Channel",
+    "CommandError",
+    "FakeDiscord",
+    "Guild",
+    "InteractionNotAnswered",
+    "InteractionResult",
+    "Member",
+    "Message",
+    "RateLimitConfig",
+    "Role",
+    "User",
+    "perms",
+]

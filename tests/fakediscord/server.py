@@ -1,0 +1,132 @@
+"""The aiohttp application: auth, fault injection, rate limits and error shapes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .commands import CommandStore
+from .faults import Faults
+from .gateway import Gateway
+from .interactions import Interactions
+from .posting import json_response
+from .ratelimit import RateLimitConfig, RateLimited, RateLimiter
+from .rest import Rest
+from .state import World
+from .validation import ApiError
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Interaction routes use the token in the URL, not the bot token, and skip the global limit.
+_TOKEN_IN_URL = ("/interactions/", "/webhooks/")
+_MAJOR_PARAMS = ("channel_id", "guild_id", "interaction_id")
+
+
+@dataclass
+class RequestLog:
+    """One REST request as the server saw it (for assertions such as "retried twice")."""
+
+    method: str
+    path: str
+    status: int
+
+
+class FakeServer:
+    """Builds the app and holds every component; the driver wraps this for tests."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        bot_name: str = "Paperboy",
+        rate_limits: RateLimitConfig | None = None,
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        self.token = token
+        self.world = World(bot_name)
+        self.commands = CommandStore(self.world)
+        self.gateway = Gateway(self.world, token, heartbeat_interval_ms=heartbeat_interval_ms)
+        self.interactions = Interactions(self.world)
+        self.rest = Rest(self.world, self.commands, lambda: self.gateway.url)
+        self.faults = Faults()
+        self.ratelimiter = RateLimiter(rate_limits or RateLimitConfig())
+        self.requests: list[RequestLog] = []
+        self.unhandled: list[str] = []  # "METHOD /path" of routes the fake does not know
+
+    def app(self) -> web.Application:
+        """The aiohttp application serving /api/v10/... and /gateway."""
+        app = web.Application(middlewares=[self._middleware])
+        for route in [*self.rest.routes(), *self.interactions.routes()]:
+            assert isinstance(route, web.RouteDef)
+            app.router.add_route(route.method, API_PREFIX + route.path, route.handler)
+        app.router.add_get("/gateway", self.gateway.handle)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        if not path.startswith(API_PREFIX):
+            return await handler(request)
+        sub = path[len(API_PREFIX) :]
+        response = await self._answer(request, handler, sub)
+        self.requests.append(RequestLog(request.method, sub, response.status))
+        return response
+
+    async def _answer(self, request: web.Request, handler: Handler, sub: str) -> web.StreamResponse:
+        token_in_url = sub.startswith(_TOKEN_IN_URL)
+        if not token_in_url and request.headers.get("Authorization") != f"Bot {self.token}":
+            return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+        fault = self.faults.take(request.method, sub)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status is not None:
+                return self._fault_response(fault.status, fault.default_body(), fault.retry_after)
+        resource = request.match_info.route.resource
+        if resource is None or request.match_info.http_exception is not None:
+            exc = request.match_info.http_exception
+            status = exc.status if exc is not None else 404
+            self.unhandled.append(f"{request.method} {sub}")
+            log.warning("fake discord has no route for %s %s", request.method, sub)
+            return json_response(
+                {"message": f"{status}: {exc.reason if exc else 'Not Found'}", "code": 0}, status
+            )
+        template = resource.canonical.removeprefix(API_PREFIX)
+        major = ":".join(request.match_info.get(k, "") for k in _MAJOR_PARAMS)
+        if sub.startswith("/webhooks/"):
+            major = request.match_info.get("token", "")
+        try:
+            headers = self.ratelimiter.check(
+                request.method, template, major, count_global=not token_in_url
+            )
+        except RateLimited as limited:
+            return json_response(limited.body, status=429, headers=limited.headers)
+        try:
+            response = await handler(request)
+        except ApiError as error:
+            response = json_response(error.body, status=error.status)
+        except web.HTTPException:
+            raise
+        except (ValueError, KeyError, TypeError) as error:
+            # A body the fake cannot read is a bad request for Discord too.
+            log.warning("bad request %s %s: %r", request.method, sub, error)
+            response = json_response({"message": "400: Bad Request", "code": 0}, status=400)
+        response.headers.update(headers)
+        return response
+
+    def _fault_response(self, status: int, body: Any, retry_after: float) -> web.Response:
+        headers = {"Via": "1.1 google"}
+        if status == 429:
+            headers.update(
+                {"Retry-After": str(max(1, round(retry_after))), "X-RateLimit-Scope": "user"}
+            )
+        if isinstance(body, str):
+            return web.Response(text=body, status=status, content_type="text/html", headers=headers)
+        return json_response(body, status=status, headers=headers)
