@@ -6,6 +6,8 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
+from yarl import URL
+
 from bot.arxiv_ids import normalise_id
 from bot.models import Paper
 from bot.sources.http import RetryingClient, SourceError
@@ -141,7 +143,7 @@ class HuggingFaceSource:
             try:
                 parsed = parse_daily_papers(document, hf_date=day)
             except SourceError as exc:  # name the page that was wrong, not just the API
-                raise SourceError(f"{url}?date={day}&p={page}", exc.reason) from exc
+                raise SourceError(str(URL(url).update_query(params)), exc.reason) from exc
             fresh = [p for p in parsed if p.id not in papers]
             papers.update((p.id, p) for p in fresh)
             # A short page is the last; a page of only known ids means `p` is being ignored.
