@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     http_timeout: float = 30.0
     http_retries: int = 4
     hf_poll_minutes: int = 30
+    arxiv_fetch_hours: str = "20,23"  # US/Eastern hours (at :05) to fetch arXiv, Sunday–Thursday
 
     # Discord
     discord_token: SecretStr | None = None

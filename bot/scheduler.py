@@ -1,0 +1,235 @@
+"""When things happen: source polls, one job per feed at its own local time, and the make-up of a
+run missed while the bot was down. APScheduler 3 (`AsyncIOScheduler`) on the bot's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import Settings
+from bot.delivery import DeliveryEngine, RunReport
+from bot.store import Store
+from bot.store import feeds as feeds_repo
+from bot.store.database import Clock
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = timedelta(hours=1)  # a run delayed by a busy loop or a quick restart still happens
+MAKE_UP_LIMIT = timedelta(hours=24)  # older missed runs are skipped: the next one covers them
+ARXIV_TZ = ZoneInfo("America/New_York")
+
+Ingest = Callable[[str], Awaitable[object]]  # source name -> fetch it into the store
+
+
+def feed_trigger(schedule_time: str, timezone: str, days: str) -> CronTrigger:
+    """The cron trigger of a feed: HH:MM in its IANA timezone (DST-correct), daily or Mon–Fri."""
+    hour, minute = (int(part) for part in schedule_time.split(":"))
+    return CronTrigger(
+        hour=hour,
+        minute=minute,
+        day_of_week="mon-fri" if days == "weekdays" else "*",
+        timezone=ZoneInfo(timezone),
+    )
+
+
+def latest_slot(trigger: CronTrigger, now: datetime, within: timedelta) -> datetime | None:
+    """The trigger's last fire time in (now - within, now], or None."""
+    latest = None
+    moment = trigger.get_next_fire_time(None, now - within + timedelta(microseconds=1))
+    while moment is not None and moment <= now:
+        latest = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return latest
+
+
+class FeedScheduler:
+    """Owns every timed job; `reschedule` applies a feed's stored schedule and pause state."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        engine: DeliveryEngine,
+        *,
+        clock: Clock,
+        ingest: Ingest | None = None,
+        dm_digests: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self._ingest = ingest
+        self._dm_digests = dm_digests
+        self.scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={
+                "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+        self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[object]] = set()
+        engine.on_feed_changed = self.reschedule  # a 403/404 pause or disable drops the job
+
+    # Lifecycle (the bot's Service protocol)
+
+    async def start(self) -> None:
+        """Build every job from SQLite, start ticking, and make up runs missed while down."""
+        self._add_source_jobs()
+        feeds = await self.store.run(feeds_repo.list_feeds)
+        for feed in feeds:
+            self._apply(feed.channel_id, feed)
+        self.scheduler.start()
+        for channel_id, slot in await self.missed_runs():
+            log.info("Making up feed %s's run of %s, missed while offline", channel_id, slot)
+            self._spawn(self._run(channel_id, scheduled_for=slot))
+
+    async def stop(self) -> None:
+        """Stop ticking and wait for nothing: runs in progress are resumed after a restart."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _spawn(self, coro: Awaitable[object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Jobs
+
+    def _add_source_jobs(self) -> None:
+        if self._ingest is not None:
+            self.scheduler.add_job(
+                self._ingest_job, IntervalTrigger(minutes=self.settings.hf_poll_minutes),
+                args=["hf"], id="ingest:hf", replace_existing=True, next_run_time=datetime.now(UTC),
+            )  # fmt: skip
+            # arXiv announces at 20:00 US/Eastern, Sunday to Thursday; a later fetch catches a
+            # late listing or a failed first attempt (re-fetching merges, never duplicates).
+            self.scheduler.add_job(
+                self._ingest_job,
+                CronTrigger(
+                    day_of_week="sun-thu", hour=self.settings.arxiv_fetch_hours, minute=5,
+                    timezone=ARXIV_TZ,
+                ),
+                args=["arxiv"], id="ingest:arxiv", replace_existing=True,
+            )  # fmt: skip
+        if self._dm_digests is not None:
+            self.scheduler.add_job(
+                self._dm_job,
+                feed_trigger(
+                    self.settings.default_schedule, self.settings.default_timezone, "daily"
+                ),
+                id="dm-digests",
+                replace_existing=True,
+            )
+
+    async def _ingest_job(self, source: str) -> None:
+        assert self._ingest is not None
+        await self._ingest(source)
+
+    async def _dm_job(self) -> None:
+        assert self._dm_digests is not None
+        await self._dm_digests()
+
+    def _job_id(self, channel_id: int) -> str:
+        return f"feed:{channel_id}"
+
+    def _apply(self, channel_id: int, feed: feeds_repo.Feed | None) -> None:
+        job_id = self._job_id(channel_id)
+        if feed is None or not feed.active:
+            if self.scheduler.get_job(job_id) is not None:
+                self.scheduler.remove_job(job_id)
+            return
+        trigger = feed_trigger(feed.schedule_time, feed.timezone, feed.days)
+        self.scheduler.add_job(
+            self._scheduled_run, trigger, args=[channel_id], id=job_id, replace_existing=True
+        )
+
+    def reschedule(self, channel_id: int) -> None:
+        """Apply the feed's stored schedule and pause state now (create, replace or remove)."""
+        # Stop the old job at once (pause takes effect even before the store answers), then
+        # rebuild it from SQLite.
+        job = self.scheduler.get_job(self._job_id(channel_id))
+        if job is not None:
+            job.remove()
+        self._spawn(self.refresh(channel_id))
+
+    async def refresh(self, channel_id: int) -> None:
+        """Re-read one feed and (re)create or drop its job; `reschedule` without waiting."""
+        feed = await self.store.run(feeds_repo.get_feed, channel_id)
+        self._apply(channel_id, feed)
+
+    def next_run(self, channel_id: int) -> datetime | None:
+        """When the feed's digest runs next, or None if it is not scheduled."""
+        job = self.scheduler.get_job(self._job_id(channel_id))
+        if job is None:
+            return None
+        # From the trigger and the bot's clock (not APScheduler's wall clock): the same answer
+        # in production, and a controllable one in tests.
+        return job.trigger.get_next_fire_time(None, self.clock())
+
+    async def run_feed_now(self, channel_id: int) -> RunReport:
+        """Run the feed's digest now (`/feed post-now`): the same path as a scheduled run."""
+        return await self._run(channel_id, scheduled_for=None)
+
+    async def _scheduled_run(self, channel_id: int) -> None:
+        feed = await self.store.run(feeds_repo.get_feed, channel_id)
+        if feed is None:
+            return
+        trigger = feed_trigger(feed.schedule_time, feed.timezone, feed.days)
+        slot = latest_slot(trigger, self.clock(), MISFIRE_GRACE + timedelta(minutes=1))
+        await self._run(channel_id, scheduled_for=slot)
+
+    async def _run(self, channel_id: int, *, scheduled_for: datetime | None) -> RunReport:
+        # One run per feed at a time: a scheduled run and /feed post-now wait for each other.
+        lock = self._locks.setdefault(channel_id, asyncio.Lock())
+        async with lock:
+            report = await self.engine.run_feed(channel_id, scheduled_for=scheduled_for)
+        log.info(
+            "Feed %s: posted %d of %d matched (%d listed)%s",
+            channel_id, report.posted, report.matched, report.listed,
+            f"; {report.reason}" if report.reason else "",
+        )  # fmt: skip
+        return report
+
+    async def missed_runs(self) -> list[tuple[int, datetime]]:
+        """Active feeds whose latest slot (< 24 h ago) came after their last completed run."""
+        now = self.clock()
+
+        def find(db: sqlite_utils.Database) -> list[tuple[int, datetime]]:
+            missed = []
+            for feed in feeds_repo.list_feeds(db):
+                if not feed.active:
+                    continue
+                trigger = feed_trigger(feed.schedule_time, feed.timezone, feed.days)
+                slot = latest_slot(trigger, now, MAKE_UP_LIMIT)
+                if slot is None or slot <= datetime.fromisoformat(feed.created_at):
+                    continue
+                last = feeds_repo.last_run(db, feed.channel_id, finished=True)
+                if last is None or last.started_at < slot:
+                    missed.append((feed.channel_id, slot))
+            return missed
+
+        return await self.store.run(find)
+
+    def _on_job_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning("Job %s missed its %s run", event.job_id, event.scheduled_run_time)
+        elif event.exception is not None:
+            log.error(
+                "Job %s failed", event.job_id,
+                exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+            )  # fmt: skip
