@@ -22,7 +22,12 @@ from bot.store.database import Clock
 log = logging.getLogger(__name__)
 
 # Every cog module `paperboy run` loads; each teammate adds theirs here.
-DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.meta",)
+DEFAULT_EXTENSIONS: tuple[str, ...] = (
+    "cogs.meta",
+    "cogs.subscriptions",
+    "cogs.feeds",
+    "cogs.search",
+)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

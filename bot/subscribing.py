@@ -17,6 +17,11 @@ from bot.store.feeds import Feed
 from bot.store.subscriptions import ChannelSubscription, PersonalSubscription, SubscriptionError
 from bot.text import neutralise_mentions, truncate
 
+CANNOT_CREATE_FEED = (
+    "You can't post in this channel, so I can't start its digest for you: "
+    "ask a moderator to set one up (/feed subscribe), or use /subscribe with dm:true."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class FeedDefaults:
@@ -65,10 +70,17 @@ def subscribe_personal(
     dm: bool,
     defaults: FeedDefaults,
     now: datetime,
+    may_create_feed: bool = True,
 ) -> Subscribed:
-    """Add a member's subscription (creating the channel's feed unless `dm`), then dry-run it."""
+    """Add a member's subscription (creating the channel's feed unless `dm`), then dry-run it.
+
+    A member who can't post in the channel can't start a feed there (`may_create_feed` False),
+    but may still join a feed a moderator set up.
+    """
     created = False
     if not dm:
+        if not may_create_feed and feeds_repo.get_feed(db, channel_id) is None:
+            raise UserError(CANNOT_CREATE_FEED)
         _, created = feeds_repo.ensure_feed(
             db,
             channel_id=channel_id,

@@ -1,0 +1,236 @@
+"""Discord rendering of papers, search pages, dry runs and feed status for the slash commands.
+
+Only presentation lives here: every number and decision comes from the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.dry_run import DryRun
+from bot.feed_admin import FeedStatus
+from bot.feed_settings import describe_schedule, next_slot
+from bot.feed_sources import SourcesError, parse_sources
+from bot.models import Paper
+from bot.planner import DigestPlan
+from bot.search import SearchPage
+from bot.store.feeds import Feed
+from bot.store.subscriptions import ChannelSubscription, PersonalSubscription
+from bot.subscribing import SubscriptionOverview
+from bot.text import escape_markdown, neutralise_mentions, truncate
+
+EMBED_COLOUR = discord.Colour(0xFFB000)
+DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
+TITLE_LIMIT = 256
+MESSAGE_LIMIT = 2000
+
+
+def md(text: str) -> str:
+    """Paper or user text made literal for Discord: Markdown escaped, mentions inert."""
+    return escape_markdown(neutralise_mentions(text))
+
+
+def code(text: str) -> str:
+    """User text inside inline code (backticks can't be escaped there, so they're swapped)."""
+    return "`" + neutralise_mentions(text).replace("`", "ˋ") + "`"
+
+
+def timestamp(moment: datetime, style: str) -> str:
+    """A Discord timestamp that each reader sees in their own timezone (`t` time, `R` relative)."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def paper_date(paper: Paper) -> str:
+    """The paper's date as YYYY-MM-DD (published, else listed on HF, else first seen)."""
+    when = paper.published or paper.hf_date or paper.first_seen
+    return f"{when:%Y-%m-%d}" if when else "undated"
+
+
+def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
+    """One paper in full: title, authors, date, categories, TL;DR, abstract, links, upvotes."""
+    embed = discord.Embed(
+        title=truncate(paper.title, TITLE_LIMIT), url=paper.abs_url, colour=EMBED_COLOUR
+    )
+    authors = ", ".join(paper.authors)
+    if authors:
+        embed.set_author(name=truncate(authors, TITLE_LIMIT))
+    if tldr:
+        embed.add_field(name="TL;DR", value=truncate(md(tldr), FIELD_LIMIT), inline=False)
+    embed.description = truncate(md(paper.abstract), 3000) if paper.abstract else None
+    embed.add_field(name="Date", value=paper_date(paper))
+    if paper.categories:
+        embed.add_field(name="Categories", value=truncate(", ".join(paper.categories), 200))
+    if paper.upvotes is not None:
+        embed.add_field(name="Upvotes", value=str(paper.upvotes))
+    links = [f"[abs]({paper.abs_url})", f"[PDF]({paper.pdf_url})", f"[HF]({paper.hf_url})"]
+    if paper.code_url:
+        links.append(f"[code]({paper.code_url})")
+    if paper.project_url:
+        links.append(f"[project]({paper.project_url})")
+    embed.add_field(name="Links", value=" · ".join(links), inline=False)
+    if paper.thumbnail:
+        embed.set_thumbnail(url=paper.thumbnail)
+    embed.set_footer(text=f"arXiv:{paper.id}")
+    return embed
+
+
+def search_embed(normal: str, page: SearchPage, per_page: int, days: int | None) -> discord.Embed:
+    """One page of search results: linked title, date and highlighted snippet per paper."""
+    blocks = []
+    for rank, hit in enumerate(page.hits, start=page.offset + 1):
+        title = md(truncate(hit.paper.title, 250))
+        blocks.append(
+            f"**{rank}. [{title}]({hit.paper.abs_url})** · {paper_date(hit.paper)}\n"
+            f"{neutralise_mentions(hit.snippet)}"
+        )
+    number = page.offset // per_page + 1
+    window = f" in the last {days} days" if days else ""
+    embed = discord.Embed(
+        title=truncate(f"Search: {normal}", TITLE_LIMIT),
+        description=truncate("\n\n".join(blocks), DESCRIPTION_LIMIT),
+        colour=EMBED_COLOUR,
+    )
+    embed.set_footer(text=f"Page {number}{window}")
+    return embed
+
+
+def no_results_text(normal: str, days: int | None) -> str:
+    """What /search says when nothing matched, with a hint to broaden the query."""
+    window = f" in the last {days} days" if days else ""
+    hint = "drop `days`, " if days else ""
+    return (
+        f"No papers match {code(normal)}{window}. Try a broader query: {hint}fewer words, "
+        "`OR` between alternatives, or a prefix such as `quantiz*`."
+    )
+
+
+def subscribed_text(normal: str, run: DryRun, where: str, feed_created: bool) -> str:
+    """The /subscribe reply: the normal form, where matches go, and the dry run."""
+    lines = [f"Subscribed to {code(normal)}: {where}."]
+    if feed_created:
+        lines.append("This channel had no feed, so I started one with the default schedule.")
+    lines.append(run.describe() + (" For example:" if run.examples else ""))
+    lines.extend(f"• [{md(truncate(p.title, 150))}](<{p.abs_url}>)" for p in run.examples)
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def personal_label(sub: PersonalSubscription, channel_names: Mapping[int, str]) -> str:
+    """e.g. `diffusion · DM` or `diffusion · #papers`."""
+    if sub.dm:
+        return f"{sub.normal} · DM"
+    name = channel_names.get(sub.channel_id or 0, "deleted channel")
+    return f"{sub.normal} · #{name}"
+
+
+def _feed_line(feed: Feed | None) -> str:
+    if feed is None:
+        return "This channel has no feed."
+    state = " (paused)" if feed.paused else ""
+    schedule = describe_schedule(feed.schedule_time, feed.timezone, feed.days)
+    return f"This channel's feed: {schedule}{state}."
+
+
+def overview_text(view: SubscriptionOverview, channel_names: Mapping[int, str]) -> str:
+    """The /subscriptions reply: mine in this server, then this channel's feed."""
+    lines = ["**Your subscriptions in this server**"]
+    if view.mine:
+        lines.extend(f"• {code(personal_label(s, channel_names))}" for s in view.mine)
+    else:
+        lines.append("None yet: try `/subscribe query:diffusion`.")
+    lines += ["", "**This channel**", _feed_line(view.feed)]
+    if view.channel_subs:
+        lines.extend(f"• {code(s.normal)}" for s in view.channel_subs)
+    elif view.feed is not None:
+        lines.append("No channel subscriptions.")
+    if view.personal_here:
+        lines.append(f"Plus {view.personal_here} members' personal subscriptions.")
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def _sub_lines(
+    channel_subs: Sequence[ChannelSubscription], personal: Sequence[PersonalSubscription]
+) -> str:
+    lines = [f"• {code(s.normal)}" for s in channel_subs]
+    lines += [f"• {code(s.normal)} (<@{s.user_id}>)" for s in personal]
+    return truncate("\n".join(lines), FIELD_LIMIT) if lines else "None yet (/feed subscribe)."
+
+
+def status_embed(status: FeedStatus, next_run: datetime | None, now: datetime) -> discord.Embed:
+    """/feed status: schedule, sources, next and last run, pause state, notes, subscriptions."""
+    feed = status.feed
+    embed = discord.Embed(title="Feed status", colour=EMBED_COLOUR)
+    slot = next_slot(feed.schedule_time, feed.timezone, feed.days, now)
+    embed.add_field(
+        name="Schedule",
+        value=f"{describe_schedule(feed.schedule_time, feed.timezone, feed.days)}"
+        f" (your time: {timestamp(slot, 't')})",
+        inline=False,
+    )
+    try:
+        sources = parse_sources(feed.sources).describe()
+    except SourcesError:
+        sources = feed.sources
+    embed.add_field(name="Sources", value=sources, inline=False)
+    if feed.disabled:
+        state = "Disabled: I can no longer post in this channel."
+    elif feed.paused:
+        state = f"Paused{': ' + md(feed.pause_reason) if feed.pause_reason else ''} (/feed resume)"
+    else:
+        state = f"Next run {timestamp(next_run, 'R')}" if next_run else "Not scheduled yet"
+    embed.add_field(name="State", value=truncate(state, FIELD_LIMIT), inline=False)
+    embed.add_field(name="Last run", value=last_run_text(status, feed.timezone), inline=False)
+    if feed.notes:
+        embed.add_field(name="Notes", value=truncate(md(feed.notes), FIELD_LIMIT), inline=False)
+    embed.add_field(
+        name="Subscriptions",
+        value=_sub_lines(status.channel_subs, status.personal_subs),
+        inline=False,
+    )
+    return embed
+
+
+def last_run_text(status: FeedStatus, tz: str) -> str:
+    """When the last run happened and what it did (or why it posted nothing)."""
+    run = status.last_run
+    if run is None:
+        return "Never run yet."
+    local = run.started_at.astimezone(ZoneInfo(tz))
+    text = (
+        f"{local:%Y-%m-%d %H:%M} ({timestamp(run.started_at, 'R')}): {run.listed} listed,"
+        f" {run.matched} matched, {run.posted} posted"
+    )
+    if run.state == "running":
+        text += " (still running)"
+    elif run.state == "failed":
+        text += f" — failed: {md(run.reason or 'unknown error')}"
+    elif run.posted == 0 and run.reason:
+        text += f" — {md(run.reason)}"
+    return truncate(text, FIELD_LIMIT)
+
+
+def preview_text(plan: DigestPlan, names: Mapping[int, str]) -> str:
+    """/feed preview: the digest as it would go out now, mentions shown as names, or why not."""
+    if not plan.digest.entries:
+        return f"Nothing would be posted now: {md(plan.reason or 'no new matching papers')}."
+    digest = plan.digest
+    lines = [
+        f"**Preview:** {len(digest.entries)} of {plan.listed} new papers would be posted"
+        + (f" (+{digest.overflow} more over the cap)" if digest.overflow else "")
+        + ":"
+    ]
+    for entry in digest.entries:
+        who = ", ".join("@" + names.get(u, f"user {u}") for u in entry.mention_user_ids)
+        line = f"• [{md(truncate(entry.paper.title, 120))}](<{entry.paper.abs_url}>)"
+        line += f" — {md(truncate(entry.why, 120))}"
+        if who:
+            line += f" — for {neutralise_mentions(who)}"
+        lines.append(line)
+    text = "\n".join(lines)
+    if len(text) > MESSAGE_LIMIT:
+        text = truncate(text, MESSAGE_LIMIT - 40) + "\n(preview cut to fit one message)"
+    return text

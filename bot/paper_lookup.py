@@ -1,0 +1,60 @@
+"""Finding one paper for /paper: the store first, then Hugging Face (stored once fetched)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.arxiv_ids import normalise_id
+from bot.errors import UserError
+from bot.models import Paper
+from bot.sources.http import SourceError
+from bot.sources.huggingface import HuggingFaceSource
+from bot.store import Store
+from bot.store.papers import get_paper, upsert_papers
+
+log = logging.getLogger(__name__)
+
+SEARCH_DAYS_LIMIT = 3650
+
+
+def parse_paper_id(text: str) -> str:
+    """The arXiv id in what the user pasted, or a one-line `UserError`."""
+    arxiv_id = normalise_id(text)
+    if arxiv_id is None:
+        shown = " ".join(text.split())[:60].replace("`", "'") or "(empty)"
+        raise UserError(
+            f"`{shown}` is not an arXiv id or URL: try 2401.01234 or "
+            "https://arxiv.org/abs/2401.01234."
+        )
+    return arxiv_id
+
+
+async def lookup_paper(
+    store: Store, hf: HuggingFaceSource, arxiv_id: str, now: datetime
+) -> Paper | None:
+    """The stored paper, else Hugging Face's copy (stored for next time), else None."""
+    paper = await store.run(get_paper, arxiv_id)
+    if paper is not None:
+        return paper
+    try:
+        fetched = await hf.fetch_paper(arxiv_id)
+    except SourceError as exc:
+        log.warning("Looking up %s on Hugging Face failed: %s", arxiv_id, exc)
+        raise UserError(
+            f"I don't have arXiv:{arxiv_id} yet and Hugging Face isn't answering; "
+            "try again in a few minutes."
+        ) from exc
+    if fetched is None:
+        return None
+    await store.run(upsert_papers, [fetched], now)
+    return await store.run(get_paper, arxiv_id)
+
+
+def search_since(days: int | None, now: datetime) -> datetime | None:
+    """The start of a /search window of `days` days (None: all time), or a `UserError`."""
+    if days is None:
+        return None
+    if not 1 <= days <= SEARCH_DAYS_LIMIT:
+        raise UserError(f"`days` must be between 1 and {SEARCH_DAYS_LIMIT}.")
+    return now - timedelta(days=days)

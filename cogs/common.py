@@ -1,0 +1,113 @@
+"""Helpers every command cog shares: replying without pings, the DM-closed notice, choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.discord_client import PaperboyBot
+from bot.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
+from bot.errors import UserError
+from bot.subscribing import FeedDefaults, choice_matches
+from bot.text import neutralise_mentions
+
+NO_MENTIONS = discord.AllowedMentions.none()
+MAX_CHOICES = 25
+MAX_CHOICE_NAME = 100
+
+Interaction = discord.Interaction[PaperboyBot]
+
+
+class RunReport(Protocol):
+    """What the scheduler reports after running a feed's digest."""
+
+    posted: int
+    matched: int
+    listed: int
+    reason: str | None
+
+
+class Scheduler(Protocol):
+    """The part of the scheduler the commands use."""
+
+    def reschedule(self, channel_id: int) -> None: ...
+
+    def next_run(self, channel_id: int) -> datetime | None: ...
+
+    async def run_feed_now(self, channel_id: int) -> RunReport: ...
+
+
+def scheduler_of(bot: PaperboyBot) -> Scheduler | None:
+    """The bot's scheduler, or None when it isn't running (tests, `--no-scheduler`)."""
+    return getattr(bot, "scheduler", None)
+
+
+def reschedule(bot: PaperboyBot, channel_id: int) -> None:
+    """Tell the scheduler a feed changed so the change takes effect at once."""
+    scheduler = scheduler_of(bot)
+    if scheduler is not None:
+        scheduler.reschedule(channel_id)
+
+
+def feed_defaults(bot: PaperboyBot) -> FeedDefaults:
+    """The settings a feed starts with."""
+    return FeedDefaults(bot.settings.default_schedule, bot.settings.default_timezone)
+
+
+def guild_ids(interaction: Interaction) -> tuple[int, int]:
+    """(guild id, channel id) of a command run in a server."""
+    if interaction.guild_id is None or interaction.channel_id is None:
+        raise UserError("This command only works in a server channel.")
+    return interaction.guild_id, interaction.channel_id
+
+
+def display_name(user: discord.abc.User) -> str:
+    """A member's name as plain text that can never ping anyone."""
+    return neutralise_mentions(user.display_name)
+
+
+async def with_dm_notice(interaction: Interaction, text: str) -> str:
+    """`text` plus the DM-closed notice if the user has one pending (marked told when added)."""
+    told = await interaction.client.store.run(take_dm_notice, interaction.user.id)
+    return f"{text}\n{DM_CLOSED_NOTICE}" if told else text
+
+
+async def reply(
+    interaction: Interaction,
+    text: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    ephemeral: bool = True,
+    view: discord.ui.View | None = None,
+) -> discord.Message | None:
+    """Answer the command (or follow up a deferred one), never pinging, with any DM notice."""
+    content = await with_dm_notice(interaction, text or "")
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
+    if embed is not None:
+        kwargs["embed"] = embed
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        return await interaction.followup.send(
+            content or discord.utils.MISSING, wait=True, **kwargs
+        )
+    await interaction.response.send_message(content or None, **kwargs)
+    return None
+
+
+def subscription_choices(
+    labelled: Iterable[tuple[str, int]], typed: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices (label, id) filtered by what was typed, within Discord's limits."""
+    choices = []
+    for label, sub_id in labelled:
+        if choice_matches(label, typed):
+            name = label if len(label) <= MAX_CHOICE_NAME else label[: MAX_CHOICE_NAME - 1] + "…"
+            choices.append(app_commands.Choice(name=name, value=str(sub_id)))
+        if len(choices) == MAX_CHOICES:
+            break
+    return choices

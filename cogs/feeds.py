@@ -1,0 +1,228 @@
+"""`/feed ...`: a channel's daily digest, managed by members with Manage Channels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_client import PaperboyBot
+from bot.embeds import code, preview_text, status_embed, subscribed_text
+from bot.errors import UserError
+from bot.feed_admin import NO_FEED, feed_status, require_feed, set_paused, set_schedule, set_sources
+from bot.feed_settings import DAYS, describe_schedule, timezone_choices
+from bot.feed_sources import parse_sources
+from bot.planner import plan_digest
+from bot.store import subscriptions as subs_repo
+from bot.subscribing import parse_query, subscribe_channel, unsubscribe_channel
+from cogs.common import (
+    Interaction,
+    display_name,
+    feed_defaults,
+    guild_ids,
+    reply,
+    reschedule,
+    scheduler_of,
+    subscription_choices,
+)
+
+MAX_NAME_LOOKUPS = 10  # members fetched by REST for one preview; the rest show as mentions
+
+DAY_CHOICES = [app_commands.Choice(name=label, value=label) for label in DAYS]
+
+
+def can_manage(interaction: Interaction) -> bool:
+    """Whether the member may change this channel's feed."""
+    return interaction.permissions.manage_channels
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_channels=True)
+class Feeds(commands.GroupCog, group_name="feed", group_description="This channel's daily digest"):
+    """The channel feed commands; Discord hides them from members without Manage Channels."""
+
+    def __init__(self, bot: PaperboyBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        """Refuse members without Manage Channels (server admins can override the default)."""
+        if not can_manage(interaction):
+            raise app_commands.MissingPermissions(["manage_channels"])
+        return True
+
+    @app_commands.command(name="subscribe", description="Add a subscription for this channel")
+    @app_commands.describe(query='What to look for, e.g. diffusion -survey, "masked diffusion"')
+    async def subscribe(self, interaction: Interaction, query: str) -> None:
+        """Add a channel subscription (starting the feed if needed) and show a dry run."""
+        guild_id, channel_id = guild_ids(interaction)
+        parsed = parse_query(query)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        done = await self.bot.store.run(
+            subscribe_channel,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=interaction.user.id,
+            query=parsed,
+            text=query,
+            defaults=feed_defaults(self.bot),
+            now=self.bot.clock(),
+        )
+        if done.feed_created:
+            reschedule(self.bot, channel_id)
+        where = "in this channel's daily digest"
+        await reply(
+            interaction, subscribed_text(done.normal, done.dry_run, where, done.feed_created)
+        )
+
+    @app_commands.command(
+        name="unsubscribe", description="Remove one of this channel's subscriptions"
+    )
+    @app_commands.describe(subscription="The subscription to remove (start typing to pick)")
+    async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
+        """Remove a channel subscription."""
+        _, channel_id = guild_ids(interaction)
+        removed = await self.bot.store.run(
+            unsubscribe_channel, channel_id=channel_id, value=subscription
+        )
+        await reply(interaction, f"This channel is no longer subscribed to {code(removed.normal)}.")
+
+    @unsubscribe.autocomplete("subscription")
+    async def _channel_subscriptions(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.channel_id is None or not can_manage(interaction):
+            return []
+        subs = await self.bot.store.run(subs_repo.list_channel, interaction.channel_id)
+        return subscription_choices(((s.normal, s.id) for s in subs), current)
+
+    @app_commands.command(name="schedule", description="When this channel's digest is posted")
+    @app_commands.describe(
+        time="Time of day, HH:MM (24-hour)",
+        timezone="IANA timezone, e.g. Europe/Paris (start typing)",
+        days="Every day or weekdays only",
+    )
+    @app_commands.choices(days=DAY_CHOICES)
+    async def schedule(
+        self, interaction: Interaction, time: str, timezone: str, days: str = "every day"
+    ) -> None:
+        """Set the digest's time, timezone and days."""
+        guild_id, channel_id = guild_ids(interaction)
+        feed = await self.bot.store.run(
+            set_schedule,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            user_id=interaction.user.id,
+            time_text=time,
+            timezone_text=timezone,
+            days=days,
+            defaults=feed_defaults(self.bot),
+            now=self.bot.clock(),
+        )
+        reschedule(self.bot, channel_id)
+        schedule = describe_schedule(feed.schedule_time, feed.timezone, feed.days)
+        await reply(interaction, f"This channel's digest now goes out at {schedule}.")
+
+    @schedule.autocomplete("timezone")
+    async def _timezones(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in timezone_choices(current)]
+
+    @app_commands.command(name="sources", description="Where this channel's papers come from")
+    @app_commands.describe(sources="e.g. hf, arxiv:cs.CL, or hf, arxiv:cs.LG+cs.CV")
+    async def sources(self, interaction: Interaction, sources: str) -> None:
+        """Set the feed's sources."""
+        guild_id, channel_id = guild_ids(interaction)
+        feed = await self.bot.store.run(
+            set_sources,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            user_id=interaction.user.id,
+            text=sources,
+            defaults=feed_defaults(self.bot),
+            now=self.bot.clock(),
+        )
+        reschedule(self.bot, channel_id)
+        described = parse_sources(feed.sources).describe()
+        await reply(interaction, f"Sources set to {code(feed.sources)}: {described}.")
+
+    @app_commands.command(name="pause", description="Stop posting this channel's digest")
+    async def pause(self, interaction: Interaction) -> None:
+        """Pause the feed, remembering who paused it."""
+        _, channel_id = guild_ids(interaction)
+        reason = f"paused by {display_name(interaction.user)}"
+        await self.bot.store.run(set_paused, channel_id=channel_id, paused=True, reason=reason)
+        reschedule(self.bot, channel_id)
+        await reply(interaction, "Paused this channel's digest; /feed resume starts it again.")
+
+    @app_commands.command(name="resume", description="Start posting this channel's digest again")
+    async def resume(self, interaction: Interaction) -> None:
+        """Resume a paused feed."""
+        _, channel_id = guild_ids(interaction)
+        await self.bot.store.run(set_paused, channel_id=channel_id, paused=False, reason=None)
+        reschedule(self.bot, channel_id)
+        await reply(interaction, "Resumed this channel's digest.")
+
+    @app_commands.command(name="status", description="Schedule, sources, last and next run")
+    async def status(self, interaction: Interaction) -> None:
+        """Show the feed's settings, runs and subscriptions."""
+        _, channel_id = guild_ids(interaction)
+        found = await self.bot.store.run(feed_status, channel_id)
+        scheduler = scheduler_of(self.bot)
+        next_run = scheduler.next_run(channel_id) if scheduler else None
+        await reply(interaction, embed=status_embed(found, next_run, self.bot.clock()))
+
+    @app_commands.command(name="preview", description="What the digest would post right now")
+    async def preview(self, interaction: Interaction) -> None:
+        """Show the digest as it would be posted now, without posting or pinging."""
+        _, channel_id = guild_ids(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        plan = await self.bot.store.run(
+            plan_digest, channel_id, self.bot.clock(), cap=self.bot.settings.digest_cap
+        )
+        if plan is None:
+            raise UserError(NO_FEED)
+        users = {u for e in plan.digest.entries for u in e.mention_user_ids}
+        await reply(interaction, preview_text(plan, await self._names(interaction, users)))
+
+    async def _names(self, interaction: Interaction, user_ids: Iterable[int]) -> dict[int, str]:
+        # No members intent: look names up by REST, a bounded number per preview.
+        names: dict[int, str] = {}
+        guild = interaction.guild
+        for user_id in sorted(user_ids)[:MAX_NAME_LOOKUPS]:
+            member = guild.get_member(user_id) if guild else None
+            if member is None and guild is not None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.HTTPException:
+                    continue  # left the server: shown as a (non-pinging) id instead
+            if member is not None:
+                names[user_id] = display_name(member)
+        return names
+
+    @app_commands.command(name="post-now", description="Post this channel's digest now")
+    async def post_now(self, interaction: Interaction) -> None:
+        """Run the digest now through the scheduler (never re-posting a delivered paper)."""
+        _, channel_id = guild_ids(interaction)
+        scheduler = scheduler_of(self.bot)
+        if scheduler is None:
+            await reply(interaction, "The scheduler isn't running.")
+            return
+        await self.bot.store.run(require_feed, channel_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await scheduler.run_feed_now(channel_id)
+        if report.posted:
+            text = (
+                f"Posted {report.posted} of {report.matched} matching papers ({report.listed} new)."
+            )
+        else:
+            text = f"Nothing posted: {report.reason or 'no new matching papers'}."
+        await reply(interaction, text)
+
+
+async def setup(bot: PaperboyBot) -> None:
+    """Register the cog (called by `load_extension`)."""
+    await bot.add_cog(Feeds(bot))

@@ -1,0 +1,105 @@
+"""`/subscribe`, `/unsubscribe`, `/subscriptions`: a member's own subscriptions in a server."""
+
+from __future__ import annotations
+
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_client import PaperboyBot
+from bot.embeds import code, overview_text, personal_label, subscribed_text
+from bot.store import subscriptions as subs_repo
+from bot.subscribing import overview, parse_query, subscribe_personal, unsubscribe_personal
+from cogs.common import (
+    Interaction,
+    feed_defaults,
+    guild_ids,
+    reply,
+    reschedule,
+    subscription_choices,
+)
+
+
+def channel_names(interaction: Interaction) -> dict[int, str]:
+    """Names of the server's cached channels and threads, by id (for labels)."""
+    guild = interaction.guild
+    if guild is None:
+        return {}
+    named = [*guild.channels, *guild.threads]
+    return {c.id: c.name for c in named}
+
+
+class Subscriptions(commands.Cog):
+    """Personal subscriptions: delivered in a channel's digest with a mention, or by DM."""
+
+    def __init__(self, bot: PaperboyBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="subscribe", description="Get new papers matching a query")
+    @app_commands.describe(
+        query='What to look for, e.g. diffusion -survey, "masked diffusion", cat:cs.CL',
+        dm="Send matches to you by DM instead of in this channel's daily digest",
+    )
+    @app_commands.guild_only()
+    async def subscribe(self, interaction: Interaction, query: str, dm: bool = False) -> None:
+        """Add a personal subscription and show what it would have matched recently."""
+        guild_id, channel_id = guild_ids(interaction)
+        parsed = parse_query(query)  # bad input is answered at once, before any work
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        done = await self.bot.store.run(
+            subscribe_personal,
+            guild_id=guild_id,
+            user_id=interaction.user.id,
+            channel_id=channel_id,
+            query=parsed,
+            text=query,
+            dm=dm,
+            defaults=feed_defaults(self.bot),
+            now=self.bot.clock(),
+            may_create_feed=interaction.permissions.send_messages,
+        )
+        if done.feed_created:
+            reschedule(self.bot, channel_id)
+        where = "daily by DM" if dm else f"in <#{channel_id}>'s daily digest, mentioning you"
+        await reply(
+            interaction, subscribed_text(done.normal, done.dry_run, where, done.feed_created)
+        )
+
+    @app_commands.command(name="unsubscribe", description="Remove one of your subscriptions")
+    @app_commands.describe(subscription="The subscription to remove (start typing to pick)")
+    @app_commands.guild_only()
+    async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
+        """Remove one of the member's own subscriptions in this server."""
+        guild_id, _ = guild_ids(interaction)
+        removed = await self.bot.store.run(
+            unsubscribe_personal, guild_id=guild_id, user_id=interaction.user.id, value=subscription
+        )
+        await reply(interaction, f"Unsubscribed from {code(removed.normal)}.")
+
+    @unsubscribe.autocomplete("subscription")
+    async def _own_subscriptions(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        mine = await self.bot.store.run(
+            subs_repo.list_personal, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
+        names = channel_names(interaction)
+        return subscription_choices(((personal_label(s, names), s.id) for s in mine), current)
+
+    @app_commands.command(
+        name="subscriptions", description="Your subscriptions here and this channel's feed"
+    )
+    @app_commands.guild_only()
+    async def subscriptions(self, interaction: Interaction) -> None:
+        """List the member's subscriptions in this server and this channel's feed subscriptions."""
+        guild_id, channel_id = guild_ids(interaction)
+        found = await self.bot.store.run(
+            overview, guild_id=guild_id, user_id=interaction.user.id, channel_id=channel_id
+        )
+        await reply(interaction, overview_text(found, channel_names(interaction)))
+
+
+async def setup(bot: PaperboyBot) -> None:
+    """Register the cog (called by `load_extension`)."""
+    await bot.add_cog(Subscriptions(bot))
