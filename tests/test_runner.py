@@ -23,6 +23,7 @@ from bot.runner import (
     point_discord_at,
     run_bot,
 )
+from tests.fakediscord import FakeDiscord
 
 # Shaped like a real token (base64 user id . timestamp . hmac) but never valid anywhere.
 BOT_ID = 1234567890123456789
@@ -84,6 +85,28 @@ async def test_unreachable_api_is_one_clear_line(
     assert len(err.splitlines()) == 1
     assert err.startswith(f"Cannot reach Discord at http://127.0.0.1:{port}/api/v10")
     assert "Traceback" not in err
+
+
+async def test_rejected_token_exits_2_with_one_line_and_no_traceback(
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = settings_for(
+        tmp_path,
+        discord_token=SecretStr("not.the.token-the-server-knows"),
+        discord_api_url=fake_discord.api_url,
+        discord_gateway_url=fake_discord.gateway_url,
+    )
+    code = await run_bot(settings)
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_CONFIG
+    assert err.splitlines() == [err]
+    assert "rejected the token" in err and "Reset Token" in err
+    assert "Traceback" not in err
+    assert [r for r in caplog.records if r.exc_info] == []
+    assert fake_discord.identify_count == 0
 
 
 # Invite link and token parsing
