@@ -193,3 +193,30 @@ async def test_close_disconnects_cleanly(fake_discord: FakeDiscord, bot: MiniBot
         lambda: not fake_discord.server.gateway.connections, 5
     )
     assert fake_discord.unhandled_routes == []
+
+
+async def test_client_retries_faults_and_respects_buckets(
+    fake_discord: FakeDiscord, world: Guild, bot: MiniBot
+) -> None:
+    papers = _channel(world, "papers")
+    channel = bot.get_channel(papers.id)
+    assert isinstance(channel, discord.TextChannel)
+
+    fake_discord.inject_faults("POST", "/channels/{id}/messages", status=500)
+    fake_discord.inject_faults("POST", "/channels/{id}/messages", status=429, retry_after=0.05)
+    await channel.send("after a 500 and a 429")
+    statuses = [r.status for r in fake_discord.requests if r.path.endswith("/messages")]
+    assert statuses == [500, 429, 200]
+
+    # With a tiny window the client must wait for each bucket reset: all posts arrive, in order.
+    fake_discord.rate_limits.message_limit = 2
+    fake_discord.rate_limits.message_window = 0.2
+    for n in range(5):
+        await channel.send(f"post {n}")
+    contents = [m.content for m in fake_discord.messages_in(papers)]
+    assert contents == ["after a 500 and a 429"] + [f"post {n}" for n in range(5)]
+
+    first = await channel.send("digest", nonce="digest-1")
+    again = await channel.send("digest", nonce="digest-1")
+    assert first.id == again.id
+    assert [m.content for m in fake_discord.messages_in(papers)].count("digest") == 1

@@ -174,6 +174,17 @@ def check_can_use(user: User, channel: Channel, command: dict[str, Any]) -> Memb
     return member
 
 
+def _number(label: str, kind: int, raw: Any) -> int | float:
+    """Convert an integer (4) or number (10) option value as Discord's client would accept it."""
+    try:
+        value = float(raw) if not isinstance(raw, bool) else None
+    except (TypeError, ValueError):
+        value = None
+    if value is None or (kind == 4 and not value.is_integer()):
+        raise CommandError(f"{label} needs an {'integer' if kind == 4 else 'number'}, got {raw!r}")
+    return int(value) if kind == 4 else value
+
+
 class Payloads:
     """Builds interaction payloads against what the bot synced."""
 
@@ -277,15 +288,14 @@ class Payloads:
             if not lo <= len(value) <= hi:
                 raise CommandError(f"{label} must be {lo}-{hi} characters")
         elif kind in (4, 10):
-            if isinstance(raw, bool) or (kind == 4 and int(raw) != raw):
-                raise CommandError(f"{label} needs an {'integer' if kind == 4 else 'number'}")
-            value = int(raw) if kind == 4 else float(raw)
+            value = _number(label, kind, raw)
             if spec.get("min_value") is not None and value < spec["min_value"]:
                 raise CommandError(f"{label} must be ≥ {spec['min_value']}")
             if spec.get("max_value") is not None and value > spec["max_value"]:
                 raise CommandError(f"{label} must be ≤ {spec['max_value']}")
         elif kind == 5:
-            value = bool(raw)
+            # Strings come from the console ("true"/"false"); Discord sends JSON booleans.
+            value = raw.lower() in ("true", "yes", "1") if isinstance(raw, str) else bool(raw)
         elif kind in (6, 7, 8, 9):
             value = self._resolve(label, kind, raw, channel, resolved)
         else:
