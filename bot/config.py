@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     http_timeout: float = 30.0
     http_retries: int = 4
     hf_poll_minutes: int = 30
+    poll_sources: bool = True  # the bot fetches HF/arXiv on a schedule (off: ingest by cron/CLI)
+    scheduler_enabled: bool = True  # daily digests, DMs and polls (off for command-only tests)
     arxiv_fetch_hours: str = "20,23"  # US/Eastern hours (at :05) to fetch arXiv, Sunday–Thursday
 
     # Discord

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot.config import Settings
-from bot.digest_messages import MessageSpec, header_message, paper_message, thread_name
+from bot.digest_messages import MessageSpec, header_message, nonce_for, paper_message, thread_name
 from bot.planner import destination_for_channel, plan_digest, window_start_for
 from bot.store import Store
 from bot.store import deliveries as ledger
@@ -334,7 +334,8 @@ class DeliveryEngine:
         if newly_paused and feed.created_by:
             notice = MessageSpec(
                 content=f"Paperboy paused the paper feed in <#{feed.channel_id}>:"
-                f" {FORBIDDEN_REASON}."
+                f" {FORBIDDEN_REASON}.",
+                nonce=nonce_for("pause-notice", feed.channel_id, self.clock().isoformat()),
             )
             try:
                 await self.poster.send_dm(feed.created_by, notice)

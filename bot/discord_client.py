@@ -6,7 +6,7 @@ import logging
 import math
 import secrets
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import discord
@@ -18,6 +18,9 @@ from bot.errors import UserError
 from bot.store import Store, utcnow
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
+
+if TYPE_CHECKING:
+    from bot.scheduler import FeedScheduler
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,7 @@ class PaperboyBot(commands.Bot):
         self.extension_names: tuple[str, ...] = tuple(extensions)
         self._services: list[Service] = []
         self._services_started = False
+        self.scheduler: FeedScheduler | None = None  # set in setup_hook (daily posts, issue 5)
 
     # Start-up and shutdown
 
@@ -99,6 +103,10 @@ class PaperboyBot(commands.Bot):
         for name in self.extension_names:
             await self.load_extension(name)
         await self.sync_commands()
+        if self.settings.scheduler_enabled:
+            from bot.discord_delivery import attach_scheduler
+
+            self.scheduler = attach_scheduler(self)
         await self.start_services()
 
     async def sync_commands(self) -> None:
