@@ -85,10 +85,16 @@ class DiscordPoster:
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
         """A public thread on the header message (its id equals the message id)."""
-        message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise NotFound(f"channel {channel_id} is not a text channel I can see")
         try:
             thread = await _translate(
-                message.create_thread(name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES)
+                channel.create_thread(
+                    name=name,
+                    message=discord.Object(message_id),
+                    auto_archive_duration=AUTO_ARCHIVE_MINUTES,
+                )
             )
         except Unavailable as exc:
             cause = exc.__cause__

@@ -121,7 +121,9 @@ class FeedScheduler:
             self.scheduler.add_job(
                 self._ingest_job,
                 CronTrigger(
-                    day_of_week="sun,mon,tue,wed,thu", hour=self.settings.arxiv_fetch_hours, minute=5,
+                    day_of_week="sun,mon,tue,wed,thu",  # APScheduler's weeks start on Monday
+                    hour=self.settings.arxiv_fetch_hours,
+                    minute=5,
                     timezone=ARXIV_TZ,
                 ),
                 args=["arxiv"], id="ingest:arxiv", replace_existing=True,

@@ -60,7 +60,7 @@ async def make_feed(
         timezone=tz,
         sources="hf, arxiv",
         created_by=created_by,
-        now=created - timedelta(days=10),
+        now=created,
     )
     if days != "daily":
         await store.run(feeds_repo.update_feed, channel_id, days=days)
