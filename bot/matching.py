@@ -11,11 +11,13 @@ the batch and the candidate queries, not with subscriptions x papers.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Generic, TypeVar
 
 from bot.models import Paper
-from bot.query import Document, Match, Query, paper_document
+from bot.query import Document, Match, MatchedTerm, Query, paper_document
 from bot.query.evaluate import explain, match_document
 from bot.query.nodes import And, Leaf, Node, Not, Or, leaves
 from bot.query.text import FIELDS, TEXT_FIELDS
@@ -221,35 +223,69 @@ class SubscriptionMatcher(Generic[K]):
             node_masks[id(node)] = mask
             return mask
 
-        root = ev(tree, True)
+        if isinstance(tree, Leaf):  # the common case, without the generic walk
+            masks = field_masks(tree)
+            root = 0
+            for m in masks:
+                root |= m
+            splitters.extend(masks)
+        else:
+            root = ev(tree, True)
         if not root:
             return
-        # papers that agree on every splitter get the same explanation: build it once per group
-        groups = [root]
-        for s in dict.fromkeys(splitters):
-            split: list[int] = []
-            for g in groups:
-                inside = g & s
-                if inside and inside != g:
-                    split += (inside, g ^ inside)
-                else:
-                    split.append(g)
-            groups = split
         keys = self._keys[qid]
-        for g in groups:
-            bit = g & -g  # any paper of the group stands for all of it
+        flat = _flat_leaves(tree)
+        for group in _partition(root, splitters):
+            bit = group & -group  # any paper of the group stands for all of it
+            if flat is not None:  # leaves ANDed (NOTs add nothing): every present field counts
+                why = Match(
+                    tuple(
+                        dict.fromkeys(
+                            MatchedTerm(leaf.label, f)
+                            for leaf in flat
+                            for f, m in zip(leaf.fields, field_masks(leaf), strict=True)
+                            if m & bit
+                        )
+                    )
+                )
+            else:
 
-            def satisfied(n: Node, bit: int = bit) -> bool:
-                return bool(node_masks[id(n)] & bit)
+                def satisfied(n: Node, bit: int = bit) -> bool:
+                    return bool(node_masks[id(n)] & bit)
 
-            def fields_of(leaf: Leaf, bit: int = bit) -> tuple[str, ...]:
-                masks = field_masks(leaf)
-                return tuple(f for f, m in zip(leaf.fields, masks, strict=True) if m & bit)
+                def fields_of(leaf: Leaf, bit: int = bit) -> tuple[str, ...]:
+                    masks = field_masks(leaf)
+                    return tuple(f for f, m in zip(leaf.fields, masks, strict=True) if m & bit)
 
-            why = explain(tree, satisfied, fields_of)
+                why = explain(tree, satisfied, fields_of)
             pairs = [(k, why) for k in keys]
-            for p in bit_indices(g):
-                hits[p].extend(pairs)
+            papers = bit_indices(group)
+            # the fan-out is one list.extend per (query, paper): keep the loop in C
+            deque(map(list.extend, map(hits.__getitem__, papers), repeat(pairs)), maxlen=0)
+
+
+def _flat_leaves(tree: Node) -> list[Leaf] | None:
+    """The positive leaves of a leaf or an AND of leaves and NOTs, else None (needs a walk)."""
+    if isinstance(tree, Leaf):
+        return [tree]
+    if isinstance(tree, And) and all(isinstance(c, Leaf | Not) for c in tree.children):
+        return [c for c in tree.children if isinstance(c, Leaf)]
+    return None
+
+
+def _partition(mask: int, splitters: list[int]) -> list[int]:
+    """Split `mask` into groups of papers that agree on every splitter (in or out of it)."""
+    groups = [mask]
+    for s in dict.fromkeys(splitters):
+        split: list[int] = []
+        for g in groups:
+            inside = g & s
+            if inside and inside != g:
+                split += (inside, g ^ inside)
+            else:
+                split.append(g)
+        groups = split
+    return groups
 
 
 def reference_match(

@@ -63,19 +63,24 @@ class FieldText:
         stems: list[str] = []
         compounds: list[tuple[int, str]] = []
         raw: set[str] = set()
+        # comprehensions and map() rather than one Python loop per token: papers are long
         for n, item in enumerate(items):
             if n:
                 stems.append("")  # a gap: phrases never span two authors or two keywords
-            for tok in TOKEN_RE.findall(item.lower()):
-                if tok.isalnum():
-                    stems.append(stem(tok))
-                    raw.add(tok)
-                    continue
-                compounds.append((len(stems), compound_key(tok)))
-                raw.add(tok)
-                for part in PART_RE.findall(tok):
-                    stems.append(stem(part))
-                    raw.add(part)
+            lower = item.lower()
+            tokens = TOKEN_RE.findall(lower)
+            raw.update(tokens)
+            parts = tokens
+            extra = len(stems)
+            joined = [i for i, t in enumerate(tokens) if not t.isalnum()]
+            if joined:
+                parts = PART_RE.findall(lower)  # the tokens' parts, in order
+                raw.update(parts)
+                for i in joined:
+                    tok = tokens[i]
+                    compounds.append((i + extra, compound_key(tok)))
+                    extra += len(PART_RE.findall(tok)) - 1
+            stems.extend(map(stem, parts))
         self.stems = stems
         self.compounds = compounds
         self.raw = frozenset(raw)
@@ -83,18 +88,25 @@ class FieldText:
         keys.discard("")
         keys.update(key for _, key in compounds)
         self.keys = frozenset(keys)
-        self._positions: dict[str, set[int]] | None = None
+        self._positions: dict[str, set[int]] = {}
 
     def positions(self, key: str) -> set[int]:
         """Positions where a part key occurs, or where a compound key starts."""
-        if self._positions is None:
-            pos: dict[str, set[int]] = {}
-            for i, s in enumerate(self.stems):
-                pos.setdefault(s, set()).add(i)
-            for i, c in self.compounds:
-                pos.setdefault(c, set()).add(i)
-            self._positions = pos
-        return self._positions.get(key, set())
+        found = self._positions.get(key)
+        if found is None:
+            found = set()
+            if key.isalnum():
+                stems, at = self.stems, -1
+                try:
+                    while True:  # list.index scans in C
+                        at = stems.index(key, at + 1)
+                        found.add(at)
+                except ValueError:
+                    pass
+            else:
+                found.update(i for i, c in self.compounds if c == key)
+            self._positions[key] = found
+        return found
 
     def has_phrase(self, keys: tuple[str, ...], spans: tuple[int, ...]) -> bool:
         """Whether the keys occur adjacent and in order (a compound key spans several parts)."""
