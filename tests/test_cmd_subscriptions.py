@@ -35,7 +35,9 @@ async def world(discord_at_fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[W
     def attach(bot: PaperboyBot) -> None:
         bot.scheduler = RecordingScheduler()  # type: ignore[attr-defined]
 
-    async with running_world(discord_at_fake, tmp_path, prepare=attach) as w:
+    async with running_world(
+        discord_at_fake, tmp_path, prepare=attach, scheduler_enabled=False
+    ) as w:
         await w.add_papers(
             [
                 paper(1, "Masked diffusion language models", upvotes=40),
