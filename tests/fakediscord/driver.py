@@ -209,8 +209,13 @@ class FakeDiscord:
         return found
 
     def _on_event(self, event: str, data: dict[str, Any], guild: Guild | None) -> None:
-        if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
-            asyncio.get_running_loop().create_task(self._wake_messages())
+        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # set-up code outside the loop: nobody can be waiting yet
+            return
+        loop.create_task(self._wake_messages())
 
     async def _wake_messages(self) -> None:
         async with self._message_added:
