@@ -48,6 +48,7 @@ class FakeDiscord:
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
         self._message_added = asyncio.Condition()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.world.sinks.append(self._on_event)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -215,7 +216,9 @@ class FakeDiscord:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # set-up code outside the loop: nobody can be waiting yet
             return
-        loop.create_task(self._wake_messages())
+        task = loop.create_task(self._wake_messages())
+        self._tasks.add(task)  # keep a reference until done, or it may be collected early
+        task.add_done_callback(self._tasks.discard)
 
     async def _wake_messages(self) -> None:
         async with self._message_added:
