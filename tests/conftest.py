@@ -8,6 +8,22 @@ import pytest
 
 from tests.fakediscord import FakeDiscord
 
+# -- no test reaches the internet ------------------------------------------------------------
+
+# Port 9 (discard) on loopback: nothing listens, so a source request that a test forgot to point
+# at its own server fails at once instead of leaving the machine.
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def sources_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Default every source and Discord URL to a dead loopback port."""
+    monkeypatch.setenv("PAPERBOY_HF_API_URL", f"{UNREACHABLE}/api")
+    monkeypatch.setenv("PAPERBOY_ARXIV_RSS_URL", f"{UNREACHABLE}/rss")
+    monkeypatch.setenv("PAPERBOY_DISCORD_API_URL", f"{UNREACHABLE}/api/v10")
+    monkeypatch.setenv("PAPERBOY_DISCORD_GATEWAY_URL", "ws://127.0.0.1:9/gateway")
+
+
 # -- the local Discord-compatible server (tests/fakediscord) ------------------------------------
 
 
