@@ -12,6 +12,7 @@ import discord
 
 from bot.delivery import DeliveryEngine, DmClosed, Forbidden, NotFound, PostError, Unavailable
 from bot.digest_messages import MessageSpec
+from bot.dm_delivery import DmDigester
 from bot.ingest import ingest_once
 from bot.scheduler import FeedScheduler
 
@@ -150,7 +151,10 @@ class DiscordPoster:
 
 def attach_scheduler(bot: PaperboyBot) -> FeedScheduler:
     """Build the delivery engine and scheduler for `bot` and register them as a service."""
-    engine = DeliveryEngine(bot.store, DiscordPoster(bot), bot.settings, clock=bot.clock)
+    poster = DiscordPoster(bot)
+    engine = DeliveryEngine(bot.store, poster, bot.settings, clock=bot.clock)
+    # DM digests go out once a day for everyone, at the default schedule (default timezone).
+    dms = DmDigester(bot.store, poster, bot.settings, clock=bot.clock)
 
     async def ingest(source: str) -> object:
         return await ingest_once(bot.store, bot.http_session, bot.settings, source=source)
@@ -161,6 +165,7 @@ def attach_scheduler(bot: PaperboyBot) -> FeedScheduler:
         engine,
         clock=bot.clock,
         ingest=ingest if bot.settings.poll_sources else None,
+        dm_digests=dms.run_all,
     )
     bot.add_service(scheduler)
     return scheduler

@@ -186,3 +186,23 @@ def digest_posts(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX digest_posts_open ON digest_posts(destination, state)")
     db.execute("ALTER TABLE deliveries ADD COLUMN digest_post_id INTEGER")
     db.execute("ALTER TABLE deliveries ADD COLUMN payload TEXT")  # JSON message spec
+
+
+@MIGRATIONS(name="0006_dm_runs")
+def dm_runs(db: sqlite_utils.Database) -> None:
+    """Runs of a member's daily DM digest: where its paper window starts and whether it ended."""
+    db.execute(
+        """
+        CREATE TABLE dm_runs (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            window_start TEXT NOT NULL,               -- papers first seen since then
+            matched INTEGER NOT NULL DEFAULT 0,
+            posted INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'running'     -- running | done
+        )
+        """
+    )
+    db.execute("CREATE INDEX dm_runs_user ON dm_runs(user_id, id)")
