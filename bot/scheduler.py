@@ -187,6 +187,12 @@ class FeedScheduler:
         """Run the feed's digest now (`/feed post-now`): the same path as a scheduled run."""
         return await self._run(channel_id, scheduled_for=None)
 
+    async def run_dm_digests_now(self) -> object:
+        """Run the daily DM digests now (the `dm-digests` job's work); None if not wired."""
+        if self._dm_digests is None:
+            return None
+        return await self._dm_digests()
+
     async def _scheduled_run(self, channel_id: int) -> None:
         feed = await self.store.run(feeds_repo.get_feed, channel_id)
         if feed is None:
