@@ -8,13 +8,14 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.errors import UserError
 from bot.store.rows import iso, rows
 
 MAX_PERSONAL_PER_GUILD = 25
 MAX_PER_CHANNEL = 50
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(UserError, ValueError):
     """A subscription change refused for a reason the user should read (one line)."""
 
 
