@@ -58,10 +58,13 @@ class DiscordPoster:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        # Channels that answered 404: the cache may be stale (a CHANNEL_DELETE missed while
+        # offline), so the next `channel_kind` asks the API instead of trusting it.
+        self._maybe_gone: set[int] = set()
 
     async def channel_kind(self, channel_id: int) -> str | None:
         """'forum', 'text', or None when the channel is gone."""
-        channel = self.client.get_channel(channel_id)
+        channel = None if channel_id in self._maybe_gone else self.client.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.client.fetch_channel(channel_id)
@@ -69,18 +72,27 @@ class DiscordPoster:
                 return None
             except discord.HTTPException as exc:
                 raise Unavailable(f"{exc.status} {exc.text}") from exc
+            self._maybe_gone.discard(channel_id)
         return "forum" if isinstance(channel, discord.ForumChannel) else "text"
+
+    async def _call(self, channel_id: int, call: Awaitable[T]) -> T:
+        try:
+            return await _translate(call)
+        except NotFound:
+            self._maybe_gone.add(channel_id)
+            raise
 
     async def send(self, channel_id: int, spec: MessageSpec) -> int:
         """Post a message with its nonce (discord.py adds enforce_nonce)."""
         target = self.client.get_partial_messageable(channel_id)
-        message = await _translate(
+        message = await self._call(
+            channel_id,
             target.send(
                 content=spec.content or None,
                 embeds=embeds_of(spec),
                 nonce=spec.nonce,
                 allowed_mentions=allowed_mentions_for(spec),
-            )
+            ),
         )
         return message.id
 
@@ -90,12 +102,13 @@ class DiscordPoster:
         if not isinstance(channel, discord.TextChannel):
             raise NotFound(f"channel {channel_id} is not a text channel I can see")
         try:
-            thread = await _translate(
+            thread = await self._call(
+                channel_id,
                 channel.create_thread(
                     name=name,
                     message=discord.Object(message_id),
                     auto_archive_duration=AUTO_ARCHIVE_MINUTES,
-                )
+                ),
             )
         except Unavailable as exc:
             cause = exc.__cause__
@@ -116,14 +129,15 @@ class DiscordPoster:
             created = thread.created_at
             if thread.name == name and thread.owner_id == me and created and created >= since:
                 return thread.id, thread.id
-        made = await _translate(
+        made = await self._call(
+            channel_id,
             forum.create_thread(
                 name=name,
                 content=spec.content,
                 embeds=embeds_of(spec),
                 allowed_mentions=allowed_mentions_for(spec),
                 auto_archive_duration=AUTO_ARCHIVE_MINUTES,
-            )
+            ),
         )
         return made.thread.id, made.message.id
 

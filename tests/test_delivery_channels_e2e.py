@@ -1,0 +1,74 @@
+"""Daily digests end to end for a deleted channel (404 → disabled) and a forum channel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.store import deliveries as ledger
+from bot.store import feeds as feeds_repo
+from tests.fakediscord import FakeDiscord
+from tests.test_delivery_e2e import restore_discord_urls, running, seed, settings_for
+
+__all__ = ["restore_discord_urls"]  # the autouse fixture, shared with the digest e2e tests
+
+
+async def test_deleted_channel_disables_the_feed_and_drops_its_job(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    guild = fake.add_guild("Lab")
+    chan = guild.add_text_channel("papers")
+    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    settings = settings_for(fake, tmp_path)
+    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
+    async with running(settings, fake) as bot:
+        assert bot.scheduler is not None
+        assert bot.scheduler.next_run(chan.id) is not None
+        # Deleted on the server without the bot hearing of it (as if it happened while it was
+        # offline): its cache still has the channel, the API answers 404 Unknown Channel.
+        del guild.channels[chan.id], fake.world.channels[chan.id]
+        report = await bot.scheduler.run_feed_now(chan.id)
+        assert report.reason == "this feed is disabled: its channel is gone"
+        feed = await bot.store.run(feeds_repo.get_feed, chan.id)
+        assert feed is not None and feed.disabled
+        await bot.scheduler.refresh(chan.id)  # the job drop runs in a task: wait for its result
+        assert bot.scheduler.next_run(chan.id) is None
+        assert bot.scheduler.scheduler.get_job(f"feed:{chan.id}") is None
+        again = await bot.scheduler.run_feed_now(chan.id)
+        assert again.posted == 0 and again.reason == report.reason
+    assert fake.messages_in(chan, include_ephemeral=False) == []
+    assert not any(r.status == 200 and "/messages" in r.path for r in fake.requests)
+    # The bot checked with the API rather than trusting its stale cache.
+    assert ("GET", f"/channels/{chan.id}", 404) in {
+        (r.method, r.path, r.status) for r in fake.requests
+    }
+
+
+async def test_forum_feed_posts_one_post_with_header_and_one_message_per_paper(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    guild = fake.add_guild("Lab")
+    forum = guild.add_forum_channel("paper-forum")
+    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    settings = settings_for(fake, tmp_path)
+    await seed(settings.db, forum.id, alice.id, bob.id, admin.id)
+    async with running(settings, fake) as bot:
+        assert bot.scheduler is not None
+        report = await bot.scheduler.run_feed_now(forum.id)
+        assert report.posted == 2
+        again = await bot.scheduler.run_feed_now(forum.id)
+        assert again.posted == 0
+        sent = await bot.store.run(ledger.deliveries_to, f"channel:{forum.id}")
+
+    (post,) = fake.threads_of(forum)  # one post for the day, even after a second run
+    assert post.name == "Papers · 26 Nov 2026"
+    starter, first, second = fake.messages_in(post)
+    assert starter.content.startswith("📰 **Papers · 26 Nov 2026** — 2 new papers")
+    assert starter.mentioned_user_ids == set()
+    assert first.embed_titles == ["Diffusion agents"] and first.mentioned_user_ids == {
+        alice.id,
+        bob.id,
+    }
+    assert second.mentioned_user_ids == {bob.id} and not second.mention_everyone
+    assert {(d.state, d.thread_id) for d in sent} == {("sent", post.id)}
