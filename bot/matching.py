@@ -25,7 +25,6 @@ from bot.query.text import FIELDS, TEXT_FIELDS
 
 K = TypeVar("K")
 Result = dict[str, list[tuple[K, Match]]]
-_NO_TERM = MatchedTerm("", "")  # fills codes of leaves no flat query uses
 
 
 _BIT_BYTES = bytes.maketrans(b"01", b"\x00\x01")
@@ -143,9 +142,8 @@ class SubscriptionMatcher(Generic[K]):
         self._words: dict[str | None, dict[str, list[int]]] = {}
         self._prefixes: dict[tuple[str | None, str], list[int]] = {}
         # flat queries (a leaf, or an AND of leaves and NOTs): their positive (leaf, field) terms,
-        # each as (leaf, field index, code); a code names one MatchedTerm across all queries
+        # each as (leaf, field index, code); a code names one (leaf, field) across all queries
         self._flat: list[list[tuple[Leaf, int, int]] | None] = []
-        self._terms: list[MatchedTerm] = []
         for qid, query in enumerate(self._queries):
             for leaf, _ in leaves(query.tree):
                 self._leaf_ids[id(leaf)] = interned.setdefault(leaf, len(interned))
@@ -153,11 +151,8 @@ class SubscriptionMatcher(Generic[K]):
             terms: list[tuple[Leaf, int, int]] = []
             for leaf in flat or ():
                 lid = self._leaf_ids[id(leaf)]
-                for i, f in enumerate(leaf.fields):
+                for i in range(len(leaf.fields)):
                     code = lid * len(FIELDS) + i
-                    if code >= len(self._terms):
-                        self._terms.extend(repeat(_NO_TERM, code + 1 - len(self._terms)))
-                    self._terms[code] = MatchedTerm(leaf.label, f)
                     terms.append((leaf, i, code))
             self._flat.append(None if flat is None else terms)
             for anchor in query.anchors:
@@ -238,7 +233,12 @@ class SubscriptionMatcher(Generic[K]):
                 present = tuple([code for code, m in terms if m & bit])
                 why = run.explained.get(present)
                 if why is None:
-                    why = Match(tuple(dict.fromkeys(map(self._terms.__getitem__, present))))
+                    found = (
+                        MatchedTerm(leaf.label, leaf.fields[i])
+                        for (leaf, i, _), (_, m) in zip(flat, terms, strict=True)
+                        if m & bit
+                    )
+                    why = Match(tuple(dict.fromkeys(found)))
                     run.explained[present] = why
             else:
 
