@@ -6,11 +6,13 @@ Only presentation lives here: every number and decision comes from the core.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.digest_messages import embed_length, header_text
+from bot.digest_messages import paper_embed as digest_paper_embed
 from bot.dry_run import DryRun
 from bot.feed_admin import FeedStatus
 from bot.feed_settings import describe_schedule, next_slot
@@ -28,6 +30,8 @@ DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
 TITLE_LIMIT = 256
 MESSAGE_LIMIT = 2000
+MAX_EMBEDS = 10
+EMBEDS_TOTAL_LIMIT = 6000
 
 
 def md(text: str) -> str:
@@ -213,24 +217,28 @@ def last_run_text(status: FeedStatus, tz: str) -> str:
     return truncate(text, FIELD_LIMIT)
 
 
-def preview_text(plan: DigestPlan, names: Mapping[int, str]) -> str:
-    """/feed preview: the digest as it would go out now, mentions shown as names, or why not."""
-    if not plan.digest.entries:
-        return f"Nothing would be posted now: {md(plan.reason or 'no new matching papers')}."
+def preview_message(
+    plan: DigestPlan, names: Mapping[int, str], day: date
+) -> tuple[str, list[discord.Embed]]:
+    """/feed preview: the digest's header and paper embeds as they would go out now, with who
+    would be mentioned shown as names (nothing pings), or why nothing would be posted."""
     digest = plan.digest
-    lines = [
-        f"**Preview:** {len(digest.entries)} of {plan.listed} new papers would be posted"
-        + (f" (+{digest.overflow} more over the cap)" if digest.overflow else "")
-        + ":"
-    ]
-    for entry in digest.entries:
+    if not digest.entries:
+        return f"Nothing would be posted now: {md(plan.reason or 'no new matching papers')}.", []
+    titles = [(e.paper.title, e.paper.abs_url) for e in digest.entries]
+    embeds: list[discord.Embed] = []
+    total = 0
+    for entry in digest.entries[:MAX_EMBEDS]:
+        data = digest_paper_embed(entry)
         who = ", ".join("@" + names.get(u, f"user {u}") for u in entry.mention_user_ids)
-        line = f"• [{md(truncate(entry.paper.title, 120))}](<{entry.paper.abs_url}>)"
-        line += f" — {md(truncate(entry.why, 120))}"
         if who:
-            line += f" — for {neutralise_mentions(who)}"
-        lines.append(line)
-    text = "\n".join(lines)
-    if len(text) > MESSAGE_LIMIT:
-        text = truncate(text, MESSAGE_LIMIT - 40) + "\n(preview cut to fit one message)"
-    return text
+            data["fields"].append({"name": "Would mention", "value": truncate(who, FIELD_LIMIT)})
+        total += embed_length(data)
+        if total > EMBEDS_TOTAL_LIMIT:
+            break
+        embeds.append(discord.Embed.from_dict(data))
+    lines = [f"**Preview** of {plan.listed} new papers: nothing is posted, nobody is pinged."]
+    lines.append(header_text(day, titles, digest.overflow))
+    if len(embeds) < len(digest.entries):
+        lines.append(f"(showing {len(embeds)} of {len(digest.entries)} papers below)")
+    return truncate("\n".join(lines), MESSAGE_LIMIT), embeds

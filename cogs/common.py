@@ -81,6 +81,7 @@ async def reply(
     text: str | None = None,
     *,
     embed: discord.Embed | None = None,
+    embeds: list[discord.Embed] | None = None,
     ephemeral: bool = True,
     view: discord.ui.View | None = None,
 ) -> discord.Message | None:
@@ -89,6 +90,8 @@ async def reply(
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
     if embed is not None:
         kwargs["embed"] = embed
+    if embeds:
+        kwargs["embeds"] = embeds
     if view is not None:
         kwargs["view"] = view
     if interaction.response.is_done():

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_client import PaperboyBot
-from bot.embeds import code, preview_text, status_embed, subscribed_text
+from bot.embeds import code, preview_message, status_embed, subscribed_text
 from bot.errors import UserError
 from bot.feed_admin import NO_FEED, feed_status, require_feed, set_paused, set_schedule, set_sources
 from bot.feed_settings import DAYS, describe_schedule, timezone_choices
@@ -186,7 +186,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         if plan is None:
             raise UserError(NO_FEED)
         users = {u for e in plan.digest.entries for u in e.mention_user_ids}
-        await reply(interaction, preview_text(plan, await self._names(interaction, users)))
+        names = await self._names(interaction, users)
+        day = self.bot.clock().date()
+        text, embeds = preview_message(plan, names, day)
+        await reply(interaction, text, embeds=embeds)
 
     async def _names(self, interaction: Interaction, user_ids: Iterable[int]) -> dict[int, str]:
         # No members intent: look names up by REST, a bounded number per preview.

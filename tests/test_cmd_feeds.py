@@ -370,11 +370,16 @@ async def test_preview_shows_the_digest_with_names_and_no_pings(world: World) ->
     reply = await world.run(world.mod, "feed preview")
     assert reply.ephemeral and reply.deferred
     lines = reply.content.splitlines()
-    assert lines[0] == "**Preview:** 2 of 3 new papers would be posted:"
-    assert lines[1].startswith("• [Masked diffusion language models](<https://arxiv.org/abs/")
-    assert lines[1].endswith("— for @alice")
-    assert lines[2].startswith("• [Diffusion transformers at scale]")
-    assert "for @" not in lines[2]
+    assert lines[0] == "**Preview** of 3 new papers: nothing is posted, nobody is pinged."
+    assert lines[1] == "📰 **Papers · 10 Mar 2026** — 2 new papers"  # the digest's own header
+    assert lines[2].startswith("1. [Masked diffusion language models](<https://arxiv.org/abs/")
+    assert lines[3].startswith("2. [Diffusion transformers at scale]")
+    first, second = reply.embeds
+    assert first["title"] == "Masked diffusion language models"
+    assert "**Matched:**" in first["description"]
+    who = {f["name"]: f["value"] for f in first["fields"]}
+    assert who["Would mention"] == "@alice"
+    assert "Would mention" not in {f["name"] for f in second["fields"]}
     assert no_pings(reply)
     assert world.fake.messages_in(world.channel, include_ephemeral=False) == []  # nothing posted
 
