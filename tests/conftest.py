@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -22,6 +23,18 @@ def sources_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERBOY_ARXIV_RSS_URL", f"{UNREACHABLE}/rss")
     monkeypatch.setenv("PAPERBOY_DISCORD_API_URL", f"{UNREACHABLE}/api/v10")
     monkeypatch.setenv("PAPERBOY_DISCORD_GATEWAY_URL", "ws://127.0.0.1:9/gateway")
+
+
+@pytest.fixture(autouse=True)
+def restore_root_log_handlers() -> Iterator[None]:
+    """`paperboy` entry points install a stderr log handler; remove any a test leaves behind,
+    so later tests never write to a captured stream that pytest has closed."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
 
 
 # -- the local Discord-compatible server (tests/fakediscord) ------------------------------------

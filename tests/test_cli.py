@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -20,16 +19,6 @@ def db_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PAPERBOY_DB", str(db))
     monkeypatch.chdir(tmp_path)  # no stray .env or paperboy.db from the checkout
     return db
-
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """main() installs a stderr log handler; take it away so later tests don't write to it."""
-    before = list(logging.getLogger().handlers)
-    yield
-    for handler in logging.getLogger().handlers:
-        if handler not in before:
-            logging.getLogger().removeHandler(handler)
 
 
 def test_preview_sample_shows_matching_papers_with_links_and_reasons(capsys) -> None:
