@@ -161,7 +161,8 @@ def paper_embed(entry: DigestEntry) -> dict[str, Any]:
 def _footer(entry: DigestEntry) -> str:
     parts = [f"arXiv {entry.paper.id}"]
     if entry.paper.upvotes:
-        parts.append(f"▲ {entry.paper.upvotes} upvotes")
+        noun = "upvote" if entry.paper.upvotes == 1 else "upvotes"
+        parts.append(f"▲ {entry.paper.upvotes} {noun}")
     return " · ".join(parts)
 
 

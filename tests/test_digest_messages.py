@@ -83,6 +83,11 @@ def test_embed_fields_and_limits() -> None:
     assert "thumbnail" not in paper_embed(entry())
 
 
+def test_footer_counts_one_upvote_in_the_singular() -> None:
+    assert paper_embed(entry(upvotes=1))["footer"]["text"] == "arXiv 2611.00001 · ▲ 1 upvote"
+    assert paper_embed(entry(upvotes=2))["footer"]["text"] == "arXiv 2611.00001 · ▲ 2 upvotes"
+
+
 def test_long_author_lists_become_et_al() -> None:
     assert authors_text(["A", "B", "C", "D"]) == "A et al."
     assert authors_text(["Ada Lovelace", "B" * 90]) == "Ada Lovelace et al."
