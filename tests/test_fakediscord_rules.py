@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -292,3 +293,39 @@ async def test_command_sync_validation_and_stable_ids(api: Api, lab: Lab) -> Non
     bad_order = await api.call("PUT", path, [{"name": "x", "description": "x", "options": options}])
     assert "required" in bad_order.body["errors"]["0"]["options"]["1"]
     assert [c["name"] for c in api.fake.synced_commands()] == ["feed"]
+
+
+async def test_lost_response_creates_the_message_but_the_client_never_hears(
+    api: Api, lab: Lab
+) -> None:
+    fault = api.fake.lose_responses("POST", "/channels/{id}/messages", how="drop", skip=1)
+    body = {"content": "paper", "nonce": "digest-1-paper-2", "enforce_nonce": True}
+    first = await api.send(lab.papers, {"content": "header"})  # skipped: answered normally
+    assert first.status == 200
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await api.send(lab.papers, body)
+    (_, created) = api.fake.messages_in(lab.papers)  # Discord got it, although the bot did not
+    assert created.content == "paper" and created.nonce == "digest-1-paper-2"
+    assert fault.hits == 1 and api.fake.requests[-1].lost
+    retry = await api.send(lab.papers, body)  # the bot retries with the same nonce
+    assert retry.status == 200 and retry.body["id"] == str(created.id)
+    assert len(api.fake.messages_in(lab.papers)) == 2 and not api.fake.requests[-1].lost
+
+
+async def test_lost_response_as_a_status_after_processing(api: Api, lab: Lab) -> None:
+    api.fake.lose_responses("POST", "/channels/{id}/messages", how=502)
+    answer = await api.send(lab.papers, {"content": "made anyway"})
+    assert answer.status == 502 and isinstance(answer.body, str)
+    (made,) = api.fake.messages_in(lab.papers)
+    assert made.content == "made anyway"
+    assert (api.fake.requests[-1].status, api.fake.requests[-1].lost) == (502, True)
+
+
+async def test_lost_response_that_is_never_answered(api: Api, lab: Lab) -> None:
+    api.fake.lose_responses("POST", "/channels/{id}/messages", how="hang")
+    sending = asyncio.create_task(api.send(lab.papers, {"content": "held", "nonce": "h1"}))
+    made = await api.fake.wait_for_message(lambda m: m.nonce == "h1")
+    assert made.content == "held"
+    await api.fake.close()  # the only way the held request ends: the connection goes away
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await sending

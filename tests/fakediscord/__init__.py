@@ -35,7 +35,12 @@ Start it, set up a world, point the bot at it, act as users, inspect what the bo
         msg.nonce / msg.mentioned_user_ids (who is really pinged) / msg.thread / msg.author
 
         discord.inject_faults("POST", "/channels/{id}/messages", status=500, times=2)
-        discord.delay_responses("POST", "/channels/{id}/messages", seconds=2)
+        discord.delay_responses("POST", "/channels/{id}/messages", seconds=2)  # held, then done
+        # Done, then the answer is lost ("Discord got it, the bot never heard"): the message is
+        # created (nonce recorded), then the connection is cut (how="drop"), never answered until
+        # the server closes ("hang"), or answered with a status instead (how=502); `skip=2` lets
+        # two matching requests through first. Such requests are logged with `lost=True`.
+        discord.lose_responses("POST", "/channels/{id}/messages", how="drop", skip=2)
         discord.rate_limits.enabled = False; discord.rate_limits.message_window = 0.5
         await discord.drop_gateway(); await discord.send_reconnect()
         await discord.send_invalid_session()

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from .actions import InteractionNotAnswered, InteractionResult, Payloads
 from .commands import CommandError
-from .faults import Fault
+from .faults import Fault, LostAnswer
 from .interactions import APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, InteractionRecord
 from .ratelimit import RateLimitConfig
 from .server import API_PREFIX, FakeServer, RequestLog
@@ -65,6 +65,7 @@ class FakeDiscord:
     async def close(self) -> None:
         """Close gateway connections and stop the server."""
         if self._runner is not None:
+            self.server.faults.released.set()  # requests held by lose="hang" let go now
             await self.server.gateway.drop(code=1001)
             await self._runner.cleanup()
             self._runner = None
@@ -252,6 +253,23 @@ class FakeDiscord:
     ) -> Fault:
         """Make the next `times` matching requests answer normally but `seconds` late."""
         return self.server.faults.add(method, pattern, status=None, times=times, delay=seconds)
+
+    def lose_responses(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        how: LostAnswer = "drop",
+        times: int = 1,
+        skip: int = 0,
+    ) -> Fault:
+        """Process the next `times` matching requests (after `skip`), then lose their answers."""
+        # Unlike delay_responses, the request really happens (message created, nonce recorded):
+        # "Discord got it, the bot never saw the reply". `how`: "drop" cuts the connection,
+        # "hang" never answers (until the server closes), an int answers that status instead.
+        return self.server.faults.add(
+            method, pattern, status=None, times=times, lose=how, skip=skip
+        )
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""

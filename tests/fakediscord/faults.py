@@ -1,10 +1,15 @@
-"""Fault injection: make the next N matching REST requests fail or stall."""
+"""Fault injection: make the next N matching REST requests fail, stall, or lose their answer."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+# How a processed request's answer is lost: the connection is cut, it is never answered (until
+# the server closes), or it is answered with this status instead of the real one.
+LostAnswer = Literal["drop", "hang"] | int
 
 # Bodies Discord (or its edge) answers with for each injected status.
 _BODIES: dict[int, dict[str, Any]] = {
@@ -33,7 +38,11 @@ def pattern_to_regex(pattern: str) -> re.Pattern[str]:
 
 @dataclass
 class Fault:
-    """One rule: `times` matching requests get `status` (None = only the delay)."""
+    """One rule: `times` matching requests get `status` (None = only the delay).
+
+    With `lose` set the request is processed first (the message is created) and only then is
+    its answer lost; `skip` lets that many matching requests through before the rule applies.
+    """
 
     method: str
     regex: re.Pattern[str]
@@ -42,25 +51,28 @@ class Fault:
     body: Any = None
     delay: float = 0.0
     retry_after: float = 0.05
+    lose: LostAnswer | None = None
+    skip: int = 0
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         """True if this rule applies to the request and still has uses left."""
         return self.times > 0 and self.method in ("*", method) and bool(self.regex.match(path))
 
-    def default_body(self) -> Any:
-        """The body to send when none was given."""
+    def default_body(self, status: int | None = None) -> Any:
+        """The body to send when none was given (for `status`, or this rule's status)."""
+        status = self.status if status is None else status
         if self.body is not None:
             return self.body
-        if self.status == 429:
+        if status == 429:
             return {
                 "message": "You are being rate limited.",
                 "retry_after": self.retry_after,
                 "global": False,
             }
-        if self.status == 502:
+        if status == 502:
             return "<html><head><title>502 Bad Gateway</title></head></html>"
-        return _BODIES.get(self.status or 500, {"message": f"{self.status}", "code": 0})
+        return _BODIES.get(status or 500, {"message": f"{status}", "code": 0})
 
 
 class Faults:
@@ -68,6 +80,8 @@ class Faults:
 
     def __init__(self) -> None:
         self.rules: list[Fault] = []
+        # Set when the server closes: requests held by a "hang" rule then drop their connection.
+        self.released = asyncio.Event()
 
     def add(
         self,
@@ -79,10 +93,22 @@ class Faults:
         body: Any = None,
         delay: float = 0.0,
         retry_after: float = 0.05,
+        lose: LostAnswer | None = None,
+        skip: int = 0,
     ) -> Fault:
         """Register a rule; returns it so a test can read `hits` afterwards."""
+        if lose is not None and not isinstance(lose, int) and lose not in ("drop", "hang"):
+            raise ValueError(f"lose must be 'drop', 'hang' or a status code, not {lose!r}")
         fault = Fault(
-            method.upper(), pattern_to_regex(pattern), status, times, body, delay, retry_after
+            method.upper(),
+            pattern_to_regex(pattern),
+            status,
+            times,
+            body,
+            delay,
+            retry_after,
+            lose,
+            skip,
         )
         self.rules.append(fault)
         return fault
@@ -91,6 +117,9 @@ class Faults:
         """Consume and return the first rule matching this request, if any."""
         for fault in self.rules:
             if fault.matches(method, path):
+                if fault.skip > 0:  # let this one through untouched (other rules may apply)
+                    fault.skip -= 1
+                    continue
                 fault.times -= 1
                 fault.hits += 1
                 return fault

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from .commands import CommandStore
-from .faults import Faults
+from .faults import Fault, Faults
 from .gateway import Gateway
 from .interactions import Interactions
 from .posting import json_response
@@ -27,6 +27,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Interaction routes use the token in the URL, not the bot token, and skip the global limit.
 _TOKEN_IN_URL = ("/interactions/", "/webhooks/")
 _MAJOR_PARAMS = ("channel_id", "guild_id", "interaction_id")
+_LOST = web.RequestKey("fakediscord.lost", bool)  # this request's answer was lost on purpose
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RequestLog:
     method: str
     path: str
     status: int
+    lost: bool = False  # processed, but the client never got this answer (a `lose` fault)
 
 
 class FakeServer:
@@ -76,7 +78,8 @@ class FakeServer:
             return await handler(request)
         sub = path[len(API_PREFIX) :]
         response = await self._answer(request, handler, sub)
-        self.requests.append(RequestLog(request.method, sub, response.status))
+        lost = bool(request.get(_LOST, False))
+        self.requests.append(RequestLog(request.method, sub, response.status, lost))
         return response
 
     async def _answer(self, request: web.Request, handler: Handler, sub: str) -> web.StreamResponse:
@@ -84,7 +87,7 @@ class FakeServer:
         if not token_in_url and request.headers.get("Authorization") != f"Bot {self.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         fault = self.faults.take(request.method, sub)
-        if fault is not None:
+        if fault is not None and fault.lose is None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status is not None:
@@ -119,6 +122,23 @@ class FakeServer:
             log.warning("bad request %s %s: %r", request.method, sub, error)
             response = json_response({"message": "400: Bad Request", "code": 0}, status=400)
         response.headers.update(headers)
+        if fault is not None and fault.lose is not None:
+            return await self._lose(request, fault, response)
+        return response
+
+    async def _lose(
+        self, request: web.Request, fault: Fault, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """The request was processed; now lose its answer the way the fault says."""
+        request[_LOST] = True
+        if isinstance(fault.lose, int):
+            status = fault.lose
+            return self._fault_response(status, fault.default_body(status), fault.retry_after)
+        if fault.lose == "hang":
+            await self.faults.released.wait()
+        # Cut the TCP connection: the client sees a disconnect and never this response.
+        if request.transport is not None:
+            request.transport.abort()
         return response
 
     def _fault_response(self, status: int, body: Any, retry_after: float) -> web.Response:
