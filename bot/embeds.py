@@ -93,7 +93,7 @@ def search_embed(normal: str, page: SearchPage, per_page: int, days: int | None)
             f"{neutralise_mentions(hit.snippet)}"
         )
     number = page.offset // per_page + 1
-    window = f" in the last {days} days" if days else ""
+    window = f" · {last_days(days)}" if days else ""
     embed = discord.Embed(
         title=truncate(f"Search: {normal}", TITLE_LIMIT),
         description=truncate("\n\n".join(blocks), DESCRIPTION_LIMIT),
@@ -103,9 +103,14 @@ def search_embed(normal: str, page: SearchPage, per_page: int, days: int | None)
     return embed
 
 
+def last_days(days: int) -> str:
+    """`last day` or `last 3 days`."""
+    return "last day" if days == 1 else f"last {days} days"
+
+
 def no_results_text(normal: str, days: int | None) -> str:
     """What /search says when nothing matched, with a hint to broaden the query."""
-    window = f" in the last {days} days" if days else ""
+    window = f" in the {last_days(days)}" if days else ""
     hint = "drop `days`, " if days else ""
     return (
         f"No papers match {code(normal)}{window}. Try a broader query: {hint}fewer words, "

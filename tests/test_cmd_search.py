@@ -189,7 +189,7 @@ async def test_days_limits_the_search_window(world: World) -> None:
         "Diffusion study 02",
         "Fast \\*diffusion\\* with under\\_scores",
     ]
-    assert reply.embeds[0]["footer"]["text"] == "Page 1 in the last 2 days"
+    assert reply.embeds[0]["footer"]["text"] == "Page 1 · last 2 days"
     assert buttons(reply.message) == {"prev": False, "next": False}  # type: ignore[arg-type]
 
 
@@ -200,6 +200,11 @@ async def test_no_results_suggests_a_broader_query(world: World) -> None:
         'No papers match `"protein folding"` in the last 3 days. Try a broader query: drop '
         "`days`, fewer words, `OR` between alternatives, or a prefix such as `quantiz*`."
     )
+
+
+async def test_a_one_day_window_reads_in_the_singular(world: World) -> None:
+    reply = await world.run(world.bob, "search", query='"protein folding"', days=1)
+    assert reply.content.startswith('No papers match `"protein folding"` in the last day. ')
 
 
 async def test_bad_input_is_one_line_and_private(world: World) -> None:
