@@ -157,8 +157,16 @@ def overview_text(view: SubscriptionOverview, channel_names: Mapping[int, str]) 
     elif view.feed is not None:
         lines.append("No channel subscriptions.")
     if view.personal_here:
-        lines.append(f"Plus {view.personal_here} members' personal subscriptions.")
+        lines.append(others_text(view.personal_here, view.others_here))
     return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def others_text(subscriptions: int, members: int) -> str:
+    """e.g. `Plus 3 personal subscriptions of 2 other members.`"""
+    if subscriptions == 1:
+        return "Plus 1 other member's personal subscription."
+    whose = "1 other member" if members == 1 else f"{members} other members"
+    return f"Plus {subscriptions} personal subscriptions of {whose}."
 
 
 def _sub_lines(

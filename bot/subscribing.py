@@ -184,18 +184,22 @@ class SubscriptionOverview:
     mine: tuple[PersonalSubscription, ...]
     feed: Feed | None
     channel_subs: tuple[ChannelSubscription, ...]
-    personal_here: int  # members' subscriptions delivered in this channel's digest
+    personal_here: int  # other members' subscriptions delivered in this channel's digest
+    others_here: int  # how many other members those belong to
 
 
 def overview(
     db: sqlite_utils.Database, *, guild_id: int, user_id: int, channel_id: int
 ) -> SubscriptionOverview:
     """Everything /subscriptions lists."""
+    # The member's own subscriptions are listed above; count only everyone else's here.
+    others = [s for s in subs_repo.personal_for_channel(db, channel_id) if s.user_id != user_id]
     return SubscriptionOverview(
         mine=tuple(subs_repo.list_personal(db, guild_id=guild_id, user_id=user_id)),
         feed=feeds_repo.get_feed(db, channel_id),
         channel_subs=tuple(subs_repo.list_channel(db, channel_id)),
-        personal_here=len(subs_repo.personal_for_channel(db, channel_id)),
+        personal_here=len(others),
+        others_here=len({s.user_id for s in others}),
     )
 
 

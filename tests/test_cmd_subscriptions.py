@@ -304,9 +304,14 @@ async def test_subscriptions_lists_mine_and_this_channels_feed(world: World) -> 
         "**This channel**",
         "This channel's feed: 09:00 UTC, every day.",
         "• `llm`",
-        "Plus 2 members' personal subscriptions.",
+        "Plus 1 other member's personal subscription.",  # alice's own are listed above
     ]
     assert "robotics" not in reply.content  # bob's own subscription is his business
+
+    await world.run(world.bob, "subscribe", query="grasping")
+    await world.run(world.mod, "subscribe", query="planning")
+    again = await world.run(world.alice, "subscriptions")
+    assert again.content.splitlines()[-1] == "Plus 3 personal subscriptions of 2 other members."
 
 
 # The DM-closed notice
