@@ -59,6 +59,7 @@ Run it by hand: `python -m tests.fakediscord --port 8765` (see __main__.py).
 from .actions import InteractionNotAnswered, InteractionResult
 from .commands import CommandError
 from .driver import DEFAULT_TOKEN, FakeDiscord
+from .faults import LostAnswer
 from .permissions import perms
 from .ratelimit import RateLimitConfig
 from .state import Channel, Guild, Member, Message, Role, User
@@ -71,6 +72,7 @@ __all__ = [
     "Guild",
     "InteractionNotAnswered",
     "InteractionResult",
+    "LostAnswer",
     "Member",
     "Message",
     "RateLimitConfig",
