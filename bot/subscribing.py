@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -16,6 +18,10 @@ from bot.store import subscriptions as subs_repo
 from bot.store.feeds import Feed
 from bot.store.subscriptions import ChannelSubscription, PersonalSubscription, SubscriptionError
 from bot.text import neutralise_mentions, truncate
+
+NOT_YOURS = "That isn't one of your subscriptions here; pick one from the list."
+NOT_THIS_CHANNELS = "That isn't one of this channel's subscriptions; pick one from the list."
+_Sub = TypeVar("_Sub", PersonalSubscription, ChannelSubscription)
 
 CANNOT_CREATE_FEED = (
     "You can't post in this channel, so I can't start its digest for you: "
@@ -145,23 +151,41 @@ def subscribe_channel(
     return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
 
 
-def parse_subscription_id(value: str) -> int:
-    """The id an autocomplete choice carries; anything else is refused in one line."""
+def parse_subscription_id(value: str) -> int | None:
+    """The id an autocomplete choice carries, or None when the member typed text instead."""
+    value = value.strip()
+    return int(value) if value.isdigit() else None
+
+
+def typed_normal(value: str) -> str:
+    """The normal form of a subscription typed (not picked), e.g. `Diffusion` or a whole label
+    such as `diffusion · #papers`, so a member who presses enter too early still gets it."""
+    text = value.strip().rsplit(" · ", 1)[0] if " · " in value else value.strip()
     try:
-        return int(value.strip())
-    except ValueError:
-        raise UserError("Pick a subscription from the list that appears as you type.") from None
+        return parse(text).normal
+    except QueryError:
+        return text
+
+
+def _pick(subs: Sequence[_Sub], value: str, refusal: str) -> _Sub:
+    sub_id = parse_subscription_id(value)
+    if sub_id is not None:
+        found = [s for s in subs if s.id == sub_id]
+    else:
+        normal = typed_normal(value)
+        found = [s for s in subs if s.normal == normal]
+    if not found:
+        raise UserError(refusal)
+    return found[0]
 
 
 def unsubscribe_personal(
     db: sqlite_utils.Database, *, guild_id: int, user_id: int, value: str
 ) -> PersonalSubscription:
     """Remove one of the member's own subscriptions in this server; refuse anyone else's."""
-    sub_id = parse_subscription_id(value)
-    sub = subs_repo.get_personal(db, sub_id)
-    if sub is None or sub.user_id != user_id or sub.guild_id != guild_id:
-        raise UserError("That isn't one of your subscriptions here; pick one from the list.")
-    subs_repo.remove_personal(db, sub_id=sub_id, user_id=user_id)
+    mine = subs_repo.list_personal(db, guild_id=guild_id, user_id=user_id)
+    sub = _pick(mine, value, NOT_YOURS)
+    subs_repo.remove_personal(db, sub_id=sub.id, user_id=user_id)
     return sub
 
 
@@ -169,12 +193,9 @@ def unsubscribe_channel(
     db: sqlite_utils.Database, *, channel_id: int, value: str
 ) -> ChannelSubscription:
     """Remove one of this channel's subscriptions; refuse another channel's."""
-    sub_id = parse_subscription_id(value)
-    found = [s for s in subs_repo.list_channel(db, channel_id) if s.id == sub_id]
-    if not found:
-        raise UserError("That isn't one of this channel's subscriptions; pick one from the list.")
-    subs_repo.remove_channel(db, sub_id=sub_id, channel_id=channel_id)
-    return found[0]
+    sub = _pick(subs_repo.list_channel(db, channel_id), value, NOT_THIS_CHANNELS)
+    subs_repo.remove_channel(db, sub_id=sub.id, channel_id=channel_id)
+    return sub
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,12 @@ async def test_feed_unsubscribe_autocompletes_and_removes_only_this_channels(
     ]
     assert await world.count("channel_subscriptions") == 2
 
+    elsewhere_typed = await world.run(world.mod, "feed unsubscribe", subscription="robotics")
+    assert elsewhere_typed.content.startswith("That isn't one of this channel's subscriptions")
+    typed_in = await world.run(world.mod, "feed unsubscribe", subscription="Attention")
+    assert typed_in.content == "This channel is no longer subscribed to `attention`."
+    assert await world.count("channel_subscriptions") == 1
+
 
 # /feed schedule and sources
 

@@ -272,12 +272,25 @@ async def test_unsubscribe_removes_mine_and_refuses_someone_elses(world: World) 
     stolen = await world.run(world.bob, "unsubscribe", subscription=str(sub.id))
     assert stolen.ephemeral
     assert stolen.content == "That isn't one of your subscriptions here; pick one from the list."
-    garbage = await world.run(world.alice, "unsubscribe", subscription="diffusion")
-    assert garbage.content == "Pick a subscription from the list that appears as you type."
+    unknown = await world.run(world.alice, "unsubscribe", subscription="robotics")
+    assert unknown.content == "That isn't one of your subscriptions here; pick one from the list."
+    theirs = await world.run(world.bob, "unsubscribe", subscription="diffusion")
+    assert theirs.content == "That isn't one of your subscriptions here; pick one from the list."
     assert await world.count("personal_subscriptions") == 1
 
     done = await world.run(world.alice, "unsubscribe", subscription=str(sub.id))
     assert done.ephemeral and done.content == "Unsubscribed from `diffusion`."
+    assert await world.count("personal_subscriptions") == 0
+
+
+async def test_unsubscribe_takes_a_subscription_typed_instead_of_picked(world: World) -> None:
+    await world.run(world.alice, "subscribe", query="diffusion")
+    await world.run(world.alice, "subscribe", query='"masked diffusion"', dm=True)
+
+    typed = await world.run(world.alice, "unsubscribe", subscription="Diffusion")
+    assert typed.content == "Unsubscribed from `diffusion`."
+    label = await world.run(world.alice, "unsubscribe", subscription='"masked diffusion" · DM')
+    assert label.content == 'Unsubscribed from `"masked diffusion"`.'
     assert await world.count("personal_subscriptions") == 0
 
 
