@@ -400,8 +400,8 @@ async def test_leaving_a_guild_forgets_its_feeds_and_subscriptions(
         await bot.store.run(_seed, guild.id, channel.id, alice.id)
         await bot.store.run(_seed, other.id, other_channel.id, alice.id)
 
-        # What Discord sends when the bot is kicked: GUILD_DELETE without `unavailable`.
-        fake_discord.world.emit("GUILD_DELETE", {"id": str(guild.id)}, guild)
+        # Kicked: Discord sends GUILD_DELETE without `unavailable`.
+        fake_discord.remove_bot_from_guild(guild)
 
         def gone(db: sqlite_utils.Database) -> bool:
             return all(_count(db, t, guild.id) == 0 for t in TABLES)
@@ -421,8 +421,7 @@ async def test_a_deleted_channel_takes_its_feed_and_subscriptions_along(
         await bot.store.run(_seed, guild.id, channel.id, alice.id)
         await bot.store.run(_seed, guild.id, kept_channel.id, bob.id)
 
-        payload = {**fake_discord.world.wire.channel(channel), "guild_id": str(guild.id)}
-        fake_discord.world.emit("CHANNEL_DELETE", payload, guild)
+        guild.delete_channel(channel)  # the bot gets CHANNEL_DELETE
 
         def gone(db: sqlite_utils.Database) -> bool:
             return feeds_repo.get_feed(db, channel.id) is None and not subs_repo.list_channel(

@@ -26,7 +26,7 @@ async def test_deleted_channel_disables_the_feed_and_drops_its_job(
         assert bot.scheduler.next_run(chan.id) is not None
         # Deleted on the server without the bot hearing of it (as if it happened while it was
         # offline): its cache still has the channel, the API answers 404 Unknown Channel.
-        del guild.channels[chan.id], fake.world.channels[chan.id]
+        guild.delete_channel(chan, notify=False)
         report = await bot.scheduler.run_feed_now(chan.id)
         assert report.reason == "this feed is disabled: its channel is gone"
         feed = await bot.store.run(feeds_repo.get_feed, chan.id)

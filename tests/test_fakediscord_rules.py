@@ -329,3 +329,29 @@ async def test_lost_response_that_is_never_answered(api: Api, lab: Lab) -> None:
     await api.fake.close()  # the only way the held request ends: the connection goes away
     with pytest.raises(aiohttp.ClientConnectionError):
         await sending
+
+
+async def test_deleting_channels_threads_and_leaving_a_guild(api: Api, lab: Lab) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    api.fake.world.sinks.append(lambda event, data, guild: events.append((event, data)))
+    thread = lab.guild.add_thread(lab.papers, "day 1", owner=api.fake.bot_user)
+    other = lab.guild.add_thread(lab.papers, "day 2", owner=api.fake.bot_user)
+    lab.guild.delete_channel(thread)
+    assert events[-1] == (
+        "THREAD_DELETE",
+        {"id": str(thread.id), "guild_id": str(lab.guild.id), "parent_id": str(lab.papers.id)}
+        | {"type": thread.type},
+    )
+    assert (await api.call("GET", f"/channels/{thread.id}")).body["code"] == 10003
+    lab.guild.delete_channel(lab.papers)  # its remaining thread goes with it
+    assert [e for e, _ in events[-1:]] == ["CHANNEL_DELETE"] and events[-1][1]["guild_id"]
+    assert (await api.send(lab.papers, {"content": "x"})).body["code"] == 10003
+    assert (await api.call("GET", f"/channels/{other.id}")).status == 404
+    silent = lab.guild.add_text_channel("quiet")
+    count = len(events)
+    lab.guild.delete_channel(silent, notify=False)  # gone while the bot was away
+    assert len(events) == count and silent.id not in api.fake.world.channels
+    api.fake.remove_bot_from_guild(lab.guild)
+    assert events[-1] == ("GUILD_DELETE", {"id": str(lab.guild.id)})
+    assert (await api.call("GET", f"/channels/{lab.forum.id}")).status == 404
+    assert lab.guild.id not in api.fake.world.guilds

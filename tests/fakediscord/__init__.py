@@ -28,6 +28,9 @@ Start it, set up a world, point the bot at it, act as users, inspect what the bo
         await discord.click(alice, reply.message, "next-page")  # or select(..., values=[])
         choices = await discord.autocomplete(alice, chan, "unsubscribe", "sub", typed="dif")
         discord.user_says(alice, chan, "hello")                   # MESSAGE_CREATE to the bot
+        guild.delete_channel(chan)          # CHANNEL_DELETE (threads: THREAD_DELETE), threads too
+        guild.delete_channel(chan, notify=False)  # vanishes silently: the bot's cache goes stale
+        discord.remove_bot_from_guild(guild)      # kicked: guild + channels gone, GUILD_DELETE
 
         discord.messages_in(chan) / discord.threads_of(forum) / discord.dms_to(alice)
         await discord.wait_for_message(lambda m: m.channel is chan)   # scheduled posts

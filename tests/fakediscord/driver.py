@@ -117,6 +117,10 @@ class FakeDiscord:
         """Create a guild (the bot is a member with its own managed role)."""
         return self.world.add_guild(name, owner=owner)
 
+    def remove_bot_from_guild(self, guild: Guild) -> None:
+        """Kick the bot from a guild: guild and channels vanish, the bot gets GUILD_DELETE."""
+        self.world.remove_guild(guild)
+
     def add_user(self, name: str) -> User:
         """Create a user outside any guild."""
         return self.world.add_user(name)

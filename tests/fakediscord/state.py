@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from . import permissions as p
-
-DISCORD_EPOCH_MS = 1_420_070_400_000
+from .snowflakes import Snowflakes, now
 
 # Channel types (Discord's numbering).
 TEXT, DM, CATEGORY, PUBLIC_THREAD, PRIVATE_THREAD, FORUM = 0, 1, 4, 11, 12, 15
 
 EventSink = Callable[[str, dict[str, Any], "Guild | None"], None]
-
-
-class Snowflakes:
-    """Generates increasing snowflake ids whose timestamp is the current time."""
-
-    def __init__(self) -> None:
-        self._counter = itertools.count()
-        self._last = 0
-
-    def next(self) -> int:
-        """Return a new unique snowflake."""
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
-        value = (ms << 22) | (next(self._counter) & 0x3FFFFF)
-        # Keep ids strictly increasing even if the clock stands still or steps back.
-        self._last = max(value, self._last + 1)
-        return self._last
-
-
-def iso(moment: datetime) -> str:
-    """Format a datetime the way Discord does (ISO 8601 with +00:00)."""
-    return moment.astimezone(UTC).isoformat()
-
-
-def now() -> datetime:
-    """Current UTC time."""
-    return datetime.now(UTC)
 
 
 @dataclass(eq=False)
@@ -343,6 +314,27 @@ class Guild:
         self.world.channels[thread.id] = thread
         return thread
 
+    def delete_channel(self, channel: Channel, *, notify: bool = True) -> None:
+        """Delete a channel (with its threads) or a thread; the bot hears unless notify=False."""
+        # notify=False: gone while the bot was offline, so its cache still has the channel.
+        doomed = [channel, *(t for t in self.threads if t.parent is channel)]
+        for gone in doomed:
+            self.channels.pop(gone.id, None)
+            self.world.channels.pop(gone.id, None)
+        if not notify:
+            return
+        if channel.is_thread:
+            assert channel.parent is not None
+            data = {
+                "id": str(channel.id),
+                "guild_id": str(self.id),
+                "parent_id": str(channel.parent.id),
+                "type": channel.type,
+            }
+            self._emit("THREAD_DELETE", data)
+        else:
+            self._emit("CHANNEL_DELETE", self.world.wire.channel(channel))
+
 
 def _pos(channel: Channel) -> int:
     return channel.position
@@ -383,6 +375,14 @@ class World:
         if self.dispatches:
             self.emit("GUILD_CREATE", self.wire.guild_create(guild), guild)
         return guild
+
+    def remove_guild(self, guild: Guild) -> None:
+        """The bot is removed from a guild: it is forgotten and the bot gets GUILD_DELETE."""
+        for channel_id in guild.channels:
+            self.channels.pop(channel_id, None)
+        self.guilds.pop(guild.id, None)
+        # Without "unavailable" this means "removed from the guild", not an outage.
+        self.emit("GUILD_DELETE", {"id": str(guild.id)}, guild)
 
     def dm_channel(self, user: User) -> Channel:
         """Return (creating if needed) the bot's DM channel with a user."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .state import DM, FORUM, iso
+from .snowflakes import iso
+from .state import DM, FORUM
 
 if TYPE_CHECKING:
     from .state import Channel, Guild, Member, Message, Role, User, World
