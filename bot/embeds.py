@@ -196,7 +196,7 @@ def status_embed(status: FeedStatus, next_run: datetime | None, now: datetime) -
     if feed.disabled:
         state = "Disabled: I can no longer post in this channel."
     elif feed.paused:
-        state = f"Paused{': ' + md(feed.pause_reason) if feed.pause_reason else ''} (/feed resume)"
+        state = paused_text(feed.pause_reason)
     else:
         state = f"Next run {timestamp(next_run, 'R')}" if next_run else "Not scheduled yet"
     embed.add_field(name="State", value=truncate(state, FIELD_LIMIT), inline=False)
@@ -209,6 +209,19 @@ def status_embed(status: FeedStatus, next_run: datetime | None, now: datetime) -
         inline=False,
     )
     return embed
+
+
+def paused_text(reason: str | None) -> str:
+    """`Paused by mod — /feed resume starts it again.`, or the reason it was paused."""
+    if not reason:
+        state = "Paused"
+    elif reason.lower().startswith("paused "):  # "paused by <name>": don't say "paused" twice
+        state = "Paused " + md(reason[len("paused ") :])
+    else:
+        state = f"Paused: {md(reason)}"
+    if reason and "/feed resume" in reason:  # the reason already says how to resume
+        return state.rstrip(".") + "."
+    return f"{state.rstrip('.')} — /feed resume starts it again."
 
 
 def last_run_text(status: FeedStatus, tz: str) -> str:
@@ -250,7 +263,12 @@ def preview_message(
         if total > EMBEDS_TOTAL_LIMIT:
             break
         embeds.append(discord.Embed.from_dict(data))
-    lines = [f"**Preview** of {plan.listed} new papers: nothing is posted, nobody is pinged."]
+    matched = len(digest.entries) + digest.overflow
+    listed = f"{plan.listed} new paper" + ("" if plan.listed == 1 else "s")
+    lines = [
+        f"**Preview** — {matched} of {listed} match this channel's subscriptions. "
+        "Nothing is posted and nobody is pinged."
+    ]
     lines.append(header_text(day, titles, digest.overflow))
     if len(embeds) < len(digest.entries):
         lines.append(f"(showing {len(embeds)} of {len(digest.entries)} papers below)")

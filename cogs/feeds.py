@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -179,15 +180,17 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def preview(self, interaction: Interaction) -> None:
         """Show the digest as it would be posted now, without posting or pinging."""
         _, channel_id = guild_ids(interaction)
+        feed = await self.bot.store.run(require_feed, channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.clock()
         plan = await self.bot.store.run(
-            plan_digest, channel_id, self.bot.clock(), cap=self.bot.settings.digest_cap
+            plan_digest, channel_id, now, cap=self.bot.settings.digest_cap
         )
         if plan is None:
             raise UserError(NO_FEED)
         users = {u for e in plan.digest.entries for u in e.mention_user_ids}
         names = await self._names(interaction, users)
-        day = self.bot.clock().date()
+        day = now.astimezone(ZoneInfo(feed.timezone)).date()  # the date the digest would carry
         text, embeds = preview_message(plan, names, day)
         await reply(interaction, text, embeds=embeds)
 

@@ -12,6 +12,7 @@ import pytest
 import sqlite_utils
 
 from bot.discord_client import PaperboyBot
+from bot.feed_admin import set_paused
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
 from tests.cmd_support import MANAGE_CHANNELS, NOW, World, paper, running_world
@@ -363,7 +364,14 @@ async def test_status_of_a_paused_feed_and_of_no_feed(world: World) -> None:
     await world.run(world.mod, "feed pause")
     reply = await world.run(world.mod, "feed status")
     fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
-    assert fields["State"] == "Paused: paused by mod (/feed resume)"
+    assert fields["State"] == "Paused by mod — /feed resume starts it again."
+
+    await world.run(world.mod, "feed resume")
+    lost = "I lost the Send Messages permission here — fix it and run /feed resume"
+    await world.db(set_paused, channel_id=world.channel.id, paused=True, reason=lost)
+    again = await world.run(world.mod, "feed status")
+    fields = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}
+    assert fields["State"] == f"Paused: {lost}."  # said once, not "(/feed resume)" again
     assert fields["Last run"] == "Never run yet."
 
 
@@ -376,7 +384,10 @@ async def test_preview_shows_the_digest_with_names_and_no_pings(world: World) ->
     reply = await world.run(world.mod, "feed preview")
     assert reply.ephemeral and reply.deferred
     lines = reply.content.splitlines()
-    assert lines[0] == "**Preview** of 3 new papers: nothing is posted, nobody is pinged."
+    assert lines[0] == (
+        "**Preview** — 2 of 3 new papers match this channel's subscriptions. "
+        "Nothing is posted and nobody is pinged."
+    )
     assert lines[1] == "📰 **Papers · 10 Mar 2026** — 2 new papers"  # the digest's own header
     assert lines[2].startswith("1. [Masked diffusion language models](<https://arxiv.org/abs/")
     assert lines[3].startswith("2. [Diffusion transformers at scale]")
@@ -388,6 +399,14 @@ async def test_preview_shows_the_digest_with_names_and_no_pings(world: World) ->
     assert "Would mention" not in {f["name"] for f in second["fields"]}
     assert no_pings(reply)
     assert world.fake.messages_in(world.channel, include_ephemeral=False) == []  # nothing posted
+
+
+async def test_preview_dates_the_digest_in_the_feeds_timezone(world: World) -> None:
+    await world.run(world.mod, "feed subscribe", query="diffusion")
+    # NOW is 12:00 UTC on 10 Mar: already 11 Mar at UTC+14, where this feed's digest is dated.
+    await world.run(world.mod, "feed schedule", time="08:00", timezone="Pacific/Kiritimati")
+    reply = await world.run(world.mod, "feed preview")
+    assert reply.content.splitlines()[1] == "📰 **Papers · 11 Mar 2026** — 2 new papers"
 
 
 async def test_preview_explains_why_nothing_would_be_posted(world: World) -> None:
