@@ -151,3 +151,35 @@ async def test_reasons_for_an_empty_digest(store: Store) -> None:
 
 async def test_no_feed_no_plan(store: Store) -> None:
     assert await store.run(plan_digest, 999, NOW, cap=25) is None
+
+
+async def test_a_paper_hugging_face_lists_after_arxiv_reaches_a_feed_taking_only_hf(
+    store: Store,
+) -> None:
+    # arXiv announces most papers a day or more before Hugging Face lists them. A feed taking
+    # `hf` (and not the paper's arXiv category) must get it on the day Hugging Face lists it.
+    await store.run(feeds_repo.update_feed, CHANNEL, sources="hf")
+    await subscribe(store, "diffusion")
+    arxiv_copy = paper("2611.00007", "Diffusion policies", {"arxiv"}, ("cs.LG",))
+    await store.run(papers_repo.upsert_papers, [arxiv_copy], NOW - timedelta(hours=20))
+    yesterday = await plan(store, NOW - timedelta(hours=12))
+    assert yesterday.digest.entries == ()
+    done = await store.run(
+        feeds_repo.start_run,
+        channel_id=CHANNEL,
+        window_start=yesterday.window_start,
+        now=NOW - timedelta(hours=12),
+    )
+    await store.run(
+        feeds_repo.finish_run,
+        done.id,
+        now=NOW - timedelta(hours=12),
+        listed=0,
+        matched=0,
+        posted=0,
+        reason=None,
+    )
+    hf_copy = paper("2611.00007", "Diffusion policies", {"hf"})
+    await store.run(papers_repo.upsert_papers, [hf_copy], NOW - timedelta(hours=1))
+    today = await plan(store)
+    assert [e.paper.id for e in today.digest.entries] == ["2611.00007"]

@@ -206,3 +206,16 @@ def dm_runs(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX dm_runs_user ON dm_runs(user_id, id)")
+
+
+@MIGRATIONS(name="0007_papers_listed_at")
+def papers_listed_at(db: sqlite_utils.Database) -> None:
+    """When a source last started listing each paper: what digests use to decide what is new.
+
+    `first_seen` never moves, but a paper arXiv announced days before Hugging Face lists it is
+    new to a feed that takes only `hf` on the day Hugging Face lists it. NULL: no source has
+    listed it (stored from a /paper lookup), so it is no digest's news.
+    """
+    db.execute("ALTER TABLE papers ADD COLUMN listed_at TEXT")
+    db.execute("UPDATE papers SET listed_at = first_seen WHERE sources != '[]'")
+    db.execute("CREATE INDEX papers_listed_at ON papers(listed_at)")

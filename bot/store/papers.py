@@ -95,8 +95,11 @@ def upsert_papers(
 ) -> UpsertResult:
     """Insert new papers and merge the rest into their rows, keeping every known field.
 
-    `first_seen` is set once, on first insert, and never moves: it is what feeds use to decide
-    what is new, so a paper listed again on a later day is not new again.
+    `first_seen` is set once, on first insert, and never moves. `listed_at`, what digests use to
+    decide what is new, is set when a source lists the paper for the first time: a paper listed
+    again by the same source on a later day is not new again, but one Hugging Face lists after
+    arXiv announced it is new to a feed that takes only `hf` (the deliveries ledger keeps a feed
+    that already had it from getting it twice).
     """
     incoming: dict[str, Paper] = {}
     for paper in papers:  # the same paper twice in one batch (HF + arXiv) merges first
@@ -109,11 +112,13 @@ def upsert_papers(
         old = existing.get(paper_id)
         if old is None:
             merged = replace(paper, first_seen=paper.first_seen or now)
+            newly_listed = bool(merged.sources)
             new.append(paper_id)
         else:
             merged = replace(old.merged_with(paper), first_seen=old.first_seen)
             if merged == old:
                 continue
+            newly_listed = not merged.sources <= old.sources
             updated.append(paper_id)
         row = paper_to_row(merged, now)
         columns = ", ".join(row)
@@ -124,6 +129,8 @@ def upsert_papers(
             f"ON CONFLICT(id) DO UPDATE SET {changes}",
             row,
         )
+        if newly_listed:
+            db.execute("UPDATE papers SET listed_at = ? WHERE id = ?", [iso(now), paper_id])
         rowid = db.execute("SELECT rowid FROM papers WHERE id = ?", [paper_id]).fetchone()[0]
         db.execute("DELETE FROM papers_fts WHERE rowid = ?", [rowid])
         db.execute(
@@ -137,10 +144,14 @@ def upsert_papers(
 def papers_first_seen_between(
     db: sqlite_utils.Database, start: datetime, end: datetime
 ) -> list[Paper]:
-    """Papers first seen in [start, end), oldest first."""
+    """Papers new to digests in [start, end): a source listed them for the first time then.
+
+    (That is `listed_at`, not `first_seen`: see `upsert_papers`. Papers no source has listed,
+    stored by a /paper lookup, are never included.)
+    """
     found = rows(
         db,
-        "SELECT * FROM papers WHERE first_seen >= ? AND first_seen < ? ORDER BY first_seen, id",
+        "SELECT * FROM papers WHERE listed_at >= ? AND listed_at < ? ORDER BY listed_at, id",
         [iso(start), iso(end)],
     )
     return [row_to_paper(r) for r in found]
