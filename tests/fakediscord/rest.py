@@ -1,4 +1,6 @@
-"""REST routes the bot calls with its token: login, commands, channels, messages, threads, DMs."""
+"""REST routes the bot calls with its token: login, commands, channels, messages, DMs.
+
+Thread and forum-post routes live in threads.py."""
 
 from __future__ import annotations
 
@@ -9,22 +11,21 @@ from aiohttp import web
 from . import permissions as p
 from .commands import CommandStore
 from .posting import edit_message, find_nonce_duplicate, json_response, make_message, read_body
-from .state import DM, FORUM, PRIVATE_THREAD, PUBLIC_THREAD, TEXT, Channel, Message, World
-from .validation import ApiError, check_thread_name, form_error
+from .state import DM, FORUM, Channel, Message, World
+from .threads import Threads
+from .validation import (
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+    ApiError,
+    fail,
+    form_error,
+)
 
 DM_PERMS = (
     p.VIEW_CHANNEL | p.SEND_MESSAGES | p.EMBED_LINKS | p.ATTACH_FILES | p.READ_MESSAGE_HISTORY
 )
-
-UNKNOWN_CHANNEL = (404, 10003, "Unknown Channel")
-UNKNOWN_MESSAGE = (404, 10008, "Unknown Message")
-MISSING_ACCESS = (403, 50001, "Missing Access")
-MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
-
-
-def fail(error: tuple[int, int, str]) -> ApiError:
-    """Build an ApiError from a (status, code, message) triple."""
-    return ApiError(*error)
 
 
 class Rest:
@@ -35,6 +36,7 @@ class Rest:
         self.commands = commands
         self.gateway_url = gateway_url  # callable returning the ws:// URL
         self.nonce_window = 300.0
+        self.threads = Threads(self)
 
     def routes(self) -> list[web.RouteDef]:
         """The route table (paths relative to /api/v10)."""
@@ -61,8 +63,8 @@ class Rest:
             web.get(chan + "/messages/{message_id}", self.get_message),
             web.patch(chan + "/messages/{message_id}", self.patch_message),
             web.delete(chan + "/messages/{message_id}", self.delete_message),
-            web.post(chan + "/messages/{message_id}/threads", self.thread_from_message),
-            web.post(chan + "/threads", self.thread_without_message),
+            web.post(chan + "/messages/{message_id}/threads", self.threads.thread_from_message),
+            web.post(chan + "/threads", self.threads.thread_without_message),
             web.post(chan + "/typing", self.no_content),
             web.put(chan + "/thread-members/@me", self.no_content),
             web.put(chan + "/messages/{message_id}/reactions/{emoji}/@me", self.no_content),
@@ -200,7 +202,8 @@ class Rest:
         """GET /channels/{id}."""
         return json_response(self.world.wire.channel(self.channel(request)))
 
-    def _send_permission(self, channel: Channel, body: dict[str, Any]) -> int:
+    def send_permission(self, channel: Channel, body: dict[str, Any]) -> int:
+        """The bot's permissions in `channel`; 403 unless it may post this body there."""
         perms = self.bot_perms(channel)
         need = p.SEND_MESSAGES_IN_THREADS if channel.is_thread else p.SEND_MESSAGES
         if body.get("embeds"):
@@ -217,7 +220,7 @@ class Rest:
         body = await read_body(request)
         if channel.type == FORUM:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
-        perms = self._send_permission(channel, body)
+        perms = self.send_permission(channel, body)
         if channel.type == DM:
             self._check_dm_allowed(channel)
         if channel.is_thread and channel.archived:
@@ -310,101 +313,6 @@ class Rest:
             payload["guild_id"] = str(channel.guild.id)
         self.world.emit("MESSAGE_DELETE", payload, channel.guild)
         return web.Response(status=204)
-
-    # -- threads ---------------------------------------------------------------------------
-    def _announce_thread(self, thread: Channel) -> dict[str, Any]:
-        data = self.world.wire.channel(thread)
-        self.world.emit("THREAD_CREATE", data | {"newly_created": True}, thread.guild)
-        return data
-
-    async def thread_from_message(self, request: web.Request) -> web.Response:
-        """POST /channels/{cid}/messages/{mid}/threads (thread id == message id)."""
-        channel = self.channel(request)
-        if channel.type != TEXT:
-            raise ApiError(400, 50024, "Cannot execute action on this channel type")
-        message = self.message(channel, request.match_info["message_id"])
-        if not self.bot_perms(channel) & p.CREATE_PUBLIC_THREADS:
-            raise fail(MISSING_PERMISSIONS)
-        body = await read_body(request)
-        check_thread_name(body.get("name"))
-        assert channel.guild is not None
-        if message.id in channel.guild.channels:
-            raise ApiError(400, 160004, "A thread has already been created for this message")
-        thread = channel.guild.add_thread(
-            channel, body["name"], owner=self.world.bot_user, thread_id=message.id
-        )
-        thread.auto_archive_duration = int(body.get("auto_archive_duration") or 1440)
-        return json_response(self._announce_thread(thread), status=201)
-
-    async def thread_without_message(self, request: web.Request) -> web.Response:
-        """POST /channels/{cid}/threads: a thread in a text channel, or a forum post."""
-        channel = self.channel(request)
-        body = await read_body(request)
-        if channel.type == FORUM:
-            return await self._forum_post(channel, body)
-        if channel.type != TEXT:
-            raise ApiError(400, 50024, "Cannot execute action on this channel type")
-        kind = int(body.get("type") or PRIVATE_THREAD)
-        need = p.CREATE_PUBLIC_THREADS if kind == PUBLIC_THREAD else p.CREATE_PRIVATE_THREADS
-        if not self.bot_perms(channel) & need:
-            raise fail(MISSING_PERMISSIONS)
-        check_thread_name(body.get("name"))
-        assert channel.guild is not None
-        thread = channel.guild.add_thread(
-            channel, body["name"], owner=self.world.bot_user, private=kind == PRIVATE_THREAD
-        )
-        thread.auto_archive_duration = int(body.get("auto_archive_duration") or 1440)
-        return json_response(self._announce_thread(thread), status=201)
-
-    async def _forum_post(self, forum: Channel, body: dict[str, Any]) -> web.Response:
-        starter = body.get("message")
-        if not isinstance(starter, dict):
-            raise form_error(
-                {
-                    "message": {
-                        "_errors": [
-                            {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}
-                        ]
-                    }
-                }
-            )
-        if body.get("_files"):
-            starter["_files"] = body["_files"]
-        perms = self._send_permission(forum, starter)
-        check_thread_name(body.get("name"))
-        tags = [int(t) for t in body.get("applied_tags") or []]
-        known = {int(t["id"]) for t in forum.available_tags}
-        if any(t not in known for t in tags):
-            raise form_error(
-                {
-                    "applied_tags": {
-                        "_errors": [{"code": "BASE_TYPE_CHOICES", "message": "Unknown tag"}]
-                    }
-                }
-            )
-        assert forum.guild is not None
-        thread_id = self.world.ids.next()
-        # Validate the starter message before the thread exists, so a bad body creates nothing.
-        from .validation import check_message_body
-
-        check_message_body(starter)
-        thread = forum.guild.add_thread(
-            forum, body["name"], owner=self.world.bot_user, thread_id=thread_id
-        )
-        thread.applied_tags = tags
-        thread.auto_archive_duration = int(body.get("auto_archive_duration") or 1440)
-        message = make_message(
-            self.world,
-            thread,
-            self.world.bot_user,
-            starter,
-            author_perms=perms,
-            message_id=thread_id,
-            emit=False,
-        )
-        data = self._announce_thread(thread)
-        self.world.emit("MESSAGE_CREATE", self.world.wire.message(message), forum.guild)
-        return json_response(data | {"message": self.world.wire.message(message)}, status=201)
 
     # -- DMs and guilds ------------------------------------------------------------------------
     async def open_dm(self, request: web.Request) -> web.Response:

@@ -29,6 +29,18 @@ class ApiError(Exception):
             self.body["errors"] = errors
 
 
+# Common (status, code, message) answers.
+UNKNOWN_CHANNEL = (404, 10003, "Unknown Channel")
+UNKNOWN_MESSAGE = (404, 10008, "Unknown Message")
+MISSING_ACCESS = (403, 50001, "Missing Access")
+MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
+
+
+def fail(error: tuple[int, int, str]) -> ApiError:
+    """Build an ApiError from a (status, code, message) triple."""
+    return ApiError(*error)
+
+
 def form_error(errors: Errors) -> ApiError:
     """A 400 Invalid Form Body with Discord's nested `errors` object."""
     return ApiError(400, 50035, "Invalid Form Body", errors)
