@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.arxiv_ids import normalise_id
@@ -47,7 +48,10 @@ async def lookup_paper(
         ) from exc
     if fetched is None:
         return None
-    await store.run(upsert_papers, [fetched], now)
+    # Hugging Face's paper API knows every arXiv paper, Daily Papers or not: a lookup is not a
+    # listing, so it is stored without a source and never becomes digest news (a source that
+    # lists it later makes it so; see `upsert_papers`).
+    await store.run(upsert_papers, [replace(fetched, sources=frozenset())], now)
     return await store.run(get_paper, arxiv_id)
 
 

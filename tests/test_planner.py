@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.models import Paper
+from bot.paper_lookup import lookup_paper
 from bot.planner import plan_digest
+from bot.sources.http import RetryingClient
+from bot.sources.huggingface import HuggingFaceSource
 from bot.store import Store, source_status
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
@@ -183,3 +189,33 @@ async def test_a_paper_hugging_face_lists_after_arxiv_reaches_a_feed_taking_only
     await store.run(papers_repo.upsert_papers, [hf_copy], NOW - timedelta(hours=1))
     today = await plan(store)
     assert [e.paper.id for e in today.digest.entries] == ["2611.00007"]
+
+
+async def test_a_paper_looked_up_with_slash_paper_is_not_news_for_digests(store: Store) -> None:
+    # /paper can fetch any paper, years old; storing it must not put it in the next digest.
+    document = json.loads(
+        (Path(__file__).parent / "fixtures" / "sources" / "hf_paper.json").read_text()
+    )
+    await subscribe(store, "context")
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app = web.Application()
+    app.router.add_get("/api/papers/{id}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            hf = HuggingFaceSource(RetryingClient(session), f"http://127.0.0.1:{port}/api")
+            found = await lookup_paper(store, hf, "2608.09888", NOW - timedelta(hours=1))
+    finally:
+        await runner.cleanup()
+    assert found is not None and found.id == "2608.09888"
+    assert (await plan(store)).digest.entries == ()
+    # ...until a source lists it: then it is news like any other paper.
+    listed = paper("2608.09888", "In-Context Learning", {"hf"})
+    await store.run(papers_repo.upsert_papers, [listed], NOW - timedelta(minutes=5))
+    assert [e.paper.id for e in (await plan(store)).digest.entries] == ["2608.09888"]
