@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.digest_messages import embed_length, header_text
+from bot.digest_messages import date_label, embed_length, header_text
 from bot.digest_messages import paper_embed as digest_paper_embed
 from bot.dry_run import DryRun
 from bot.feed_admin import FeedStatus
@@ -32,6 +32,7 @@ TITLE_LIMIT = 256
 MESSAGE_LIMIT = 2000
 MAX_EMBEDS = 10
 EMBEDS_TOTAL_LIMIT = 6000
+ABSTRACT_BUDGET = 3000  # TL;DR + abstract, leaving room for authors, fields and footer
 
 
 def md(text: str) -> str:
@@ -50,9 +51,9 @@ def timestamp(moment: datetime, style: str) -> str:
 
 
 def paper_date(paper: Paper) -> str:
-    """The paper's date as YYYY-MM-DD (published, else listed on HF, else first seen)."""
+    """The paper's date as `24 Oct 2024` (published, else listed on HF, else first seen)."""
     when = paper.published or paper.hf_date or paper.first_seen
-    return f"{when:%Y-%m-%d}" if when else "undated"
+    return date_label(when.date()) if when else "undated"
 
 
 def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
@@ -63,9 +64,11 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
     authors = ", ".join(paper.authors)
     if authors:
         embed.set_author(name=truncate(authors, TITLE_LIMIT))
-    if tldr:
-        embed.add_field(name="TL;DR", value=truncate(md(tldr), FIELD_LIMIT), inline=False)
-    embed.description = truncate(md(paper.abstract), 3000) if paper.abstract else None
+    # The TL;DR leads (the description renders above every field); the abstract follows it.
+    summary = f"**TL;DR** {truncate(md(tldr), FIELD_LIMIT)}" if tldr else ""
+    room = ABSTRACT_BUDGET - len(summary)
+    abstract = truncate(md(paper.abstract), room) if paper.abstract else ""
+    embed.description = "\n\n".join(p for p in (summary, abstract) if p) or None
     embed.add_field(name="Date", value=paper_date(paper))
     if paper.categories:
         embed.add_field(name="Categories", value=truncate(", ".join(paper.categories), 200))
