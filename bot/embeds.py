@@ -53,7 +53,9 @@ def timestamp(moment: datetime, style: str) -> str:
 def paper_date(paper: Paper) -> str:
     """The paper's date as `24 Oct 2024` (published, else listed on HF, else first seen)."""
     when = paper.published or paper.hf_date or paper.first_seen
-    return date_label(when.date()) if when else "undated"
+    if when is None:
+        return "undated"
+    return date_label(when.date() if isinstance(when, datetime) else when)
 
 
 def paper_embed(paper: Paper, tldr: str) -> discord.Embed:

@@ -12,7 +12,10 @@ from bot.discord_client import PaperboyBot
 
 ABOUT = (
     "**Paperboy** delivers research papers from Hugging Face Daily Papers and arXiv: "
-    "subscribe to topics for yourself, or set up a daily digest for a channel."
+    "subscribe to topics for yourself, or set up a daily digest for a channel.\n\n"
+    'Queries: `diffusion -survey`, `"masked diffusion"`, `rlhf OR dpo`, `quantiz*`, '
+    '`author:"Yann LeCun"`, `cat:cs.CL`.\n'
+    "The `/feed` commands need the Manage Channels permission."
 )
 
 
@@ -42,7 +45,9 @@ class Meta(commands.Cog):
             if isinstance(c, app_commands.Command | app_commands.Group)
         ]
         embed = discord.Embed(title="Paperboy", description=ABOUT)
-        embed.add_field(name="Commands", value="\n".join(command_lines(listed))[:1024])
+        embed.add_field(
+            name="Commands", value="\n".join(command_lines(listed))[:1024], inline=False
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
