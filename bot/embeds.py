@@ -123,11 +123,15 @@ def no_results_text(normal: str, days: int | None) -> str:
     )
 
 
-def subscribed_text(normal: str, run: DryRun, where: str, feed_created: bool) -> str:
-    """The /subscribe reply: the normal form, where matches go, and the dry run."""
+def subscribed_text(normal: str, run: DryRun, where: str, new_feed_schedule: str | None) -> str:
+    """The /subscribe reply: the normal form, where matches go, the schedule of a feed started
+    for it (`new_feed_schedule`, None if the channel had one), and the dry run."""
     lines = [f"Subscribed to {code(normal)}: {where}."]
-    if feed_created:
-        lines.append("This channel had no feed, so I started one with the default schedule.")
+    if new_feed_schedule:
+        lines.append(
+            f"This channel had no feed, so I started one with the default schedule: "
+            f"{new_feed_schedule} (change it with /feed schedule)."
+        )
     lines.append(run.describe() + (" For example:" if run.examples else ""))
     lines.extend(f"• [{md(truncate(p.title, 150))}](<{p.abs_url}>)" for p in run.examples)
     return truncate("\n".join(lines), MESSAGE_LIMIT)

@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.discord_client import PaperboyBot
 from bot.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
 from bot.errors import UserError
+from bot.feed_settings import describe_schedule
 from bot.subscribing import FeedDefaults, choice_matches
 from bot.text import neutralise_mentions
 
@@ -56,6 +57,14 @@ def reschedule(bot: PaperboyBot, channel_id: int) -> None:
 def feed_defaults(bot: PaperboyBot) -> FeedDefaults:
     """The settings a feed starts with."""
     return FeedDefaults(bot.settings.default_schedule, bot.settings.default_timezone)
+
+
+def new_feed_schedule(bot: PaperboyBot, feed_created: bool) -> str | None:
+    """The default schedule, described, when a command just started a feed; else None."""
+    if not feed_created:
+        return None
+    defaults = feed_defaults(bot)
+    return describe_schedule(defaults.schedule_time, defaults.timezone, "daily")
 
 
 def guild_ids(interaction: Interaction) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from cogs.common import (
     display_name,
     feed_defaults,
     guild_ids,
+    new_feed_schedule,
     reply,
     reschedule,
     scheduler_of,
@@ -75,7 +76,13 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             reschedule(self.bot, channel_id)
         where = "in this channel's daily digest"
         await reply(
-            interaction, subscribed_text(done.normal, done.dry_run, where, done.feed_created)
+            interaction,
+            subscribed_text(
+                done.normal,
+                done.dry_run,
+                where,
+                new_feed_schedule(self.bot, done.feed_created),
+            ),
         )
 
     @app_commands.command(

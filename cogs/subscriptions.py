@@ -13,6 +13,7 @@ from cogs.common import (
     Interaction,
     feed_defaults,
     guild_ids,
+    new_feed_schedule,
     reply,
     reschedule,
     subscription_choices,
@@ -61,7 +62,13 @@ class Subscriptions(commands.Cog):
             reschedule(self.bot, channel_id)
         where = "daily by DM" if dm else f"in <#{channel_id}>'s daily digest, mentioning you"
         await reply(
-            interaction, subscribed_text(done.normal, done.dry_run, where, done.feed_created)
+            interaction,
+            subscribed_text(
+                done.normal,
+                done.dry_run,
+                where,
+                new_feed_schedule(self.bot, done.feed_created),
+            ),
         )
 
     @app_commands.command(name="unsubscribe", description="Remove one of your subscriptions")

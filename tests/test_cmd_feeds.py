@@ -137,7 +137,10 @@ async def test_feed_subscribe_starts_the_feed_and_dry_runs(world: World) -> None
     assert reply.ephemeral and reply.deferred
     lines = reply.content.splitlines()
     assert lines[0] == "Subscribed to `diffusion`: in this channel's daily digest."
-    assert "started one with the default schedule" in lines[1]
+    assert lines[1] == (
+        "This channel had no feed, so I started one with the default schedule: "
+        "09:00 UTC, every day (change it with /feed schedule)."
+    )
     assert lines[2] == "2 papers of the last 7 days would have matched. For example:"
     (sub,) = await world.db(subs_repo.list_channel, world.channel.id)
     assert (sub.normal, sub.added_by) == ("diffusion", world.mod.id)

@@ -70,7 +70,10 @@ async def test_subscribe_shows_the_normal_form_and_a_dry_run_and_starts_the_feed
         f"Subscribed to `diffusion -survey`: in <#{world.channel.id}>'s daily digest,"
         " mentioning you."
     )
-    assert "started one with the default schedule" in lines[1]
+    assert lines[1] == (
+        "This channel had no feed, so I started one with the default schedule: "
+        "09:00 UTC, every day (change it with /feed schedule)."
+    )
     assert lines[2] == "2 papers of the last 7 days would have matched. For example:"
     assert "Masked diffusion language models" in lines[3]  # most upvoted first
     assert "Diffusion transformers at scale" in lines[4]
