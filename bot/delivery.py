@@ -9,18 +9,21 @@ end. The order of work is what makes delivery exactly-once:
 2. post the header / thread, recording their ids as soon as they exist;
 3. post each pending message with its nonce and mark it sent right after.
 
-A crash anywhere leaves pending rows; the next run resumes them in the recorded thread, and
-Discord's `enforce_nonce` turns a re-send of a message that did get through into a no-op.
+A crash anywhere leaves pending rows; the next run resumes them in the recorded thread. An
+attempt whose outcome is unknown (5xx, timeout, cut connection: Discord may have created the
+message) also leaves its row pending in that digest, and the digest open. Before re-sending such
+a row the engine looks for it in the thread's history, because Discord's nonce dedupe is per
+channel and lasts minutes only. After `MAX_ATTEMPTS` unknown outcomes a row is given up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -58,7 +61,7 @@ class NotFound(PostError):
 
 
 class Unavailable(PostError):
-    """Discord kept failing (429/5xx after discord.py's own retries): try again later."""
+    """Outcome unknown (429/5xx after discord.py's retries, timeout, lost connection): retry."""
 
 
 class DmClosed(PostError):
@@ -90,6 +93,29 @@ class Poster(Protocol):
         """DM a user; returns the message id."""
         ...
 
+    async def find_sent(
+        self, target_id: int, spec: MessageSpec, after_message_id: int | None
+    ) -> int | None:
+        """The id of a message of ours carrying `spec` in the target's recent history, if any."""
+        ...
+
+    async def find_sent_dm(self, user_id: int, spec: MessageSpec) -> int | None:
+        """The id of a DM of ours carrying `spec` in the user's recent DM history, if any."""
+        ...
+
+
+def message_key(content: str, embeds: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """What identifies a message we posted: its embeds' URLs (titles if none), else its text."""
+    if embeds:
+        return tuple(str(e.get("url") or e.get("title") or "") for e in embeds)
+    return (content.strip(),)
+
+
+def carries(spec: MessageSpec, content: str, embeds: Sequence[Mapping[str, Any]]) -> bool:
+    """True if a message with this content and these embeds is the one `spec` describes."""
+    # Not the nonce: Discord does not return it in message history.
+    return message_key(content, embeds) == message_key(spec.content, spec.embeds)
+
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
@@ -112,6 +138,10 @@ class _Begun:
 
 class _Stop(Exception):
     """The feed was paused or disabled while posting: stop this feed's run."""
+
+
+class _TargetGone(Unavailable):
+    """The digest's thread (or forum post) answered 404 while its channel still exists."""
 
 
 class DeliveryEngine:
@@ -162,7 +192,7 @@ class DeliveryEngine:
         resumed = 0
         try:
             for post in await self.store.run(ledger.open_digests, destination):
-                resumed += await self._post_channel_digest(feed, post, kind)
+                resumed += await self._post_channel_digest(feed, post, kind, resumed=True)
                 await self.store.run(self._finish_resumed, post, resumed)
             day = self.clock().astimezone(ZoneInfo(feed.timezone)).date()
             begun = await self.store.run(
@@ -173,6 +203,9 @@ class DeliveryEngine:
                 posted = await self._post_channel_digest(feed, begun.post, kind)
         except _Stop as stop:
             return RunReport(resumed, 0, 0, str(stop))
+        except Unavailable as exc:  # header or thread: the digest stays open for the next run
+            log.warning("Feed %s: Discord unavailable, will retry: %s", channel_id, exc)
+            return RunReport(resumed, 0, 0, f"Discord did not answer, will retry next run ({exc})")
         reason = begun.reason if posted == 0 else None
         if begun.run_id is not None:
             await self.store.run(
@@ -213,9 +246,9 @@ class DeliveryEngine:
         plan = plan_digest(db, channel_id, now, cap=self.settings.digest_cap)
         assert plan is not None  # the feed exists: checked by the caller on this same thread
         destination = destination_for_channel(channel_id)
-        retries = ledger.retryable(db, destination)
         entries = plan.digest.entries
-        if not entries and not retries:
+        # Unfinished rows are resumed in their own digest, never re-planned: no entries, no header.
+        if not entries:
             return _Begun(run.id, None, plan.listed, plan.digest.matched, plan.reason)
         feed = feeds_repo.get_feed(db, channel_id)
         plain = bool(feed and feed.notes == THREAD_REFUSED_NOTE)
@@ -234,11 +267,9 @@ class DeliveryEngine:
             mode=mode,
             header=header.to_json(),
             messages=messages,
-            retry_ids=[r.id for r in retries],
             now=now,
         )
-        matched = plan.digest.matched + len(retries)
-        return _Begun(run.id, post, plan.listed, matched, plan.reason)
+        return _Begun(run.id, post, plan.listed, plan.digest.matched, plan.reason)
 
     def _finish_resumed(
         self, db: sqlite_utils.Database, post: ledger.DigestPost, posted: int
@@ -254,9 +285,15 @@ class DeliveryEngine:
             )  # fmt: skip
 
     async def _post_channel_digest(
-        self, feed: feeds_repo.Feed, post: ledger.DigestPost, kind: str
+        self,
+        feed: feeds_repo.Feed,
+        post: ledger.DigestPost,
+        kind: str,
+        *,
+        resumed: bool = False,
+        rerouted: bool = False,
     ) -> int:
-        """Post a digest's header/thread (if not yet) and its pending messages; count posted."""
+        """Post a digest's header/thread (if not yet) and its pending messages; count delivered."""
         channel_id = feed.channel_id
         header = MessageSpec.from_json(post.header)
         name = thread_name(date.fromisoformat(post.digest_date))
@@ -267,8 +304,12 @@ class DeliveryEngine:
             )
             post = await self._update(post, thread_id=thread_id, header_message_id=message_id)
         if post.mode in ("thread", "plain") and post.header_message_id is None:
-            message_id = await self._guard(feed, self.poster.send(channel_id, header))
-            post = await self._update(post, header_message_id=message_id)
+            # A resumed digest's header may have been created with its answer lost.
+            found = None
+            if resumed:
+                found = await self._guard(feed, self.poster.find_sent(channel_id, header, None))
+            header_id = found or await self._guard(feed, self.poster.send(channel_id, header))
+            post = await self._update(post, header_message_id=header_id)
         if post.mode == "thread" and post.thread_id is None:
             assert post.header_message_id is not None
             try:
@@ -280,25 +321,66 @@ class DeliveryEngine:
             except Forbidden:
                 await self.store.run(feeds_repo.update_feed, channel_id, notes=THREAD_REFUSED_NOTE)
                 post = await self._update(post, mode="plain")
+        posted, gone = await self._post_pending(feed, post)
+        if gone is None:
+            return posted
+        # 404: nothing was created there. Go on in the channel (a new post for a forum).
+        log.warning("Digest %s lost its thread (%s): continuing without it", post.id, gone)
+        if rerouted:  # the replacement is gone too: leave it to the next run
+            return posted
+        if post.mode == "forum":
+            post = await self._update(post, thread_id=None, header_message_id=None)
+        else:
+            post = await self._update(post, mode="plain")
+        return posted + await self._post_channel_digest(feed, post, kind, rerouted=True)
+
+    async def _post_pending(
+        self, feed: feeds_repo.Feed, post: ledger.DigestPost
+    ) -> tuple[int, _TargetGone | None]:
+        """Post the digest's pending messages in order, closing it when none are left: how many
+        were delivered, and the 404 that stopped it if its thread is gone."""
+        channel_id = feed.channel_id
         target = post.thread_id if post.mode in ("thread", "forum") else channel_id
         assert target is not None
+        # In a thread the digest's messages follow its first message (the thread's id).
+        after = post.thread_id if target != channel_id else post.header_message_id
         posted = 0
         for nonce, group in _by_message(await self.store.run(ledger.pending_for_digest, post.id)):
             spec = _spec(group[0], nonce)
             ids = [d.id for d in group]
+            attempts = max(d.attempts for d in group)
             try:
-                message_id = await self._guard(feed, self.poster.send(target, spec))
+                message_id = None
+                if attempts:  # the last attempt's outcome is unknown: did it get through?
+                    message_id = await self._guard(feed, self.poster.find_sent(target, spec, after))
+                if message_id is None:
+                    message_id = await self._guard(feed, self.poster.send(target, spec))
+                else:
+                    log.info("Delivery %s was already in %s as %s", ids, target, message_id)
+            except _TargetGone as gone:
+                return posted, gone
             except Unavailable as exc:
-                log.warning("Delivery to %s failed, will retry: %s", post.destination, exc)
-                await self.store.run(ledger.mark_failed, ids, error=str(exc), now=self.clock())
+                if attempts + 1 < ledger.MAX_ATTEMPTS:
+                    log.warning("Delivery to %s failed, will retry: %s", post.destination, exc)
+                    await self.store.run(
+                        ledger.record_attempt, ids, error=str(exc), now=self.clock()
+                    )
+                    break  # keep the planned order; the next run resumes here, same thread
+                log.error(
+                    "Gave up delivering %s to %s after %d attempts: %s",
+                    [d.paper_id for d in group], post.destination, attempts + 1, exc,
+                )  # fmt: skip
+                await self.store.run(
+                    ledger.mark_failed, ids, error=str(exc), now=self.clock(), give_up=True
+                )
                 continue
             await self.store.run(
                 ledger.mark_sent, ids, message_id=message_id,
                 thread_id=post.thread_id if target != channel_id else None, now=self.clock(),
             )  # fmt: skip
             posted += len(group)
-        await self._update(post, state="done")
-        return posted
+        await self.store.run(ledger.close_if_delivered, post.id, now=self.clock())
+        return posted, None
 
     async def _guard(
         self, feed: feeds_repo.Feed, call: Awaitable[T], *, thread_refusal: bool = False
@@ -315,7 +397,7 @@ class DeliveryEngine:
             if await self.poster.channel_kind(feed.channel_id) is None:
                 await self._disable(feed.channel_id)
                 raise _Stop("this feed is disabled: its channel is gone") from None
-            raise Unavailable("the digest's thread or message is gone") from None
+            raise _TargetGone("the digest's thread or message is gone") from None
 
     async def _update(self, post: ledger.DigestPost, **changes: object) -> ledger.DigestPost:
         return await self.store.run(ledger.update_digest, post.id, now=self.clock(), **changes)

@@ -3,14 +3,24 @@ into the bot. Everything here only translates; the ledger logic lives in `bot/de
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import aiohttp
 import discord
 
-from bot.delivery import DeliveryEngine, DmClosed, Forbidden, NotFound, PostError, Unavailable
+from bot.delivery import (
+    DeliveryEngine,
+    DmClosed,
+    Forbidden,
+    NotFound,
+    PostError,
+    Unavailable,
+    carries,
+)
 from bot.digest_messages import MessageSpec
 from bot.dm_delivery import DmDigester
 from bot.ingest import ingest_once
@@ -25,6 +35,9 @@ T = TypeVar("T")
 THREAD_ALREADY_EXISTS = 160004  # "A thread has already been created for this message"
 CANNOT_DM_USER = 50007
 AUTO_ARCHIVE_MINUTES: Literal[1440] = 1440
+# discord.py sets no per-request timeout: without one a never-answered request stalls a feed.
+REQUEST_TIMEOUT = 60.0
+HISTORY_LIMIT = 50  # a digest is at most `digest_cap` messages; the bot reads its recent ones
 
 
 def allowed_mentions_for(spec: MessageSpec) -> discord.AllowedMentions:
@@ -42,22 +55,31 @@ def embeds_of(spec: MessageSpec) -> list[discord.Embed]:
     return [discord.Embed.from_dict(dict(e)) for e in spec.embeds]
 
 
-async def _translate(call: Awaitable[T]) -> T:
+async def _translate(call: Awaitable[T], seconds: float) -> T:
     try:
-        return await call
+        return await asyncio.wait_for(call, seconds)
     except discord.Forbidden as exc:
         raise Forbidden(f"403 {exc.text or 'Forbidden'} (code {exc.code})") from exc
     except discord.NotFound as exc:
         raise NotFound(f"404 {exc.text or 'Not Found'} (code {exc.code})") from exc
     except discord.HTTPException as exc:  # 429/5xx left over after discord.py's own retries
         raise Unavailable(f"{exc.status} {exc.text or 'HTTP error'}") from exc
+    except TimeoutError as exc:  # asyncio.TimeoutError is TimeoutError since Python 3.11
+        raise Unavailable(f"no answer from Discord within {seconds:g} s") from exc
+    except aiohttp.ClientError as exc:  # the connection dropped: the request may have landed
+        raise Unavailable(f"connection error: {exc!r}") from exc
+
+
+def _embed_dicts(message: discord.Message) -> list[dict[str, Any]]:
+    return [dict(e.to_dict()) for e in message.embeds]
 
 
 class DiscordPoster:
     """`Poster` for a connected discord.py client."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.client = client
+        self.request_timeout = request_timeout
         # Channels that answered 404: the cache may be stale (a CHANNEL_DELETE missed while
         # offline), so the next `channel_kind` asks the API instead of trusting it.
         self._maybe_gone: set[int] = set()
@@ -67,17 +89,17 @@ class DiscordPoster:
         channel = None if channel_id in self._maybe_gone else self.client.get_channel(channel_id)
         if channel is None:
             try:
-                channel = await self.client.fetch_channel(channel_id)
-            except discord.NotFound:
+                channel = await _translate(
+                    self.client.fetch_channel(channel_id), self.request_timeout
+                )
+            except NotFound:
                 return None
-            except discord.HTTPException as exc:
-                raise Unavailable(f"{exc.status} {exc.text}") from exc
             self._maybe_gone.discard(channel_id)
         return "forum" if isinstance(channel, discord.ForumChannel) else "text"
 
     async def _call(self, channel_id: int, call: Awaitable[T]) -> T:
         try:
-            return await _translate(call)
+            return await _translate(call, self.request_timeout)
         except NotFound:
             self._maybe_gone.add(channel_id)
             raise
@@ -143,29 +165,60 @@ class DiscordPoster:
 
     async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
         """DM a user; closed DMs raise `DmClosed`."""
+        channel = await self._dm_channel(user_id)
         try:
-            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
-            channel = await user.create_dm()
-            message = await channel.send(
-                content=spec.content or None,
-                embeds=embeds_of(spec),
-                nonce=spec.nonce,
-                allowed_mentions=allowed_mentions_for(spec),
+            message = await _translate(
+                channel.send(
+                    content=spec.content or None,
+                    embeds=embeds_of(spec),
+                    nonce=spec.nonce,
+                    allowed_mentions=allowed_mentions_for(spec),
+                ),
+                self.request_timeout,
             )
-        except discord.Forbidden as exc:
-            if exc.code == CANNOT_DM_USER:
-                raise DmClosed(f"DMs closed (code {exc.code})") from exc
-            raise Forbidden(f"403 {exc.text}") from exc
-        except discord.NotFound as exc:
-            raise NotFound(f"404 {exc.text}") from exc
-        except discord.HTTPException as exc:
-            raise Unavailable(f"{exc.status} {exc.text}") from exc
+        except Forbidden as exc:
+            cause = exc.__cause__
+            if isinstance(cause, discord.Forbidden) and cause.code == CANNOT_DM_USER:
+                raise DmClosed(f"DMs closed (code {cause.code})") from cause
+            raise
         return message.id
+
+    async def _dm_channel(self, user_id: int) -> discord.DMChannel:
+        async def open_dm() -> discord.DMChannel:
+            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+            return await user.create_dm()
+
+        return await _translate(open_dm(), self.request_timeout)
+
+    async def find_sent(
+        self, target_id: int, spec: MessageSpec, after_message_id: int | None
+    ) -> int | None:
+        """Our message carrying `spec` among the target's recent messages (after the given one)."""
+        target = self.client.get_partial_messageable(target_id)
+        return await self._call(target_id, self._search(target, spec, after_message_id))
+
+    async def find_sent_dm(self, user_id: int, spec: MessageSpec) -> int | None:
+        """Our DM carrying `spec` among the user's recent DMs."""
+        channel = await self._dm_channel(user_id)
+        return await _translate(self._search(channel, spec, None), self.request_timeout)
+
+    async def _search(
+        self, target: discord.abc.Messageable, spec: MessageSpec, after: int | None
+    ) -> int | None:
+        me = self.client.user.id if self.client.user else None
+        # After a known message the history runs oldest first: a digest's own messages come first.
+        history = target.history(
+            limit=HISTORY_LIMIT, after=discord.Object(after) if after is not None else None
+        )
+        async for message in history:
+            if message.author.id == me and carries(spec, message.content, _embed_dicts(message)):
+                return message.id
+        return None
 
 
 def attach_scheduler(bot: PaperboyBot) -> FeedScheduler:
     """Build the delivery engine and scheduler for `bot` and register them as a service."""
-    poster = DiscordPoster(bot)
+    poster = DiscordPoster(bot)  # the request timeout: DiscordPoster.request_timeout
     engine = DeliveryEngine(bot.store, poster, bot.settings, clock=bot.clock)
     # DM digests go out once a day for everyone, at the default schedule (default timezone).
     dms = DmDigester(bot.store, poster, bot.settings, clock=bot.clock)

@@ -2,10 +2,12 @@
 
 Same ledger discipline as channel digests (`bot/delivery.py`): in one transaction a member's run
 is started and every DM it will send is written as pending rows (destination `dm:<user id>`,
-deterministic nonces); then the DMs are sent and marked sent one by one. A crash leaves pending
-rows that the next run resends with the same nonces. The paper window works like a feed's: papers
-first seen since the member's last completed DM run (first run: the last 24 hours), never more
-than 3 days back.
+deterministic nonces); then the DMs are sent and marked sent one by one. A crash, or a DM whose
+outcome is unknown (5xx, timeout, cut connection), leaves pending rows in the same digest; the
+next run first looks for such a DM in the member's DM history, and only re-sends (same nonce) if
+it is not there. After `MAX_ATTEMPTS` unknown outcomes the DM is given up. The paper window
+works like a feed's: papers first seen since the member's last completed DM run (first run: the
+last 24 hours), never more than 3 days back.
 
 A member whose DMs are closed (403, code 50007) is recorded in `dm_status` (the next command they
 run tells them) and is skipped for `DM_CLOSED_RETRY`, so the bot does not knock every day.
@@ -127,11 +129,11 @@ class DmDigester:
         already = delivered_paper_ids(db, destination)
         fresh = [p for p in listed if p.id in matches and p.id not in already]
         digest = build_digest(fresh, matches, cap=self.settings.digest_cap)
-        retries = ledger.retryable(db, destination)
         run = dm_runs.start_dm_run(
             db, user_id=user_id, window_start=start, now=now, matched=digest.matched
         )
-        if not digest.entries and not retries:
+        # Unfinished DMs are resumed in their own digest (run_all), never re-planned here.
+        if not digest.entries:
             dm_runs.finish_dm_run(db, run.id, now=now, posted=0)
             return None, digest.matched
         day = now.astimezone(ZoneInfo(self.settings.default_timezone)).date()
@@ -147,10 +149,9 @@ class DmDigester:
             mode="dm",
             header=MessageSpec(content="").to_json(),  # a DM digest has no header message
             messages=messages,
-            retry_ids=[r.id for r in retries],
             now=now,
         )
-        return post, digest.matched + len(retries)
+        return post, digest.matched
 
     async def _post(self, post: ledger.DigestPost) -> tuple[int, int, bool]:
         """Send the digest's pending DMs; (papers delivered, DMs sent, DMs closed)."""
@@ -161,24 +162,34 @@ class DmDigester:
         for group in _by_message(pending):
             ids = [d.id for d in group]
             if closed:  # the rest of this digest can't reach them either
-                await self._fail(ids, "DMs closed", give_up=True)
+                await self._fail(ids, "DMs closed")
                 continue
+            attempts = max(d.attempts for d in group)
             try:
                 spec = MessageSpec.from_json(group[0].payload or "")
-                message_id = await self.poster.send_dm(user_id, spec)
+                found = None
+                if attempts:  # the last attempt's outcome is unknown: did it get through?
+                    found = await self.poster.find_sent_dm(user_id, spec)
+                message_id = found or await self.poster.send_dm(user_id, spec)
             except DmClosed as exc:
                 closed = True
                 log.info("DMs to %s are closed: %s", user_id, exc)
                 await self.store.run(ledger.record_dm_closed, user_id, self.clock())
-                await self._fail(ids, str(exc), give_up=True)
+                await self._fail(ids, str(exc))
                 continue
             except Unavailable as exc:
-                log.warning("DM to %s failed, will retry next run: %s", user_id, exc)
-                await self._fail(ids, str(exc), give_up=False)
+                if attempts + 1 < ledger.MAX_ATTEMPTS:
+                    log.warning("DM to %s failed, will retry next run: %s", user_id, exc)
+                    await self.store.run(
+                        ledger.record_attempt, ids, error=str(exc), now=self.clock()
+                    )
+                    break  # keep the order; the next run resumes this digest here
+                log.error("Gave up a DM to %s after %d attempts: %s", user_id, attempts + 1, exc)
+                await self._fail(ids, str(exc))
                 continue
             except PostError as exc:  # 403/404 other than closed DMs: the user can't be reached
                 log.warning("DM to %s refused: %s", user_id, exc)
-                await self._fail(ids, str(exc), give_up=True)
+                await self._fail(ids, str(exc))
                 continue
             await self.store.run(
                 ledger.mark_sent, ids, message_id=message_id, thread_id=None, now=self.clock()
@@ -190,13 +201,13 @@ class DmDigester:
         await self.store.run(self._finish, post, posted)
         return posted, messages, closed
 
-    async def _fail(self, ids: list[int], error: str, *, give_up: bool) -> None:
-        await self.store.run(
-            ledger.mark_failed, ids, error=error, now=self.clock(), give_up=give_up
-        )
+    async def _fail(self, ids: list[int], error: str) -> None:
+        """These DMs can't be delivered: mark them failed for good."""
+        await self.store.run(ledger.mark_failed, ids, error=error, now=self.clock(), give_up=True)
 
     def _finish(self, db: sqlite_utils.Database, post: ledger.DigestPost, posted: int) -> None:
-        ledger.update_digest(db, post.id, now=self.clock(), state="done")
+        # The digest stays open while DMs are pending; the run's window is covered either way.
+        ledger.close_if_delivered(db, post.id, now=self.clock())
         if post.run_id is not None:
             dm_runs.finish_dm_run(db, post.run_id, now=self.clock(), posted=posted)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.delivery import carries
 from bot.digest_messages import MessageSpec
 from bot.models import Paper
 from bot.store import Store
@@ -114,6 +115,11 @@ class RecordingPoster:
     threads: dict[int, tuple[int, str]] = field(default_factory=dict)  # thread id -> (parent, name)
     dms: list[tuple[int, MessageSpec]] = field(default_factory=list)
     fail_sends: list[Exception | None] = field(default_factory=list)  # consumed per send
+    # Consumed per send after the message was created: Discord has it, the answer is lost.
+    lose_sends: list[Exception | None] = field(default_factory=list)
+    lose_dms: list[Exception | None] = field(default_factory=list)
+    dm_ids: list[int] = field(default_factory=list)  # the id of each DM in `dms`
+    lookups: list[tuple[int, str]] = field(default_factory=list)  # find_sent(target, nonce) calls
     fail_threads: Exception | None = None
     fail_dms: dict[int, Exception] = field(default_factory=dict)
     by_nonce: dict[str, int] = field(default_factory=dict)
@@ -136,7 +142,26 @@ class RecordingPoster:
         message_id = self._id()
         self.by_nonce[spec.nonce] = message_id
         self.sent.append(Sent(channel_id, spec, message_id))
+        if self.lose_sends and (lost := self.lose_sends.pop(0)) is not None:
+            raise lost
         return message_id
+
+    async def find_sent(
+        self, target_id: int, spec: MessageSpec, after_message_id: int | None
+    ) -> int | None:
+        self.lookups.append((target_id, spec.nonce))
+        for s in self.sent:  # by content, as real history (which has no nonces) allows
+            later = after_message_id is None or s.message_id > after_message_id
+            if s.channel_id == target_id and later and carries(spec, s.spec.content, s.spec.embeds):
+                return s.message_id
+        return None
+
+    async def find_sent_dm(self, user_id: int, spec: MessageSpec) -> int | None:
+        self.lookups.append((user_id, spec.nonce))
+        for (uid, sent), message_id in zip(self.dms, self.dm_ids, strict=True):
+            if uid == user_id and carries(spec, sent.content, sent.embeds):
+                return message_id
+        return None
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
         if self.fail_threads is not None:
@@ -154,7 +179,10 @@ class RecordingPoster:
         if user_id in self.fail_dms:
             raise self.fail_dms[user_id]
         self.dms.append((user_id, spec))
-        return self._id()
+        self.dm_ids.append(self._id())
+        if self.lose_dms and (lost := self.lose_dms.pop(0)) is not None:
+            raise lost
+        return self.dm_ids[-1]
 
     def in_channel(self, channel_id: int) -> list[Sent]:
         return [s for s in self.sent if s.channel_id == channel_id]

@@ -12,6 +12,7 @@ from bot.delivery import (
     THREAD_REFUSED_NOTE,
     DeliveryEngine,
     Forbidden,
+    NotFound,
     Unavailable,
 )
 from bot.store import Store
@@ -217,25 +218,112 @@ async def test_thread_refused_falls_back_to_plain_messages_and_notes_it(store, c
     assert feed is not None and feed.notes == THREAD_REFUSED_NOTE and not feed.paused
 
 
-async def test_final_server_errors_are_retried_on_the_next_run(store, clock) -> None:
+async def two_papers(store, clock) -> None:
     await subscribe(store, CHANNEL, "diffusion")
     await add_papers(
-        store, clock, paper("2611.00001", "Diffusion"), paper("2611.00002", "Diffusion 2")
+        store,
+        clock,
+        paper("2611.00001", "Diffusion", upvotes=2),
+        paper("2611.00002", "Diffusion 2"),
     )
-    poster = RecordingPoster(fail_sends=[None, Unavailable("503 after retries")])
+
+
+def papers_in(poster: RecordingPoster, target: int) -> list[str]:
+    return [p for m in poster.in_channel(target) for p in m.spec.paper_ids]
+
+
+async def test_a_message_created_before_its_error_is_found_in_history_not_resent(
+    store, clock
+) -> None:
+    await two_papers(store, clock)
+    # Header fine; Discord creates paper 1's message, then the bot gets a 503 back.
+    poster = RecordingPoster(lose_sends=[None, Unavailable("503 Service Unavailable")])
     first = await engine(store, poster, clock).run_feed(CHANNEL)
-    assert first.posted == 1
+    assert first.posted == 0
     rows = {r.paper_id: r for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")}
-    failed = [r for r in rows.values() if r.state == "failed"]
-    assert len(failed) == 1 and failed[0].attempts == 1 and "503" in (failed[0].last_error or "")
+    assert rows["2611.00001"].state == "pending" and rows["2611.00001"].attempts == 1
+    assert "503" in (rows["2611.00001"].last_error or "")
+    assert rows["2611.00002"].state == "pending"  # stopped there: the order is kept
+    (post,) = await store.run(ledger.open_digests, f"channel:{CHANNEL}")
+
+    clock.advance(hours=24)  # long past Discord's nonce dedupe
+    poster.by_nonce.clear()
+    second = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert second.posted == 2
+    (header,) = poster.in_channel(CHANNEL)  # no second ("0 new papers") header
+    thread_id = header.message_id
+    assert list(poster.threads) == [thread_id] == [post.thread_id]
+    assert papers_in(poster, thread_id) == ["2611.00001", "2611.00002"]  # each exactly once
+    assert poster.lookups[0][0] == thread_id  # looked in the original thread
+    final = {r.paper_id: r for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")}
+    assert {r.state for r in final.values()} == {"sent"}
+    assert [final[p].message_id for p in ("2611.00001", "2611.00002")] == [
+        m.message_id for m in poster.in_channel(thread_id)
+    ]
+    assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []
+
+
+async def test_a_message_that_failed_before_creation_is_resent_in_the_original_thread(
+    store, clock
+) -> None:
+    await two_papers(store, clock)
+    poster = RecordingPoster(fail_sends=[None, Unavailable("503 after retries")])
+    await engine(store, poster, clock).run_feed(CHANNEL)
+    (header,) = poster.in_channel(CHANNEL)
+    assert papers_in(poster, header.message_id) == []
     clock.advance(hours=24)
     second = await engine(store, poster, clock).run_feed(CHANNEL)
-    assert second.posted == 1
-    delivered = sorted(p for m in poster.sent for p in m.spec.paper_ids)
-    assert delivered == ["2611.00001", "2611.00002"]
-    assert {r.state for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")} == {
-        "sent"
-    }
+    assert second.posted == 2
+    assert poster.in_channel(CHANNEL) == [header]
+    assert papers_in(poster, header.message_id) == ["2611.00001", "2611.00002"]
+    assert [target for target, _ in poster.lookups] == [header.message_id]  # only the retried one
+
+
+async def test_five_unknown_outcomes_give_up_close_the_digest_and_log_why(
+    store, clock, caplog
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    failures: list[Exception | None] = [Unavailable("502 Bad Gateway")] * ledger.MAX_ATTEMPTS
+    poster = RecordingPoster(fail_sends=[None, *failures])
+    eng = engine(store, poster, clock)
+    for _ in range(ledger.MAX_ATTEMPTS - 1):
+        await eng.run_feed(CHANNEL)
+        clock.advance(hours=24)
+    (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert (row.state, row.attempts) == ("pending", ledger.MAX_ATTEMPTS - 1)
+    assert len(await store.run(ledger.open_digests, f"channel:{CHANNEL}")) == 1
+    await eng.run_feed(CHANNEL)
+    (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert (row.state, row.attempts) == ("failed", ledger.MAX_ATTEMPTS)
+    assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []
+    assert "Gave up delivering ['2611.00001'] to channel:500 after 5 attempts" in caplog.text
+    clock.advance(hours=24)
+    await eng.run_feed(CHANNEL)  # nothing left to try, and no new header
+    assert [m.spec.paper_ids for m in poster.sent] == [()]
+
+
+async def test_a_lost_header_is_found_in_the_channel_not_posted_again(store, clock) -> None:
+    await two_papers(store, clock)
+    poster = RecordingPoster(lose_sends=[Unavailable("connection error")])
+    first = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert first.posted == 0 and first.reason and "will retry" in first.reason
+    clock.advance(hours=24)
+    poster.by_nonce.clear()
+    second = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert second.posted == 2
+    (header,) = poster.in_channel(CHANNEL)
+    assert papers_in(poster, header.message_id) == ["2611.00001", "2611.00002"]
+
+
+async def test_a_deleted_thread_sends_the_rest_under_the_header(store, clock) -> None:
+    await two_papers(store, clock)
+    poster = RecordingPoster(fail_sends=[None, None, NotFound("404 Unknown Channel")])
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 2
+    header, rest = poster.in_channel(CHANNEL)
+    assert papers_in(poster, header.message_id) == ["2611.00001"]
+    assert rest.spec.paper_ids == ("2611.00002",)
 
 
 async def test_forum_channel_gets_one_post_holding_the_papers(store, clock) -> None:

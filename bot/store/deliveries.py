@@ -1,6 +1,10 @@
 """The exactly-once ledger: digest posts (header, thread) and per-paper deliveries that move
 pending → sent | failed. Rows are written before anything is posted, so a crash loses nothing
-and a retry re-sends exactly the same message (same nonce)."""
+and a retry re-sends exactly the same message (same nonce), in the same digest (same thread).
+
+A failed attempt whose outcome is unknown (5xx, timeout, lost connection) leaves the row pending
+in its digest with `attempts` counted; `failed` is final (given up, or the user can't be reached).
+"""
 
 from __future__ import annotations
 
@@ -82,11 +86,9 @@ def create_digest(
     mode: str,
     header: str,
     messages: Sequence[PendingMessage],
-    retry_ids: Sequence[int] = (),
     now: datetime,
 ) -> DigestPost:
-    """Record a digest and a pending row per paper (papers already in the ledger are skipped);
-    failed rows in `retry_ids` become pending again in this digest."""
+    """Record a digest and a pending row per paper (papers already in the ledger are skipped)."""
     cursor = db.execute(
         "INSERT INTO digest_posts (destination, run_id, digest_date, mode, header, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -103,12 +105,6 @@ def create_digest(
                 [destination, paper_id, run_id, message.nonce, message.payload, post_id,
                  iso(now), iso(now)],
             )  # fmt: skip
-    for delivery_id in retry_ids:
-        db.execute(
-            "UPDATE deliveries SET state = 'pending', digest_post_id = ?, run_id = ?,"
-            " updated_at = ? WHERE id = ? AND state = 'failed'",
-            [post_id, run_id, iso(now), delivery_id],
-        )
     return get_digest(db, post_id)
 
 
@@ -162,17 +158,14 @@ def pending_for_digest(db: sqlite_utils.Database, post_id: int) -> list[Delivery
     return [_delivery(r) for r in found]
 
 
-def retryable(
-    db: sqlite_utils.Database, destination: str, max_attempts: int = MAX_ATTEMPTS
-) -> list[Delivery]:
-    """Failed deliveries to this destination that may be tried again."""
-    found = rows(
-        db,
-        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? AND state = 'failed'"
-        " AND attempts < ? ORDER BY id",
-        [destination, max_attempts],
+def close_if_delivered(db: sqlite_utils.Database, post_id: int, *, now: datetime) -> bool:
+    """Mark the digest done unless some of its rows are still pending; True if it is done."""
+    db.execute(
+        "UPDATE digest_posts SET state = 'done', updated_at = ? WHERE id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM deliveries WHERE digest_post_id = ? AND state = 'pending')",
+        [iso(now), post_id, post_id],
     )
-    return [_delivery(r) for r in found]
+    return get_digest(db, post_id).state == "done"
 
 
 def mark_sent(
@@ -192,6 +185,18 @@ def mark_sent(
         )
 
 
+def record_attempt(
+    db: sqlite_utils.Database, ids: Sequence[int], *, error: str, now: datetime
+) -> None:
+    """An attempt ended with an unknown outcome: count it; the rows stay pending in their digest."""
+    for delivery_id in ids:
+        db.execute(
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ?"
+            " WHERE id = ? AND state = 'pending'",
+            [error[:500], iso(now), delivery_id],
+        )
+
+
 def mark_failed(
     db: sqlite_utils.Database,
     ids: Sequence[int],
@@ -200,7 +205,7 @@ def mark_failed(
     now: datetime,
     give_up: bool = False,
 ) -> None:
-    """Posting failed; the rows are retried on a later run until MAX_ATTEMPTS (or never)."""
+    """Posting failed for good (given up, or the user can't be reached): never retried."""
     for delivery_id in ids:
         db.execute(
             "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?,"

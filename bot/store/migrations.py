@@ -219,3 +219,21 @@ def papers_listed_at(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE papers ADD COLUMN listed_at TEXT")
     db.execute("UPDATE papers SET listed_at = first_seen WHERE sources != '[]'")
     db.execute("CREATE INDEX papers_listed_at ON papers(listed_at)")
+
+
+@MIGRATIONS(name="0008_failed_deliveries_resume_in_place")
+def failed_deliveries_resume_in_place(db: sqlite_utils.Database) -> None:
+    """Failed-but-retryable deliveries go back to pending in their own (reopened) digest.
+
+    They used to be retried in a new digest (new header and thread), which posted a paper twice
+    when the failed attempt had in fact reached Discord. Now a retry resumes in the original
+    thread and first checks its history; rows given up (attempts >= 5) stay failed.
+    """
+    db.execute(
+        "UPDATE deliveries SET state = 'pending'"
+        " WHERE state = 'failed' AND attempts < 5 AND digest_post_id IS NOT NULL"
+    )
+    db.execute(
+        "UPDATE digest_posts SET state = 'open' WHERE state = 'done' AND id IN"
+        " (SELECT digest_post_id FROM deliveries WHERE state = 'pending')"
+    )
