@@ -233,6 +233,18 @@ def paused_text(reason: str | None) -> str:
     return f"{state.rstrip('.')} — /feed resume starts it again."
 
 
+def papers(n: int) -> str:
+    """`1 paper`, `3 papers`."""
+    return f"{n} paper" if n == 1 else f"{n} papers"
+
+
+def post_now_text(posted: int, matched: int, listed: int) -> str:
+    """/feed post-now's answer when it posted, e.g. `Posted 2 papers here: 2 of 3 new papers
+    matched.` (fewer posted than matched: the digest cap or papers already delivered)."""
+    new = "1 new paper" if listed == 1 else f"{listed} new papers"
+    return f"Posted {papers(posted)} here: {matched} of {new} matched."
+
+
 def last_run_text(status: FeedStatus, tz: str) -> str:
     """When the last run happened and what it did (or why it posted nothing)."""
     run = status.last_run
@@ -240,7 +252,8 @@ def last_run_text(status: FeedStatus, tz: str) -> str:
         return "Never run yet."
     local = run.started_at.astimezone(ZoneInfo(tz))
     text = (
-        f"{local:%Y-%m-%d %H:%M} ({timestamp(run.started_at, 'R')}): {run.listed} listed,"
+        f"{date_label(local.date())} {local:%H:%M} ({timestamp(run.started_at, 'R')}):"
+        f" {run.listed} listed,"
         f" {run.matched} matched, {run.posted} posted"
     )
     if run.state == "running":

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_client import PaperboyBot
-from bot.embeds import code, preview_message, status_embed, subscribed_text
+from bot.embeds import code, post_now_text, preview_message, status_embed, subscribed_text
 from bot.errors import UserError
 from bot.feed_admin import NO_FEED, feed_status, require_feed, set_paused, set_schedule, set_sources
 from bot.feed_settings import DAYS, describe_schedule, timezone_choices
@@ -228,9 +228,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await scheduler.run_feed_now(channel_id)
         if report.posted:
-            text = (
-                f"Posted {report.posted} of {report.matched} matching papers ({report.listed} new)."
-            )
+            text = post_now_text(report.posted, report.matched, report.listed)
         else:
             text = f"Nothing posted: {report.reason or 'no new matching papers'}."
         await reply(interaction, text)

@@ -351,7 +351,7 @@ async def test_status_shows_schedule_sources_runs_and_subscriptions(world: World
     )
     assert fields["Sources"] == "Hugging Face Daily Papers + arXiv (all)"
     assert fields["State"] == f"Next run <t:{int(NEXT_RUN.timestamp())}:R>"
-    assert fields["Last run"].startswith("2026-03-10 11:00 (<t:")  # 10:00 UTC in Paris
+    assert fields["Last run"].startswith("10 Mar 2026 11:00 (<t:")  # 10:00 UTC in Paris
     assert fields["Last run"].endswith(
         "12 listed, 0 matched, 0 posted — 0 of 12 listed papers matched"
     )

@@ -52,7 +52,7 @@ async def test_post_now_posts_once_and_never_reposts(world: World) -> None:
 
     reply = await world.run(world.mod, "feed post-now")
     assert reply.ephemeral and reply.deferred
-    assert reply.content == "Posted 2 of 2 matching papers (3 new)."
+    assert reply.content == "Posted 2 papers here: 2 of 3 new papers matched."
     posted = everything_posted(world)
     assert posted, "the digest went to the channel"
     text = "\n".join(m.content + str(m.embeds) for m in posted)
