@@ -10,21 +10,37 @@ the batch and the candidate queries, not with subscriptions x papers.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, repeat
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from bot.models import Paper
 from bot.query import Document, Match, MatchedTerm, Query, paper_document
-from bot.query.evaluate import explain, match_document
+from bot.query.evaluate import match_document
 from bot.query.nodes import And, Leaf, Node, Not, Or, leaves
 from bot.query.text import FIELDS, TEXT_FIELDS
 
 K = TypeVar("K")
+# an explanation term of a query: (leaf, leaf id, index in leaf.fields, code, guards); the code
+# names one (leaf, field) across all queries, the guards are the ids of the OR branches it needs
+_Term = tuple[Leaf, int, int, int, tuple[int, ...]]
+
+
+class MatchGroup(NamedTuple, Generic[K]):
+    """Every subscriber of one distinct query, and why the query matched a paper.
+
+    `keys` is built once per distinct query when the matcher is built and shared by all its groups;
+    one group is shared by every paper of the batch that the query matches for the same reason.
+    """
+
+    keys: tuple[K, ...]
+    match: Match
+
+
 Result = dict[str, list[tuple[K, Match]]]
+GroupedResult = dict[str, list[MatchGroup[K]]]
 
 
 _BIT_BYTES = bytes.maketrans(b"01", b"\x00\x01")
@@ -128,33 +144,34 @@ class SubscriptionMatcher(Generic[K]):
 
     def __init__(self, subscriptions: Iterable[tuple[K, Query]]) -> None:
         self._queries: list[Query] = []
-        self._keys: list[list[K]] = []
+        keys: list[list[K]] = []
         by_normal: dict[str, int] = {}
         for key, query in subscriptions:
             qid = by_normal.setdefault(query.normal, len(self._queries))
             if qid == len(self._queries):
                 self._queries.append(query)
-                self._keys.append([])
-            self._keys[qid].append(key)
+                keys.append([])
+            keys[qid].append(key)
+        # one tuple per distinct query, shared by every MatchGroup it yields in every batch
+        self._keys: list[tuple[K, ...]] = [tuple(k) for k in keys]
         # identical leaves of different queries share one id, so one bitset per batch
         self._leaf_ids: dict[int, int] = {}
         interned: dict[Leaf, int] = {}
         self._words: dict[str | None, dict[str, list[int]]] = {}
         self._prefixes: dict[tuple[str | None, str], list[int]] = {}
-        # flat queries (a leaf, or an AND of leaves and NOTs): their positive (leaf, field) terms,
-        # each as (leaf, field index, code); a code names one (leaf, field) across all queries
-        self._flat: list[list[tuple[Leaf, int, int]] | None] = []
+        # each query's explanation terms (see _Term) and their codes, in explain() order
+        self._terms: list[tuple[_Term, ...]] = []
+        self._codes: list[tuple[int, ...]] = []
         for qid, query in enumerate(self._queries):
             for leaf, _ in leaves(query.tree):
                 self._leaf_ids[id(leaf)] = interned.setdefault(leaf, len(interned))
-            flat = _flat_leaves(query.tree)
-            terms: list[tuple[Leaf, int, int]] = []
-            for leaf in flat or ():
+            terms: list[_Term] = []
+            for leaf, guards in _explaining_leaves(query.tree, ()):
                 lid = self._leaf_ids[id(leaf)]
                 for i in range(len(leaf.fields)):
-                    code = lid * len(FIELDS) + i
-                    terms.append((leaf, i, code))
-            self._flat.append(None if flat is None else terms)
+                    terms.append((leaf, lid, i, lid * len(FIELDS) + i, guards))
+            self._terms.append(tuple(terms))
+            self._codes.append(tuple(t[3] for t in terms))
             for anchor in query.anchors:
                 if anchor.prefix:
                     self._prefixes.setdefault((anchor.field, anchor.keys[0]), []).append(qid)
@@ -167,25 +184,24 @@ class SubscriptionMatcher(Generic[K]):
         """How many different normal forms are subscribed."""
         return len(self._queries)
 
+    def match_grouped(self, papers: Sequence[Paper | Document]) -> GroupedResult[K]:
+        """Paper id -> the matching queries' subscriber groups, for papers matching any query.
+
+        Each paper's list is in order of the queries' first subscription. Subscribers are not
+        expanded: a query's group appears once per paper whatever its number of subscribers.
+        """
+        docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
+        run: _Run[K] = _Run(BatchIndex(docs), self._leaf_ids)
+        for qid in sorted(self._candidates(run.batch)):
+            self._evaluate(qid, run)
+        return {doc.id: found for doc, found in zip(docs, run.hits, strict=True) if found}
+
     def match(self, papers: Sequence[Paper | Document]) -> Result[K]:
         """Paper id -> (subscription key, why) for every paper matching at least one subscription.
 
         Each paper's list is grouped by query (in order of first subscription) then key order.
         """
-        docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
-        run: _Run[K] = _Run(BatchIndex(docs), self._leaf_ids)
-        # The match allocates millions of acyclic containers (the result) and no cycles; with the
-        # collector on, each of its passes rescans them and the whole heap for nothing (measured:
-        # ~40% of the heavy benchmark). Restored even on error, and only if it was on.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for qid in sorted(self._candidates(run.batch)):
-                self._evaluate(qid, run)
-        finally:
-            if was_enabled:
-                gc.enable()
-        return {doc.id: found for doc, found in zip(docs, run.hits, strict=True) if found}
+        return expand(self.match_grouped(papers))
 
     def _candidates(self, batch: BatchIndex) -> set[int]:
         found: set[int] = set()
@@ -210,50 +226,44 @@ class SubscriptionMatcher(Generic[K]):
 
     def _evaluate(self, qid: int, run: _Run[K]) -> None:
         tree = self._queries[qid].tree
-        node_masks: dict[int, int] = {}
-        splitters: list[int] = []  # bitsets that can change the explanation
+        terms = self._terms[qid]
+        masks: Sequence[int]
         if isinstance(tree, Leaf):  # the common case, without the generic walk
             masks = run.field_masks(tree)
             root = 0
             for m in masks:
                 root |= m
-            splitters.extend(masks)
         else:
-            root = run.tree_mask(tree, True, node_masks, splitters)
+            node_masks: dict[int, int] = {}
+            root = run.tree_mask(tree, node_masks)
+            if not root:
+                return
+            masks = []
+            for leaf, _, i, _, guards in terms:
+                m = run.field_masks(leaf)[i]
+                for g in guards:
+                    m &= node_masks[g]
+                masks.append(m)
         if not root:
             return
-        keys = self._keys[qid]
-        flat = self._flat[qid]
-        if flat is not None:  # leaves ANDed (NOTs add nothing): every present field counts
-            terms = [(code, run.field_masks(leaf)[i]) for leaf, i, code in flat]
-        for group in _partition(root, splitters):
+        keys, codes = self._keys[qid], self._codes[qid]
+        # papers in one group hold the same terms, so they share one explanation and one entry
+        for group in _partition(root, masks):
             bit = group & -group  # any paper of the group stands for all of it
-            if flat is not None:
-                # the same terms explain the same way in every query: build each Match once
-                present = tuple([code for code, m in terms if m & bit])
-                why = run.explained.get(present)
-                if why is None:
-                    found = (
-                        MatchedTerm(leaf.label, leaf.fields[i])
-                        for (leaf, i, _), (_, m) in zip(flat, terms, strict=True)
-                        if m & bit
-                    )
-                    why = Match(tuple(dict.fromkeys(found)))
-                    run.explained[present] = why
-            else:
-
-                def satisfied(n: Node, bit: int = bit) -> bool:
-                    return bool(node_masks[id(n)] & bit)
-
-                def fields_of(leaf: Leaf, bit: int = bit) -> tuple[str, ...]:
-                    masks = run.field_masks(leaf)
-                    return tuple(f for f, m in zip(leaf.fields, masks, strict=True) if m & bit)
-
-                why = explain(tree, satisfied, fields_of)
-            pairs = [(k, why) for k in keys]
-            # the fan-out is one list.extend per (query, paper): keep the loop in C
+            present = tuple(compress(codes, [m & bit for m in masks]))
+            # the same terms explain the same way in every query: build each Match once
+            why = run.explained.get(present)
+            if why is None:
+                found = (
+                    MatchedTerm(t[0].label, t[0].fields[t[2]])
+                    for t, m in zip(terms, masks, strict=True)
+                    if m & bit
+                )
+                why = run.explained[present] = Match(tuple(dict.fromkeys(found)))
+            entry = MatchGroup(keys, why)
+            # the fan-out is one list.append per (distinct query, paper): keep the loop in C
             hits = map(run.hits.__getitem__, run.indices(group))
-            deque(map(list.extend, hits, repeat(pairs)), maxlen=0)
+            deque(map(list.append, hits, repeat(entry)), maxlen=0)
 
 
 class _Run(Generic[K]):
@@ -262,7 +272,7 @@ class _Run(Generic[K]):
     def __init__(self, batch: BatchIndex, leaf_ids: dict[int, int]) -> None:
         self.batch = batch
         self.leaf_ids = leaf_ids
-        self.hits: list[list[tuple[K, Match]]] = [[] for _ in batch.docs]
+        self.hits: list[list[MatchGroup[K]]] = [[] for _ in batch.docs]
         self.leaf_masks: dict[int, tuple[int, ...]] = {}
         self.explained: dict[tuple[int, ...], Match] = {}
         self._indices: dict[int, list[int]] = {}
@@ -283,45 +293,44 @@ class _Run(Generic[K]):
             found = self._indices[group] = bit_indices(group)
         return found
 
-    def tree_mask(
-        self, node: Node, positive: bool, node_masks: dict[int, int], splitters: list[int]
-    ) -> int:
-        """Papers satisfying `node`; records each node's bitset and the explanation splitters."""
+    def tree_mask(self, node: Node, node_masks: dict[int, int]) -> int:
+        """Papers satisfying `node`; records each node's bitset in `node_masks` (by node id)."""
         if isinstance(node, Leaf):
-            masks = self.field_masks(node)
-            if positive:
-                splitters.extend(masks)
             mask = 0
-            for m in masks:
+            for m in self.field_masks(node):
                 mask |= m
         elif isinstance(node, Not):
-            inner = self.tree_mask(node.child, not positive, node_masks, splitters)
-            mask = self.batch.all & ~inner
+            mask = self.batch.all & ~self.tree_mask(node.child, node_masks)
         elif isinstance(node, And):
             mask = self.batch.all
             for child in node.children:
-                mask &= self.tree_mask(child, positive, node_masks, splitters)
+                mask &= self.tree_mask(child, node_masks)
         else:
             assert isinstance(node, Or)
             mask = 0
             for child in node.children:
-                m = self.tree_mask(child, positive, node_masks, splitters)
-                splitters.append(m)
-                mask |= m
+                mask |= self.tree_mask(child, node_masks)
         node_masks[id(node)] = mask
         return mask
 
 
-def _flat_leaves(tree: Node) -> list[Leaf] | None:
-    """The positive leaves of a leaf or an AND of leaves and NOTs, else None (needs a walk)."""
-    if isinstance(tree, Leaf):
-        return [tree]
-    if isinstance(tree, And) and all(isinstance(c, Leaf | Not) for c in tree.children):
-        return [c for c in tree.children if isinstance(c, Leaf)]
-    return None
+def _explaining_leaves(node: Node, guards: tuple[int, ...]) -> list[tuple[Leaf, tuple[int, ...]]]:
+    """The leaves explain() reports, in its order, each with the OR branches it must be in.
+
+    A leaf counts (in a field where it occurs) when the paper satisfies every branch in
+    `guards` (ids of OR children on its path); the query itself being satisfied, AND children
+    always count and nothing under a NOT does.
+    """
+    if isinstance(node, Leaf):
+        return [(node, guards)]
+    if isinstance(node, And):
+        return [t for c in node.children for t in _explaining_leaves(c, guards)]
+    if isinstance(node, Or):
+        return [t for c in node.children for t in _explaining_leaves(c, (*guards, id(c)))]
+    return []
 
 
-def _partition(mask: int, splitters: list[int]) -> list[int]:
+def _partition(mask: int, splitters: Sequence[int]) -> list[int]:
     """Split `mask` into groups of papers that agree on every splitter (in or out of it)."""
     groups = [mask]
     for s in dict.fromkeys(splitters):
@@ -334,6 +343,22 @@ def _partition(mask: int, splitters: list[int]) -> list[int]:
                 split.append(g)
         groups = split
     return groups
+
+
+def expand(grouped: Mapping[str, Sequence[MatchGroup[K]]]) -> Result[K]:
+    """Per-subscriber form of a grouped result: paper id -> (key, why) for each group's keys."""
+    # a group is shared by many papers: build its pairs once, copy them into each paper's list
+    pairs: dict[int, list[tuple[K, Match]]] = {}
+    out: Result[K] = {}
+    for pid, found in grouped.items():
+        expanded: list[tuple[K, Match]] = []
+        for group in found:
+            shared = pairs.get(id(group))
+            if shared is None:
+                shared = pairs[id(group)] = [(k, group.match) for k in group.keys]
+            expanded += shared
+        out[pid] = expanded
+    return out
 
 
 def reference_match(

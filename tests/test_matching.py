@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import SubscriptionMatcher, bit_indices, reference_match
+from bot.matching import (
+    GroupedResult,
+    MatchGroup,
+    Result,
+    SubscriptionMatcher,
+    bit_indices,
+    reference_match,
+)
 from bot.models import Paper
 from bot.query import MatchedTerm, Query, QueryError, parse
 from tests.test_query_fixtures import PAPERS, papers, query_texts
@@ -21,6 +28,11 @@ def _queries(texts: list[str]) -> list[Query]:
     return out
 
 
+def _expanded(grouped: GroupedResult[int]) -> Result[int]:
+    """The per-subscriber form, written out here rather than with the matcher's own expand()."""
+    return {pid: [(k, g.match) for g in groups for k in g.keys] for pid, groups in grouped.items()}
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> list[Paper]:
     n = draw(st.integers(1, 15))
@@ -32,14 +44,18 @@ def batches(draw: st.DrawFn) -> list[Paper]:
 def test_matcher_equals_brute_force(texts: list[str], batch: list[Paper]) -> None:
     queries = _queries(texts)
     subs = [(i, q) for i, q in enumerate(queries + queries[:3])]  # some duplicates
-    assert SubscriptionMatcher(subs).match(batch) == reference_match(subs, batch)
+    expected = reference_match(subs, batch)
+    matcher = SubscriptionMatcher(subs)
+    assert _expanded(matcher.match_grouped(batch)) == expected
+    assert matcher.match(batch) == expected
 
 
 @given(st.lists(query_texts(), min_size=1, max_size=25))
 @settings(max_examples=100, deadline=None)
 def test_matcher_equals_brute_force_on_hand_written_papers(texts: list[str]) -> None:
     subs = list(enumerate(_queries(texts)))
-    assert SubscriptionMatcher(subs).match(PAPERS) == reference_match(subs, PAPERS)
+    matcher = SubscriptionMatcher(subs)
+    assert _expanded(matcher.match_grouped(PAPERS)) == reference_match(subs, PAPERS)
 
 
 def test_match_reports_subscribers_and_reasons() -> None:
@@ -67,8 +83,21 @@ def test_identical_queries_are_indexed_once() -> None:
     assert len(matcher.match(PAPERS)["int4"]) == 1000
 
 
+def test_grouped_result_holds_one_group_per_distinct_query() -> None:
+    subs = [("alice", parse("diffusion")), ("bob", parse("llm")), ("carol", parse("Diffusion"))]
+    grouped = SubscriptionMatcher(subs).match_grouped(PAPERS)
+    (group,) = grouped["mdlm"]
+    assert group == MatchGroup(("alice", "carol"), group.match)
+    assert group.match.describe().startswith("diffusion (title")
+    # every paper matched by the query shares its subscribers' tuple rather than a copy
+    diffusion_groups = [g for found in grouped.values() for g in found if "alice" in g.keys]
+    assert len(diffusion_groups) >= 2
+    assert all(g.keys is diffusion_groups[0].keys for g in diffusion_groups)
+
+
 def test_empty_inputs() -> None:
     assert SubscriptionMatcher([]).match(PAPERS) == {}
+    assert SubscriptionMatcher([]).match_grouped(PAPERS) == {}
     assert SubscriptionMatcher([(1, parse("llm"))]).match([]) == {}
 
 
