@@ -142,10 +142,14 @@ async def test_unavailable_dm_is_retried_next_run(store, clock) -> None:
     await add_papers(store, clock, paper("2611.00001", "Diffusion"))
     poster = RecordingPoster(fail_dms={ALICE: Unavailable("503")})
     await digester(store, poster, clock).run_all()
+    (row,) = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert (row.state, row.attempts) == ("pending", 1)  # in its digest, which stays open
+    assert len(await store.run(ledger.open_dm_digests)) == 1
     poster.fail_dms.clear()
     clock.advance(days=1)
     await digester(store, poster, clock).run_all()
     assert dm_papers(poster, ALICE) == ["2611.00001"]
+    assert await store.run(ledger.open_dm_digests) == []
 
 
 async def test_crash_mid_digest_resumes_with_the_same_nonces(store, clock) -> None:
@@ -175,3 +179,35 @@ async def test_crash_mid_digest_resumes_with_the_same_nonces(store, clock) -> No
     assert sorted(set(dm_papers(poster, ALICE))) == [f"2611.{i:05d}" for i in range(15)]
     states = {d.state for d in await store.run(ledger.deliveries_to, f"dm:{ALICE}")}
     assert states == {"sent"}
+
+
+async def test_a_dm_created_before_its_error_is_found_in_history_not_resent(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(15)))
+    # The first DM (10 papers) is created but the answer is a 503: the digest stops there.
+    poster = RecordingPoster(lose_dms=[Unavailable("503 Service Unavailable")])
+    (first,) = await digester(store, poster, clock).run_all()
+    assert (first.posted, first.messages) == (0, 0)
+    pending = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert {(d.state, d.attempts) for d in pending} == {("pending", 1), ("pending", 0)}
+    clock.advance(days=1)
+    await digester(store, poster, clock).run_all()
+    assert len(poster.dms) == 2  # the lost DM was found in their DMs, only the second was sent
+    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(15)]
+    final = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert {d.state for d in final} == {"sent"}
+    assert {d.message_id for d in final} == set(poster.dm_ids)
+    assert await store.run(ledger.open_dm_digests) == []
+
+
+async def test_five_unknown_dm_outcomes_give_up_and_close_the_digest(store, clock, caplog) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(fail_dms={ALICE: Unavailable("502 Bad Gateway")})
+    for _ in range(ledger.MAX_ATTEMPTS):
+        await digester(store, poster, clock).run_all()
+        clock.advance(days=1)
+    (row,) = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert (row.state, row.attempts) == ("failed", ledger.MAX_ATTEMPTS)
+    assert await store.run(ledger.open_dm_digests) == []
+    assert f"Gave up a DM to {ALICE} after 5 attempts" in caplog.text
