@@ -52,12 +52,13 @@ def parse_query(text: str) -> Query:
     """The query a user typed, or a `UserError` saying what to fix."""
     if len(text) > MAX_QUERY_LENGTH:
         raise UserError(
-            f"That query is {len(text)} characters long; keep it under {MAX_QUERY_LENGTH}."
+            f"That query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}."
         )
     try:
         return parse(text)
     except QueryError as exc:
-        raise UserError(safe_text(f"That query doesn't work: {exc}")) from exc
+        reason = str(exc).rstrip(".")  # one sentence, ended once
+        raise UserError(safe_text(f"That query doesn't work: {reason}.")) from exc
 
 
 def safe_text(text: str, limit: int = 1800) -> str:

@@ -213,9 +213,9 @@ async def test_bad_input_is_one_line_and_private(world: World) -> None:
     carol = world.guild.add_member("carol")
     bad = await world.run(world.alice, "search", query="diffusion AND", public=True)
     assert bad.ephemeral and not bad.deferred
-    assert bad.content == "That query doesn't work: AND needs a term on both sides at column 11"
+    assert bad.content == "That query doesn't work: AND needs a term on both sides at column 11."
     long = await world.run(world.bob, "search", query="a" * 250)
-    assert long.content == "That query is 250 characters long; keep it under 200."
+    assert long.content == "That query is 250 characters long; the limit is 200."
     days = await world.run(carol, "search", query="diffusion", days=0)
     assert days.ephemeral and days.content == "`days` must be between 1 and 3650."
 

@@ -128,8 +128,8 @@ async def test_no_matches_in_the_dry_run_is_said_plainly(world: World) -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("diffusion AND", "That query doesn't work: AND needs a term on both sides at column 11"),
-        ("x" * 201, "That query is 201 characters long; keep it under 200."),
+        ("diffusion AND", "That query doesn't work: AND needs a term on both sides at column 11."),
+        ("x" * 201, "That query is 201 characters long; the limit is 200."),
     ],
 )
 async def test_bad_queries_get_one_line_and_change_nothing(
