@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
 from bot.digest import Subscriber, build_digest
+from bot.digest_messages import date_label
 from bot.models import Paper
 from bot.query import Query
 from bot.search import SearchPage
@@ -49,7 +51,7 @@ def render_digest(query: Query, papers: list[Paper], day: date, *, style: Style,
         if match is not None:
             matches[paper.id] = [(subscriber, match)]
     digest = build_digest(papers, matches, cap=cap)
-    head = f"{day:%d %b %Y} · {query.normal} · {digest.matched} of {len(papers)} papers match"
+    head = f"{date_label(day)} · {query.normal} · {digest.matched} of {len(papers)} papers match"
     lines = [style.b(head), ""]
     if not digest.entries:
         lines.append(
@@ -64,7 +66,8 @@ def render_digest(query: Query, papers: list[Paper], day: date, *, style: Style,
         lines.append(style.d(f"    Matched: {entry.why}"))
         lines.append("")
     if digest.overflow:
-        lines.append(f'+{digest.overflow} more (see `paperboy search "{query.normal}"`)')
+        # Quoted for the shell: a normal form may itself hold quotes ("masked diffusion").
+        lines.append(f"+{digest.overflow} more (see `paperboy search {shlex.quote(query.normal)}`)")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -79,7 +82,7 @@ def render_search(query: Query, page: SearchPage, *, style: Style) -> str:
     for n, hit in enumerate(page.hits, page.offset + 1):
         paper = hit.paper
         when = paper.published or paper.first_seen
-        day = f" ({when:%Y-%m-%d})" if when else ""
+        day = f" ({date_label(when.date())})" if when else ""
         lines.append(f"{n:>2}. {style.b(paper.title)}{day}")
         lines.append(f"    {paper.abs_url}")
         lines.append(_wrap(hit.snippet, "    "))
