@@ -19,6 +19,7 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
+from bot.store.migrations import failed_deliveries_resume_in_place
 from tests.delivery_support import FakeClock, RecordingPoster, make_feed, paper, subscribe
 
 CHANNEL = 500
@@ -345,3 +346,25 @@ async def test_nothing_matched_posts_nothing_and_says_why(store, clock) -> None:
     assert report.reason == "0 of 2 listed papers matched" and poster.sent == []
     run = await store.run(feeds_repo.last_run, CHANNEL)
     assert run is not None and run.reason == "0 of 2 listed papers matched" and run.state == "done"
+
+
+async def test_legacy_failed_rows_are_reopened_in_their_own_digest(store, clock) -> None:
+    await two_papers(store, clock)
+    poster = RecordingPoster(fail_sends=[None, Unavailable("503")])
+    await engine(store, poster, clock).run_feed(CHANNEL)
+
+    def as_the_old_engine_left_it(db) -> None:  # failed rows in a digest marked done
+        db.execute("UPDATE deliveries SET state = 'failed' WHERE state = 'pending'")
+        db.execute("UPDATE deliveries SET attempts = 5 WHERE paper_id = '2611.00002'")
+        db.execute("UPDATE digest_posts SET state = 'done'")
+
+    await store.run(as_the_old_engine_left_it)
+    await store.run(failed_deliveries_resume_in_place)
+    rows = {
+        r.paper_id: r.state for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    }
+    assert rows == {"2611.00001": "pending", "2611.00002": "failed"}  # given-up rows stay so
+    clock.advance(hours=24)
+    assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
+    (header,) = poster.in_channel(CHANNEL)
+    assert papers_in(poster, header.message_id) == ["2611.00001"]
