@@ -60,7 +60,7 @@ class Subscriptions(commands.Cog):
         )
         if done.feed_created:
             reschedule(self.bot, channel_id)
-        where = "daily by DM" if dm else f"in <#{channel_id}>'s daily digest, mentioning you"
+        where = "daily by DM" if dm else f"in the daily digest of <#{channel_id}>, mentioning you"
         await reply(
             interaction,
             subscribed_text(

@@ -67,7 +67,7 @@ async def test_subscribe_shows_the_normal_form_and_a_dry_run_and_starts_the_feed
     assert reply.ephemeral and reply.deferred and reply.answered_in_time
     lines = reply.content.splitlines()
     assert lines[0] == (
-        f"Subscribed to `diffusion -survey`: in <#{world.channel.id}>'s daily digest,"
+        f"Subscribed to `diffusion -survey`: in the daily digest of <#{world.channel.id}>,"
         " mentioning you."
     )
     assert lines[1] == (
@@ -186,7 +186,7 @@ async def test_no_feed_is_started_where_the_member_cannot_post(world: World) -> 
 async def test_a_member_who_cannot_post_may_join_a_feed_a_moderator_started(world: World) -> None:
     await world.run_in(world.quiet, world.mod, "feed subscribe", query="llm")
     reply = await world.run_in(world.quiet, world.alice, "subscribe", query="diffusion")
-    assert reply.content.startswith("Subscribed to `diffusion`: in <#")
+    assert reply.content.startswith("Subscribed to `diffusion`: in the daily digest of <#")
     (sub,) = await world.db(
         subs_repo.list_personal, guild_id=world.guild.id, user_id=world.alice.id
     )
