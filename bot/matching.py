@@ -75,19 +75,15 @@ class BatchIndex:
     def __init__(self, docs: Sequence[Document]) -> None:
         self.docs = docs
         self.all = (1 << len(docs)) - 1
-        postings: dict[str, dict[str, list[int]]] = {f: {} for f in FIELDS}
+        # straight into bitsets: no per-key lists to allocate (and for the collector to track)
+        self.masks: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
         for i, doc in enumerate(docs):
+            bit = 1 << i
             for f, text in doc.fields.items():
-                index = postings[f]
+                index = self.masks[f]
+                get = index.get
                 for key in text.keys:
-                    ids = index.get(key)
-                    if ids is None:
-                        index[key] = [i]
-                    else:
-                        ids.append(i)
-        self.masks = {
-            f: {k: _mask(ids) for k, ids in index.items()} for f, index in postings.items()
-        }
+                    index[key] = get(key, 0) | bit
         self._raw: dict[str, tuple[list[str], dict[str, int]]] = {}
         self._prefix: dict[tuple[str, str], int] = {}
 
@@ -101,11 +97,13 @@ class BatchIndex:
         if cached is not None:
             return cached
         if field not in self._raw:  # built only when some query has a prefix on this field
-            raw: dict[str, list[int]] = {}
+            raw: dict[str, int] = {}
+            get = raw.get
             for i, doc in enumerate(self.docs):
+                bit = 1 << i
                 for tok in doc.fields[field].raw:
-                    raw.setdefault(tok, []).append(i)
-            self._raw[field] = (sorted(raw), {t: _mask(ids) for t, ids in raw.items()})
+                    raw[tok] = get(tok, 0) | bit
+            self._raw[field] = (sorted(raw), raw)
         tokens, masks = self._raw[field]
         mask, at = 0, bisect_left(tokens, prefix)
         while at < len(tokens) and tokens[at].startswith(prefix):
@@ -132,13 +130,6 @@ class BatchIndex:
         return mask
 
 
-def _mask(ids: list[int]) -> int:
-    mask = 0
-    for i in ids:
-        mask |= 1 << i
-    return mask
-
-
 class SubscriptionMatcher(Generic[K]):
     """All subscriptions, indexed by anchor terms, ready to match batches of papers."""
 
@@ -162,6 +153,7 @@ class SubscriptionMatcher(Generic[K]):
         # each query's explanation terms (see _Term) and their codes, in explain() order
         self._terms: list[tuple[_Term, ...]] = []
         self._codes: list[tuple[int, ...]] = []
+        self._matched_terms: dict[int, MatchedTerm] = {}
         for qid, query in enumerate(self._queries):
             for leaf, _ in leaves(query.tree):
                 self._leaf_ids[id(leaf)] = interned.setdefault(leaf, len(interned))
@@ -233,37 +225,45 @@ class SubscriptionMatcher(Generic[K]):
             root = 0
             for m in masks:
                 root |= m
+            if not root:
+                return
         else:
             node_masks: dict[int, int] = {}
             root = run.tree_mask(tree, node_masks)
             if not root:
                 return
+            leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
             masks = []
-            for leaf, _, i, _, guards in terms:
-                m = run.field_masks(leaf)[i]
+            for _, lid, i, _, guards in terms:
+                m = leaf_masks[lid][i]
                 for g in guards:
                     m &= node_masks[g]
                 masks.append(m)
-        if not root:
-            return
         keys, codes = self._keys[qid], self._codes[qid]
+        explained, hits, indices = run.explained, run.hits.__getitem__, run.indices
         # papers in one group hold the same terms, so they share one explanation and one entry
         for group in _partition(root, masks):
             bit = group & -group  # any paper of the group stands for all of it
             present = tuple(compress(codes, [m & bit for m in masks]))
             # the same terms explain the same way in every query: build each Match once
-            why = run.explained.get(present)
+            why = explained.get(present)
             if why is None:
-                found = (
-                    MatchedTerm(t[0].label, t[0].fields[t[2]])
-                    for t, m in zip(terms, masks, strict=True)
-                    if m & bit
-                )
-                why = run.explained[present] = Match(tuple(dict.fromkeys(found)))
-            entry = MatchGroup(keys, why)
+                found = [
+                    self._matched_term(t) for t, m in zip(terms, masks, strict=True) if m & bit
+                ]
+                why = explained[present] = Match(tuple(dict.fromkeys(found)))
             # the fan-out is one list.append per (distinct query, paper): keep the loop in C
-            hits = map(run.hits.__getitem__, run.indices(group))
-            deque(map(list.append, hits, repeat(entry)), maxlen=0)
+            entry = MatchGroup(keys, why)
+            deque(map(list.append, map(hits, indices(group)), repeat(entry)), maxlen=0)
+
+    def _matched_term(self, term: _Term) -> MatchedTerm:
+        # one object per (leaf, field) for the matcher's lifetime, made on first use (making them
+        # all up front doubled the build); fewer objects outliving a batch means no full GC pass
+        found = self._matched_terms.get(term[3])
+        if found is None:
+            leaf, _, i, code, _ = term
+            found = self._matched_terms[code] = MatchedTerm(leaf.label, leaf.fields[i])
+        return found
 
 
 class _Run(Generic[K]):
@@ -275,7 +275,7 @@ class _Run(Generic[K]):
         self.hits: list[list[MatchGroup[K]]] = [[] for _ in batch.docs]
         self.leaf_masks: dict[int, tuple[int, ...]] = {}
         self.explained: dict[tuple[int, ...], Match] = {}
-        self._indices: dict[int, list[int]] = {}
+        self._indices: dict[int, tuple[int, ...]] = {}
 
     def field_masks(self, leaf: Leaf) -> tuple[int, ...]:
         """The leaf's bitset in each of its fields (computed once per distinct leaf)."""
@@ -286,11 +286,12 @@ class _Run(Generic[K]):
             self.leaf_masks[lid] = masks
         return masks
 
-    def indices(self, group: int) -> list[int]:
+    def indices(self, group: int) -> tuple[int, ...]:
         """The papers of a bitset; queries on the same terms often yield the same groups."""
         found = self._indices.get(group)
         if found is None:
-            found = self._indices[group] = bit_indices(group)
+            # a tuple of ints: the collector stops tracking it, so it doesn't add to GC passes
+            found = self._indices[group] = tuple(bit_indices(group))
         return found
 
     def tree_mask(self, node: Node, node_masks: dict[int, int]) -> int:
@@ -304,12 +305,22 @@ class _Run(Generic[K]):
         elif isinstance(node, And):
             mask = self.batch.all
             for child in node.children:
-                mask &= self.tree_mask(child, node_masks)
+                mask &= self._leaf_or_tree_mask(child, node_masks)
         else:
             assert isinstance(node, Or)
             mask = 0
             for child in node.children:
-                mask |= self.tree_mask(child, node_masks)
+                mask |= self._leaf_or_tree_mask(child, node_masks)
+        node_masks[id(node)] = mask
+        return mask
+
+    def _leaf_or_tree_mask(self, node: Node, node_masks: dict[int, int]) -> int:
+        # most children are leaves: skip the recursive call for them
+        if not isinstance(node, Leaf):
+            return self.tree_mask(node, node_masks)
+        mask = 0
+        for m in self.field_masks(node):
+            mask |= m
         node_masks[id(node)] = mask
         return mask
 
