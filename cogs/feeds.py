@@ -35,6 +35,16 @@ MAX_NAME_LOOKUPS = 10  # members fetched by REST for one preview; the rest show 
 DAY_CHOICES = [app_commands.Choice(name=label, value=label) for label in DAYS]
 
 
+class NeedsManageChannels(app_commands.MissingPermissions):
+    """The refusal for members without Manage Channels, worded for people (not `permission(s)`)."""
+
+    def __init__(self) -> None:
+        super().__init__(["manage_channels"])
+
+    def __str__(self) -> str:
+        return "Only members with the Manage Channels permission can change this channel's feed."
+
+
 def can_manage(interaction: Interaction) -> bool:
     """Whether the member may change this channel's feed."""
     return interaction.permissions.manage_channels
@@ -52,7 +62,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
         """Refuse members without Manage Channels (server admins can override the default)."""
         if not can_manage(interaction):
-            raise app_commands.MissingPermissions(["manage_channels"])
+            raise NeedsManageChannels()
         return True
 
     @app_commands.command(name="subscribe", description="Add a subscription for this channel")

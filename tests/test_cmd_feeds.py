@@ -19,7 +19,7 @@ from tests.cmd_support import MANAGE_CHANNELS, NOW, World, paper, running_world
 from tests.fakediscord import CommandError, FakeDiscord
 from tests.fakediscord import actions as fake_actions
 
-REFUSED = "You are missing Manage Channels permission(s) to run this command."
+REFUSED = "Only members with the Manage Channels permission can change this channel's feed."
 NEXT_RUN = NOW + timedelta(hours=3)
 
 
