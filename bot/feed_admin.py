@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,7 @@ import sqlite_utils
 
 from bot.errors import UserError
 from bot.feed_settings import parse_days, parse_time, parse_timezone
-from bot.feed_sources import SourcesError, parse_sources
+from bot.feed_sources import FeedSources, SourcesError, canonical_category, parse_sources
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.feeds import Feed, FeedRun
@@ -83,6 +84,19 @@ def set_sources(
     feed = feeds_repo.update_feed(db, channel_id, sources=sources.normal)
     assert feed is not None
     return feed
+
+
+def unfetched_note(sources: FeedSources, fetched: Sequence[str]) -> str:
+    """A warning when a feed asks for arXiv categories this bot doesn't fetch (they'd never
+    bring a paper), or "" when every category asked for is fetched."""
+    have = {canonical_category(c) for c in fetched}
+    missing = sorted(c for c in sources.arxiv_categories if c not in have)
+    if not missing:
+        return ""
+    return (
+        f"Note: this bot only fetches arXiv {', '.join(sorted(have))}, "
+        f"so {', '.join(missing)} will bring no arXiv papers."
+    )
 
 
 def set_paused(

@@ -12,7 +12,15 @@ from discord.ext import commands
 from bot.discord_client import PaperboyBot
 from bot.embeds import code, post_now_text, preview_message, status_embed, subscribed_text
 from bot.errors import UserError
-from bot.feed_admin import NO_FEED, feed_status, require_feed, set_paused, set_schedule, set_sources
+from bot.feed_admin import (
+    NO_FEED,
+    feed_status,
+    require_feed,
+    set_paused,
+    set_schedule,
+    set_sources,
+    unfetched_note,
+)
 from bot.feed_settings import DAYS, describe_schedule, timezone_choices
 from bot.feed_sources import parse_sources
 from bot.planner import plan_digest
@@ -164,8 +172,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             now=self.bot.clock(),
         )
         reschedule(self.bot, channel_id)
-        described = parse_sources(feed.sources).describe()
-        await reply(interaction, f"Sources set to {code(feed.sources)}: {described}.")
+        chosen = parse_sources(feed.sources)
+        note = unfetched_note(chosen, self.bot.settings.categories)
+        text = f"Sources set to {code(feed.sources)}: {chosen.describe()}."
+        await reply(interaction, f"{text}\n{note}" if note else text)
 
     @app_commands.command(name="pause", description="Stop posting this channel's digest")
     async def pause(self, interaction: Interaction) -> None:

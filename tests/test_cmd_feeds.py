@@ -288,6 +288,18 @@ async def test_sources_are_validated_and_stored_canonically(world: World) -> Non
     assert (await feed_of(world)).sources == "hf, arxiv:cs.CL+cs.LG"  # type: ignore[union-attr]
 
 
+async def test_sources_warn_about_arxiv_categories_the_bot_does_not_fetch(world: World) -> None:
+    reply = await world.run(world.mod, "feed sources", sources="hf, arxiv:cs.CL+math.PR")
+    assert reply.content.splitlines() == [
+        "Sources set to `hf, arxiv:cs.CL+math.PR`: Hugging Face Daily Papers + arXiv "
+        "(cs.CL, math.PR).",
+        "Note: this bot only fetches arXiv cs.AI, cs.CL, cs.CV, cs.LG, "
+        "so math.PR will bring no arXiv papers.",
+    ]
+    fetched = await world.run(world.mod, "feed sources", sources="arxiv:cs.CV")
+    assert "Note" not in fetched.content
+
+
 # /feed pause and resume
 
 
