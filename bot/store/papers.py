@@ -130,7 +130,8 @@ def upsert_papers(
             row,
         )
         if newly_listed:
-            db.execute("UPDATE papers SET listed_at = ? WHERE id = ?", [iso(now), paper_id])
+            listed_at = merged.first_seen if old is None else now  # a new row: when first seen
+            db.execute("UPDATE papers SET listed_at = ? WHERE id = ?", [iso(listed_at), paper_id])
         rowid = db.execute("SELECT rowid FROM papers WHERE id = ?", [paper_id]).fetchone()[0]
         db.execute("DELETE FROM papers_fts WHERE rowid = ?", [rowid])
         db.execute(
