@@ -34,7 +34,8 @@ class DryRun:
 def _recent_papers(db: sqlite_utils.Database, since: datetime) -> list[Paper]:
     found = rows(
         db,
-        "SELECT * FROM papers WHERE first_seen >= :since OR published >= :since",
+        # listed_at, not first_seen: a paper stored by a /paper look-up today is not recent news
+        "SELECT * FROM papers WHERE listed_at >= :since OR published >= :since",
         {"since": iso(since)},
     )
     return [row_to_paper(r) for r in found]
@@ -49,7 +50,7 @@ def _rank(paper: Paper) -> tuple[int, datetime, str]:
 def dry_run(
     db: sqlite_utils.Database, query: Query, now: datetime, *, days: int = DRY_RUN_DAYS
 ) -> DryRun:
-    """Match `query` against the papers first seen or published in the last `days` days."""
+    """Match `query` against the papers listed by a source or published in the last `days` days."""
     recent = _recent_papers(db, now - timedelta(days=days))
     matched = [p for p in recent if query.matches(p) is not None]
     matched.sort(key=_rank, reverse=True)

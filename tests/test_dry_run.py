@@ -66,3 +66,20 @@ async def test_one_match_reads_in_the_singular(store: Store) -> None:
     result = await store.run(dry_run, parse('"protein design"'), NOW)
     assert result.matched == 1
     assert result.describe() == "1 paper of the last 7 days would have matched."
+
+
+async def test_an_old_paper_someone_looked_up_today_is_not_of_the_last_seven_days(
+    store: Store,
+) -> None:
+    # /paper stores a looked-up paper (no source) when it is asked for; it may be years old.
+    classic = Paper(
+        id="1706.03762",
+        title="Attention is all you need: diffusion edition",
+        abstract="An old paper.",
+        published=NOW - timedelta(days=3000),
+        upvotes=1000,
+    )
+    await store.run(upsert_papers, [classic], NOW - timedelta(hours=1))
+    result = await store.run(dry_run, parse("diffusion"), NOW)
+    assert result.matched == 4
+    assert "1706.03762" not in [p.id for p in result.examples]
