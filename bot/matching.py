@@ -23,9 +23,10 @@ from bot.query.nodes import And, Leaf, Node, Not, Or, leaves
 from bot.query.text import FIELDS, TEXT_FIELDS
 
 K = TypeVar("K")
-# an explanation term of a query: (leaf, leaf id, index in leaf.fields, code, guards); the code
-# names one (leaf, field) across all queries, the guards are the ids of the OR branches it needs
-_Term = tuple[Leaf, int, int, int, tuple[int, ...]]
+# an explanation term of a query: (leaf id, index in leaf.fields, code, guards); the code names
+# one (leaf, field) across all queries, the guards are the ids of the OR branches it needs. Only
+# ints, so the collector stops tracking these ~400k tuples and its full passes stay cheaper.
+_Term = tuple[int, int, int, tuple[int, ...]]
 
 
 class MatchGroup(NamedTuple, Generic[K]):
@@ -161,15 +162,16 @@ class SubscriptionMatcher(Generic[K]):
             for leaf, guards in _explaining_leaves(query.tree, ()):
                 lid = self._leaf_ids[id(leaf)]
                 for i in range(len(leaf.fields)):
-                    terms.append((leaf, lid, i, lid * len(FIELDS) + i, guards))
+                    terms.append((lid, i, lid * len(FIELDS) + i, guards))
             self._terms.append(tuple(terms))
-            self._codes.append(tuple(t[3] for t in terms))
+            self._codes.append(tuple(t[2] for t in terms))
             for anchor in query.anchors:
                 if anchor.prefix:
                     self._prefixes.setdefault((anchor.field, anchor.keys[0]), []).append(qid)
                 else:
                     group = self._words.setdefault(anchor.field, {})
                     group.setdefault(anchor.keys[0], []).append(qid)
+        self._leaves = list(interned)  # by leaf id
 
     @property
     def distinct_queries(self) -> int:
@@ -234,7 +236,7 @@ class SubscriptionMatcher(Generic[K]):
                 return
             leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
             masks = []
-            for _, lid, i, _, guards in terms:
+            for lid, i, _, guards in terms:
                 m = leaf_masks[lid][i]
                 for g in guards:
                     m &= node_masks[g]
@@ -259,9 +261,10 @@ class SubscriptionMatcher(Generic[K]):
     def _matched_term(self, term: _Term) -> MatchedTerm:
         # one object per (leaf, field) for the matcher's lifetime, made on first use (making them
         # all up front doubled the build); fewer objects outliving a batch means no full GC pass
-        found = self._matched_terms.get(term[3])
+        found = self._matched_terms.get(term[2])
         if found is None:
-            leaf, _, i, code, _ = term
+            lid, i, code, _ = term
+            leaf = self._leaves[lid]
             found = self._matched_terms[code] = MatchedTerm(leaf.label, leaf.fields[i])
         return found
 
