@@ -46,9 +46,8 @@ def _ranked_rows(
     db: sqlite_utils.Database, query: Query, since: datetime | None
 ) -> Iterator[dict[str, Any]]:
     fts = query.to_fts()
-    date_filter = (
-        " AND (papers.published >= :since OR papers.first_seen >= :since)" if since else ""
-    )
+    # listed_at, not first_seen: a paper stored by a /paper look-up today is not recent
+    date_filter = " AND (papers.published >= :since OR papers.listed_at >= :since)" if since else ""
     params: dict[str, Any] = {"since": iso(since), "limit": _BATCH}
     if fts:
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)

@@ -103,3 +103,15 @@ async def test_paging_and_snippet(store: Store) -> None:
 async def test_no_results(store: Store) -> None:
     page = await store.run(search_papers, parse("superconductors"))
     assert page.hits == () and not page.has_more
+
+
+async def test_days_filter_leaves_out_an_old_paper_looked_up_recently(store: Store) -> None:
+    # /paper stores a looked-up paper without a source; being looked up doesn't make it recent.
+    classic = Paper(
+        id="1706.03762",
+        title="Quantized attention, a classic",
+        abstract="Old.",
+        published=NOW - timedelta(days=3000),
+    )
+    await store.run(papers_repo.upsert_papers, [classic], NOW - timedelta(hours=1))
+    assert await ids(store, "quantized", since=NOW - timedelta(days=7)) == ["2611.00004"]
