@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     hf_poll_minutes: int = 30
     poll_sources: bool = True  # the bot fetches HF/arXiv on a schedule (off: ingest by cron/CLI)
     scheduler_enabled: bool = True  # daily digests, DMs and polls (off for command-only tests)
-    arxiv_fetch_hours: str = "20,23"  # US/Eastern hours (at :05) to fetch arXiv, Sunday–Thursday
+    # US/Eastern hours (at :05) to fetch arXiv: evening hours right after the Sunday–Thursday
+    # announcement, morning hours (Monday–Friday) once the RSS has been regenerated at midnight
+    arxiv_fetch_hours: str = "20,1,4"
 
     # Discord
     discord_token: SecretStr | None = None

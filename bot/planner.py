@@ -88,7 +88,9 @@ def explain_empty(
             )
             return f"{SOURCE_NAMES[source]} unreachable since {when}"
     weekday = now.astimezone(ZoneInfo("America/New_York")).strftime("%A")
-    if wanted == ["arxiv"] and weekday in ("Friday", "Saturday"):
+    # Nothing is announced Friday and Saturday evenings, so no new listing arrives on the
+    # following Saturday and Sunday (Eastern).
+    if wanted == ["arxiv"] and weekday in ("Saturday", "Sunday"):
         return f"no arXiv announcement on {weekday}s"
     return "no new papers from this feed's sources since the last digest"
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -39,6 +40,25 @@ def feed_trigger(schedule_time: str, timezone: str, days: str) -> CronTrigger:
         day_of_week="mon-fri" if days == "weekdays" else "*",
         timezone=ZoneInfo(timezone),
     )
+
+
+def arxiv_trigger(hours: str) -> OrTrigger:
+    """When to fetch arXiv's listing: `hours` (US/Eastern, at :05) on announcement days.
+
+    arXiv announces at 20:00 Eastern, Sunday to Thursday, and regenerates its RSS around
+    midnight. An evening hour (>= 12) fires Sunday–Thursday, right after the announcement; a
+    morning hour (< 12) fires Monday–Friday, after the RSS has caught up. Several fetches of
+    one listing merge into the same papers, never duplicates.
+    """
+    triggers = []
+    for hour in sorted({int(h) for h in hours.split(",") if h.strip()}):
+        if not 0 <= hour <= 23:
+            raise ValueError(f"arXiv fetch hour {hour} is not between 0 and 23")
+        days = "sun,mon,tue,wed,thu" if hour >= 12 else "mon-fri"  # weeks start on Monday
+        triggers.append(CronTrigger(day_of_week=days, hour=hour, minute=5, timezone=ARXIV_TZ))
+    if not triggers:
+        raise ValueError("PAPERBOY_ARXIV_FETCH_HOURS names no hour")
+    return OrTrigger(triggers)
 
 
 def latest_slot(trigger: CronTrigger, now: datetime, within: timedelta) -> datetime | None:
@@ -116,16 +136,8 @@ class FeedScheduler:
                 self._ingest_job, IntervalTrigger(minutes=self.settings.hf_poll_minutes),
                 args=["hf"], id="ingest:hf", replace_existing=True, next_run_time=datetime.now(UTC),
             )  # fmt: skip
-            # arXiv announces at 20:00 US/Eastern, Sunday to Thursday; a later fetch catches a
-            # late listing or a failed first attempt (re-fetching merges, never duplicates).
             self.scheduler.add_job(
-                self._ingest_job,
-                CronTrigger(
-                    day_of_week="sun,mon,tue,wed,thu",  # APScheduler's weeks start on Monday
-                    hour=self.settings.arxiv_fetch_hours,
-                    minute=5,
-                    timezone=ARXIV_TZ,
-                ),
+                self._ingest_job, arxiv_trigger(self.settings.arxiv_fetch_hours),
                 args=["arxiv"], id="ingest:arxiv", replace_existing=True,
             )  # fmt: skip
         if self._dm_digests is not None:

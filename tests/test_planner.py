@@ -219,3 +219,13 @@ async def test_a_paper_looked_up_with_slash_paper_is_not_news_for_digests(store:
     listed = paper("2608.09888", "In-Context Learning", {"hf"})
     await store.run(papers_repo.upsert_papers, [listed], NOW - timedelta(minutes=5))
     assert [e.paper.id for e in (await plan(store)).digest.entries] == ["2608.09888"]
+
+
+async def test_arxiv_only_feed_on_a_saturday_says_there_was_no_announcement(
+    store: Store,
+) -> None:
+    await store.run(feeds_repo.update_feed, CHANNEL, sources="arxiv")
+    await subscribe(store, "diffusion")
+    saturday = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    assert (await plan(store, saturday)).reason == "no arXiv announcement on Saturdays"
+    assert (await plan(store, NOW)).reason.startswith("no new papers")  # a Thursday

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import Settings
 from bot.delivery import DeliveryEngine, RunReport
-from bot.scheduler import FeedScheduler, feed_trigger, latest_slot
+from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
@@ -154,3 +155,25 @@ async def test_post_now_and_a_scheduled_run_never_overlap_for_one_feed(store, cl
     scheduler = FeedScheduler(store, Settings(), SlowEngine(), clock=clock)  # type: ignore[arg-type]
     await asyncio.gather(scheduler.run_feed_now(CHANNEL), scheduler._scheduled_run(CHANNEL))
     assert most == 1
+
+
+def test_arxiv_is_fetched_after_each_announcement_and_after_the_rss_regenerates() -> None:
+    eastern = ZoneInfo("America/New_York")
+    trigger = arxiv_trigger("20,1,4")
+    fires = []
+    moment = datetime(2026, 11, 22, 0, 0, tzinfo=eastern)  # Sunday 00:00
+    while True:
+        moment = trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
+        if moment >= datetime(2026, 11, 29, 0, 0, tzinfo=eastern):
+            break
+        fires.append(moment.astimezone(eastern).strftime("%a %H:%M"))
+    assert fires == [
+        "Sun 20:05",
+        "Mon 01:05", "Mon 04:05", "Mon 20:05",
+        "Tue 01:05", "Tue 04:05", "Tue 20:05",
+        "Wed 01:05", "Wed 04:05", "Wed 20:05",
+        "Thu 01:05", "Thu 04:05", "Thu 20:05",
+        "Fri 01:05", "Fri 04:05",  # Thursday's announcement, once the RSS has it
+    ]  # fmt: skip
+    with pytest.raises(ValueError):
+        arxiv_trigger("25")
