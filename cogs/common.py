@@ -79,8 +79,13 @@ def display_name(user: discord.abc.User) -> str:
     return neutralise_mentions(user.display_name)
 
 
-async def with_dm_notice(interaction: Interaction, text: str) -> str:
-    """`text` plus the DM-closed notice if the user has one pending (marked told when added)."""
+async def with_dm_notice(interaction: Interaction, text: str, *, ephemeral: bool = True) -> str:
+    """`text` plus the DM-closed notice if the user has one pending (marked told when added).
+
+    The notice is private: a public reply leaves it pending for the next private one.
+    """
+    if not ephemeral:
+        return text
     told = await interaction.client.store.run(take_dm_notice, interaction.user.id)
     return f"{text}\n{DM_CLOSED_NOTICE}" if told else text
 
@@ -95,7 +100,7 @@ async def reply(
     view: discord.ui.View | None = None,
 ) -> discord.Message | None:
     """Answer the command (or follow up a deferred one), never pinging, with any DM notice."""
-    content = await with_dm_notice(interaction, text or "")
+    content = await with_dm_notice(interaction, text or "", ephemeral=ephemeral)
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
     if embed is not None:
         kwargs["embed"] = embed

@@ -134,7 +134,7 @@ class Search(commands.Cog):
             await reply(interaction, no_results_text(parsed.normal, days), ephemeral=not public)
             return
         pager.message = await interaction.followup.send(
-            await with_dm_notice(interaction, "") or discord.utils.MISSING,
+            await with_dm_notice(interaction, "", ephemeral=not public) or discord.utils.MISSING,
             embed=pager.embed(),
             view=pager,
             ephemeral=not public,

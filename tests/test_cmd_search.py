@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.dm_notice import DM_CLOSED_NOTICE
 from bot.store.papers import get_paper
 from tests.cmd_support import World, paper, running_world
 from tests.fakediscord import CommandError, FakeDiscord, Message
@@ -155,6 +156,20 @@ async def test_search_pages_forwards_and_back(world: World) -> None:
         [f"Diffusion study {n:02d}" for n in range(1, 13)]
         + ["Fast \\*diffusion\\* with under\\_scores"]
     )
+
+
+async def test_a_public_search_keeps_the_private_dm_notice_private(world: World) -> None:
+    await world.db(
+        lambda db: db.execute(
+            "INSERT INTO dm_status (user_id, closed_at, told_user) VALUES (?, '', 0)",
+            [world.alice.id],
+        )
+    )
+    public = await world.run(world.alice, "search", query="diffusion", public=True)
+    assert not public.ephemeral
+    assert DM_CLOSED_NOTICE not in (public.content or "")
+    private = await world.run(world.alice, "subscriptions")
+    assert private.ephemeral and private.content.splitlines()[-1] == DM_CLOSED_NOTICE
 
 
 async def test_a_stranger_cannot_turn_someone_elses_pages(world: World) -> None:
