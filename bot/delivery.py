@@ -40,12 +40,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FORBIDDEN_REASON = (
-    "I lost the Send Messages permission in this channel (403) — fix it and run /feed resume"
+    "I'm missing a permission I need to post here (View Channel, Send Messages, Embed Links,"
+    " Create Public Threads or Send Messages in Threads) — fix it and run /feed resume"
 )
 THREAD_REFUSED_NOTE = (
     "Thread creation refused (403): digests are posted as plain messages. Give me"
     " Create Public Threads to get threads back."
 )
+
+
+def paused_reason(pause_reason: str | None) -> str:
+    """Why a paused feed posted nothing, without saying "paused" twice."""
+    reason = pause_reason or "paused by a moderator"
+    return reason if reason.startswith("paused") else f"paused: {reason}"
 
 
 class PostError(Exception):
@@ -182,9 +189,7 @@ class DeliveryEngine:
         if feed.disabled:
             return RunReport(0, 0, 0, "this feed is disabled: its channel is gone")
         if feed.paused:
-            return RunReport(
-                0, 0, 0, f"this feed is paused: {feed.pause_reason or 'by a moderator'}"
-            )
+            return RunReport(0, 0, 0, paused_reason(feed.pause_reason))
         destination = destination_for_channel(channel_id)
         kind = await self._channel_kind(feed)
         if kind is None:

@@ -93,8 +93,11 @@ def header_text(day: date, titles: Sequence[tuple[str, str]], overflow: int) -> 
     `titles` are (title, url) pairs in digest order. Stays within one message; titles that do
     not fit are summarised as "…and N more in the thread".
     """
-    first = f"📰 **Papers · {date_label(day)}** — {_count(len(titles))}"
-    tail = f"+{overflow} more — try /search" if overflow else ""
+    # The count is every paper that matched; when the cap cut some, say how many are shown.
+    first = f"📰 **Papers · {date_label(day)}** — {_count(len(titles) + overflow)}"
+    if overflow:
+        first += f" (the top {len(titles)} below)"
+    tail = f"+{overflow} more matched — /search finds them" if overflow else ""
     lines = [first]
     budget = MESSAGE_LIMIT - len(first) - (len(tail) + 1 if tail else 0) - 40
     for index, (title, url) in enumerate(titles, start=1):

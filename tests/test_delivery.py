@@ -95,8 +95,8 @@ async def test_cap_leaves_an_overflow_line(store, clock) -> None:
     report = await engine(store, poster, clock, cap=3).run_feed(CHANNEL)
     assert (report.posted, report.matched) == (3, 4)
     header = poster.in_channel(CHANNEL)[0].spec.content
-    assert "3 new papers" in header
-    assert header.endswith("+1 more — try /search")
+    assert "4 new papers (the top 3 below)" in header
+    assert header.endswith("+1 more matched — /search finds them")
 
 
 async def test_second_run_and_hf_arxiv_copies_post_nothing_twice(store, clock) -> None:
@@ -368,3 +368,12 @@ async def test_legacy_failed_rows_are_reopened_in_their_own_digest(store, clock)
     assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
     (header,) = poster.in_channel(CHANNEL)
     assert papers_in(poster, header.message_id) == ["2611.00001"]
+
+
+def test_a_paused_feed_says_why_once() -> None:
+    from bot.delivery import paused_reason
+
+    assert paused_reason("paused by mod") == "paused by mod"
+    assert paused_reason(None) == "paused by a moderator"
+    assert paused_reason(FORBIDDEN_REASON) == f"paused: {FORBIDDEN_REASON}"
+    assert "(403)" not in FORBIDDEN_REASON

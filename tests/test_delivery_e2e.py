@@ -163,7 +163,7 @@ async def test_missing_permission_pauses_and_tells_the_creator_once(
         assert {d.state for d in pending} == {"pending"}
     assert fake.messages_in(chan) == []
     (notice,) = fake.dms_to(admin)
-    assert "403" in notice.content
+    assert "missing a permission" in notice.content
 
 
 async def test_thread_refused_posts_plain_messages_and_notes_it(

@@ -30,10 +30,10 @@ def entry(pid: str = "2611.00001", title: str = "A *bold* title", users=(), **kw
 def test_header_has_date_count_linked_titles_and_overflow() -> None:
     text = header_text(DAY, [("First", "https://arxiv.org/abs/1"), ("Sec_ond", "https://x/2")], 3)
     lines = text.splitlines()
-    assert lines[0] == "📰 **Papers · 26 Nov 2026** — 2 new papers"
+    assert lines[0] == "📰 **Papers · 26 Nov 2026** — 5 new papers (the top 2 below)"
     assert lines[1] == "1. [First](<https://arxiv.org/abs/1>)"
     assert lines[2] == "2. [Sec\\_ond](<https://x/2>)"
-    assert lines[-1] == "+3 more — try /search"
+    assert lines[-1] == "+3 more matched — /search finds them"
     assert "1 new paper\n" in header_text(DAY, [("One", "u")], 0) + "\n"
 
 
@@ -41,7 +41,7 @@ def test_header_never_exceeds_a_message() -> None:
     titles = [("word " * 40, f"https://arxiv.org/abs/2611.{i:05d}") for i in range(100)]
     text = header_text(DAY, titles, 5)
     assert len(text) <= MESSAGE_LIMIT
-    assert "more in the thread" in text and text.endswith("+5 more — try /search")
+    assert "more in the thread" in text and text.endswith("+5 more matched — /search finds them")
 
 
 def test_thread_name() -> None:
