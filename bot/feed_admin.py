@@ -15,30 +15,9 @@ from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.feeds import Feed, FeedRun
 from bot.store.subscriptions import ChannelSubscription, PersonalSubscription
-from bot.subscribing import FeedDefaults
+from bot.subscribing import FeedDefaults, ensure_channel_feed
 
 NO_FEED = "This channel has no feed yet: start one with /feed subscribe or /subscribe."
-
-
-def _ensure(
-    db: sqlite_utils.Database,
-    channel_id: int,
-    guild_id: int,
-    user_id: int,
-    defaults: FeedDefaults,
-    now: datetime,
-) -> Feed:
-    feed, _ = feeds_repo.ensure_feed(
-        db,
-        channel_id=channel_id,
-        guild_id=guild_id,
-        schedule_time=defaults.schedule_time,
-        timezone=defaults.timezone,
-        sources=defaults.sources,
-        created_by=user_id,
-        now=now,
-    )
-    return feed
 
 
 def set_schedule(
@@ -59,7 +38,9 @@ def set_schedule(
         "timezone": parse_timezone(timezone_text),
         "days": parse_days(days),
     }
-    _ensure(db, channel_id, guild_id, user_id, defaults, now)
+    ensure_channel_feed(
+        db, channel_id=channel_id, guild_id=guild_id, user_id=user_id, defaults=defaults, now=now
+    )
     feed = feeds_repo.update_feed(db, channel_id, **changes)
     assert feed is not None
     return feed
@@ -80,7 +61,9 @@ def set_sources(
         sources = parse_sources(text)
     except SourcesError as exc:
         raise UserError(str(exc)) from exc
-    _ensure(db, channel_id, guild_id, user_id, defaults, now)
+    ensure_channel_feed(
+        db, channel_id=channel_id, guild_id=guild_id, user_id=user_id, defaults=defaults, now=now
+    )
     feed = feeds_repo.update_feed(db, channel_id, sources=sources.normal)
     assert feed is not None
     return feed

@@ -38,6 +38,28 @@ class FeedDefaults:
     sources: str = DEFAULT_SOURCES
 
 
+def ensure_channel_feed(
+    db: sqlite_utils.Database,
+    *,
+    channel_id: int,
+    guild_id: int,
+    user_id: int,
+    defaults: FeedDefaults,
+    now: datetime,
+) -> tuple[feeds_repo.Feed, bool]:
+    """The channel's feed, created with `defaults` (and `user_id` as its owner) if missing."""
+    return feeds_repo.ensure_feed(
+        db,
+        channel_id=channel_id,
+        guild_id=guild_id,
+        schedule_time=defaults.schedule_time,
+        timezone=defaults.timezone,
+        sources=defaults.sources,
+        created_by=user_id,
+        now=now,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Subscribed:
     """A subscription just added, whether its channel's feed was created for it, and a dry run."""
@@ -88,14 +110,12 @@ def subscribe_personal(
     if not dm:
         if not may_create_feed and feeds_repo.get_feed(db, channel_id) is None:
             raise UserError(CANNOT_CREATE_FEED)
-        _, created = feeds_repo.ensure_feed(
+        _, created = ensure_channel_feed(
             db,
             channel_id=channel_id,
             guild_id=guild_id,
-            schedule_time=defaults.schedule_time,
-            timezone=defaults.timezone,
-            sources=defaults.sources,
-            created_by=user_id,
+            user_id=user_id,
+            defaults=defaults,
             now=now,
         )
     try:
@@ -127,15 +147,8 @@ def subscribe_channel(
     now: datetime,
 ) -> Subscribed:
     """Add a subscription for the whole channel (creating its feed if needed), then dry-run it."""
-    _, created = feeds_repo.ensure_feed(
-        db,
-        channel_id=channel_id,
-        guild_id=guild_id,
-        schedule_time=defaults.schedule_time,
-        timezone=defaults.timezone,
-        sources=defaults.sources,
-        created_by=user_id,
-        now=now,
+    _, created = ensure_channel_feed(
+        db, channel_id=channel_id, guild_id=guild_id, user_id=user_id, defaults=defaults, now=now
     )
     try:
         sub = subs_repo.add_channel(
