@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     dev_guild: int | None = None
+    # seconds to wait for one Discord request while posting: discord.py itself never gives up
+    discord_request_timeout: float = Field(default=60.0, gt=0)
 
     # Feeds
     default_schedule: str = "09:00"

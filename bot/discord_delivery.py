@@ -36,6 +36,7 @@ THREAD_ALREADY_EXISTS = 160004  # "A thread has already been created for this me
 CANNOT_DM_USER = 50007
 AUTO_ARCHIVE_MINUTES: Literal[1440] = 1440
 # discord.py sets no per-request timeout: without one a never-answered request stalls a feed.
+# The bot uses PAPERBOY_DISCORD_REQUEST_TIMEOUT (same default).
 REQUEST_TIMEOUT = 60.0
 HISTORY_LIMIT = 50  # a digest is at most `digest_cap` messages; the bot reads its recent ones
 
@@ -218,7 +219,7 @@ class DiscordPoster:
 
 def attach_scheduler(bot: PaperboyBot) -> FeedScheduler:
     """Build the delivery engine and scheduler for `bot` and register them as a service."""
-    poster = DiscordPoster(bot)  # the request timeout: DiscordPoster.request_timeout
+    poster = DiscordPoster(bot, request_timeout=bot.settings.discord_request_timeout)
     engine = DeliveryEngine(bot.store, poster, bot.settings, clock=bot.clock)
     # DM digests go out once a day for everyone, at the default schedule (default timezone).
     dms = DmDigester(bot.store, poster, bot.settings, clock=bot.clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.store import deliveries as ledger
@@ -72,3 +73,27 @@ async def test_forum_feed_posts_one_post_with_header_and_one_message_per_paper(
     }
     assert second.mentioned_user_ids == {bob.id} and not second.mention_everyone
     assert {(d.state, d.thread_id) for d in sent} == {("sent", post.id)}
+
+
+async def test_request_timeout_setting_bounds_a_request_discord_never_answers(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    guild = fake.add_guild("Lab")
+    chan = guild.add_text_channel("papers")
+    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    settings = settings_for(fake, tmp_path).model_copy(update={"discord_request_timeout": 1.0})
+    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
+    # The header is created, but its answer never comes (until the server closes).
+    hung = fake.lose_responses("POST", "/channels/{id}/messages", how="hang")
+    async with running(settings, fake) as bot:
+        assert bot.scheduler is not None
+        # Bounded by the test, not by the bot: the default 60 s would fail here, not stall.
+        first = await asyncio.wait_for(bot.scheduler.run_feed_now(chan.id), timeout=20)
+        assert first.posted == 0
+        assert first.reason and "no answer from Discord within 1 s" in first.reason
+        again = await asyncio.wait_for(bot.scheduler.run_feed_now(chan.id), timeout=20)
+        assert again.posted == 2
+    assert hung.hits == 1
+    (header,) = fake.messages_in(chan)  # the unanswered header was found, not posted again
+    assert header.thread is not None and len(fake.messages_in(header.thread)) == 2
