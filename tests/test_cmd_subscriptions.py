@@ -130,6 +130,11 @@ async def test_no_matches_in_the_dry_run_is_said_plainly(world: World) -> None:
     [
         ("diffusion AND", "That query doesn't work: AND needs a term on both sides at column 11."),
         ("x" * 201, "That query is 201 characters long; the limit is 200."),
+        (
+            "-survey",
+            "That query doesn't work: only exclusions at column 1 — an exclusion alone would "
+            "match almost every paper, so add a word the paper must contain (e.g. `llm -survey`).",
+        ),
     ],
 )
 async def test_bad_queries_get_one_line_and_change_nothing(

@@ -21,19 +21,20 @@ ERRORS = [
     ("a OR OR b", "OR needs a term on both sides at column 3", 3),
     ("a,", "',' needs an alternative on both sides at column 2", 2),
     (", a", "',' needs an alternative on both sides at column 1", 1),
-    ("q*", "prefix 'q*' is too short (at least 3 letters before *)", 1),
-    ("llm qu*", "prefix 'qu*' is too short (at least 3 letters before *)", 5),
+    ("q*", "prefix 'q*' at column 1 is too short (at least 3 letters before *)", 1),
+    ("llm qu*", "prefix 'qu*' at column 5 is too short (at least 3 letters before *)", 5),
+    ("llm foo_bar*", "prefix 'foo_bar*' must be a single word at column 5", 5),
     ("a*b", "'*' must end a word at column 1", 1),
     ("a - b", "'-' needs a term right after it at column 3", 3),
     ("llm NOT", "NOT needs a term after it at column 5", 5),
-    ("title:", "title: needs a word, phrase or (group) after it at column 1", 1),
+    ("title:", "'title:' needs a word, phrase or (group) after it at column 1", 1),
     ('a ""', "empty phrase at column 3", 3),
     ("!!", "'!!' has no letters or digits at column 1", 1),
-    ("title:(author:x)", "author: cannot be used inside title: at column 8", 8),
+    ("title:(author:x)", "'author:' cannot be used inside 'title:' at column 8", 8),
     (
         "-word",
-        _EXCL := "only exclusions at column 1: add a word the paper must contain "
-        "(an exclusion alone would match almost every paper)",
+        _EXCL := "only exclusions at column 1 — an exclusion alone would match almost every "
+        "paper, so add a word the paper must contain (e.g. `llm -survey`)",
         1,
     ),
     ("NOT x", _EXCL, 1),
@@ -42,6 +43,19 @@ ERRORS = [
     ("(x OR -y)", _EXCL, 1),
     ("x" * 201, "query is too long (201 characters, at most 200)", None),
 ]
+
+
+# Messages the parser owns: each reads as one sentence (no "x: y: z" chains) naming its column.
+PARSER_ERRORS = [e for e in ERRORS if e[2] is not None and "unknown field" not in e[1]]
+
+
+@pytest.mark.parametrize(("query", "message", "column"), PARSER_ERRORS)
+def test_parser_messages_are_one_sentence_with_the_column(
+    query: str, message: str, column: int
+) -> None:
+    without_fields = message.replace("'title:'", "").replace("'author:'", "")
+    assert ":" not in without_fields
+    assert f"column {column}" in message
 
 
 @pytest.mark.parametrize(("query", "message", "column"), ERRORS)

@@ -40,8 +40,8 @@ class _Parser:
             if anchors(operand) is None:
                 # it could only be evaluated by scanning (and would match) nearly every paper
                 raise QueryError(
-                    f"only exclusions at column {column}: add a word the paper must contain "
-                    "(an exclusion alone would match almost every paper)",
+                    f"only exclusions at column {column} — an exclusion alone would match "
+                    "almost every paper, so add a word the paper must contain (e.g. `llm -survey`)",
                     column,
                 )
         return node
@@ -119,13 +119,13 @@ class _Parser:
             field = self.scope
             if field is not None and field != tok.text:
                 raise QueryError(
-                    f"{_USER_FIELD[tok.text]}: cannot be used inside {_USER_FIELD[field]}: "
-                    f"at column {tok.column}",
+                    f"'{_USER_FIELD[tok.text]}:' cannot be used inside "
+                    f"'{_USER_FIELD[field]}:' at column {tok.column}",
                     tok.column,
                 )
             if self.peek() is None or self.peek().kind not in _STARTS:  # type: ignore[union-attr]
                 raise QueryError(
-                    f"{_USER_FIELD[tok.text]}: needs a word, phrase or (group) after it "
+                    f"'{_USER_FIELD[tok.text]}:' needs a word, phrase or (group) after it "
                     f"at column {tok.column}",
                     tok.column,
                 )
@@ -174,10 +174,13 @@ class _Parser:
             letters = sum(len(p) for p in PART_RE.findall(text[:-1]))
             minimum = 1 if field == "categories" else MIN_PREFIX  # few categories: short is fine
             if len(body) > 1:
-                raise QueryError(f"prefix '{text}' must be a single word at column {tok.column}")
+                raise QueryError(
+                    f"prefix '{text}' must be a single word at column {tok.column}", tok.column
+                )
             if letters < minimum:
                 raise QueryError(
-                    f"prefix '{text}' is too short (at least {MIN_PREFIX} letters before *)",
+                    f"prefix '{text}' at column {tok.column} is too short"
+                    f" (at least {MIN_PREFIX} letters before *)",
                     tok.column,
                 )
             return Leaf(field, (body[0],), prefix=True)
