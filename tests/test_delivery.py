@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -377,3 +378,45 @@ def test_a_paused_feed_says_why_once() -> None:
     assert paused_reason(None) == "paused by a moderator"
     assert paused_reason(FORBIDDEN_REASON) == f"paused: {FORBIDDEN_REASON}"
     assert "(403)" not in FORBIDDEN_REASON
+
+
+async def test_at_most_max_concurrent_feeds_post_at_once_and_all_finish(store, clock) -> None:
+    channels = [CHANNEL, *range(601, 605)]
+    for channel in channels[1:]:
+        await make_feed(store, channel)
+    for channel in channels:
+        await subscribe(store, channel, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    release = asyncio.Event()
+    changed = asyncio.Condition()
+    in_flight: set[int] = set()  # feeds (channels) with a send waiting on Discord
+    peak = 0
+
+    class Blocking(RecordingPoster):
+        async def send(self, channel_id, spec):
+            nonlocal peak
+            feed = channel_id if channel_id in channels else self.threads[channel_id][0]
+            async with changed:
+                in_flight.add(feed)
+                peak = max(peak, len(in_flight))
+                changed.notify_all()
+            await release.wait()
+            in_flight.discard(feed)
+            return await super().send(channel_id, spec)
+
+    poster = Blocking()
+    eng = DeliveryEngine(store, poster, Settings(), clock=clock, max_concurrent_feeds=2)
+    runs = [asyncio.create_task(eng.run_feed(channel)) for channel in channels]
+    async with asyncio.timeout(20), changed:
+        await changed.wait_for(lambda: len(in_flight) == 2)
+    # The store is one thread, first come first served: after these round trips every feed
+    # the bound failed to hold back would have done its store work and be blocked in send too.
+    for _ in range(20):
+        await store.run(lambda db: None)
+    assert len(in_flight) == 2 and sum(run.done() for run in runs) == 0
+    release.set()
+    async with asyncio.timeout(20):
+        reports = await asyncio.gather(*runs)
+    assert peak == 2
+    assert [r.posted for r in reports] == [1] * 5
+    assert sorted(s.channel_id for s in poster.sent if not s.spec.paper_ids) == sorted(channels)
