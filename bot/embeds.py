@@ -123,6 +123,14 @@ def no_results_text(normal: str, days: int | None) -> str:
     )
 
 
+NO_MATCHES_YET = (
+    "That's fine for a new topic — matches are delivered as they appear. To widen it, use fewer "
+    "words, `OR` between alternatives, or a prefix such as `quantiz*`."
+)
+# A bot that has fetched nothing recent can't judge the query: don't tell the user to widen it.
+NOTHING_STORED_YET = "No papers from those days are stored yet, so there was nothing to try it on."
+
+
 def subscribed_text(normal: str, run: DryRun, where: str, new_feed_schedule: str | None) -> str:
     """The /subscribe reply: the normal form, where matches go, the schedule of a feed started
     for it (`new_feed_schedule`, None if the channel had one), and the dry run."""
@@ -133,6 +141,8 @@ def subscribed_text(normal: str, run: DryRun, where: str, new_feed_schedule: str
             f"{new_feed_schedule} (change it with /feed schedule)."
         )
     lines.append(run.describe() + (" For example:" if run.examples else ""))
+    if not run.matched:
+        lines.append(NOTHING_STORED_YET if not run.considered else NO_MATCHES_YET)
     lines.extend(f"• [{md(truncate(p.title, 150))}](<{p.abs_url}>)" for p in run.examples)
     return truncate("\n".join(lines), MESSAGE_LIMIT)
 

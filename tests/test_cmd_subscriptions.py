@@ -121,8 +121,11 @@ async def test_subscribe_by_dm_creates_no_feed(world: World) -> None:
 
 async def test_no_matches_in_the_dry_run_is_said_plainly(world: World) -> None:
     reply = await world.run(world.alice, "subscribe", query='"protein folding"', dm=True)
-    assert "0 papers of the last 7 days would have matched." in reply.content
-    assert "For example" not in reply.content
+    assert reply.content.splitlines()[1:] == [
+        "0 papers of the last 7 days would have matched.",
+        "That's fine for a new topic — matches are delivered as they appear. To widen it, use "
+        "fewer words, `OR` between alternatives, or a prefix such as `quantiz*`.",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.dry_run import DryRun, dry_run
+from bot.embeds import subscribed_text
 from bot.models import Paper
 from bot.query import parse
 from bot.store import Store
@@ -83,3 +84,33 @@ async def test_an_old_paper_someone_looked_up_today_is_not_of_the_last_seven_day
     result = await store.run(dry_run, parse("diffusion"), NOW)
     assert result.matched == 4
     assert "1706.03762" not in [p.id for p in result.examples]
+
+
+# How the /subscribe reply words a dry run (bot/embeds.py)
+
+
+def test_no_matches_come_with_one_line_saying_it_is_fine_and_how_to_widen() -> None:
+    run = DryRun(days=7, considered=5, matched=0, examples=())
+    lines = subscribed_text("quantum chromodynamics", run, "daily by DM", None).splitlines()
+    assert lines[1:] == [
+        "0 papers of the last 7 days would have matched.",
+        "That's fine for a new topic — matches are delivered as they appear. To widen it, use "
+        "fewer words, `OR` between alternatives, or a prefix such as `quantiz*`.",
+    ]
+
+
+def test_with_nothing_stored_yet_the_reply_says_so_instead_of_suggesting_a_wider_query() -> None:
+    run = DryRun(days=7, considered=0, matched=0, examples=())
+    lines = subscribed_text("diffusion", run, "daily by DM", None).splitlines()
+    assert lines[1:] == [
+        "0 papers of the last 7 days would have matched.",
+        "No papers from those days are stored yet, so there was nothing to try it on.",
+    ]
+
+
+def test_matches_get_examples_and_no_hint() -> None:
+    example = paper(1, "Diffusion transformers at scale", days_ago=1)
+    run = DryRun(days=7, considered=5, matched=1, examples=(example,))
+    text = subscribed_text("diffusion", run, "daily by DM", None)
+    assert "1 paper of the last 7 days would have matched. For example:" in text
+    assert "widen" not in text and "stored yet" not in text
