@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -61,7 +62,7 @@ def arxiv_trigger(hours: str) -> OrTrigger:
     return OrTrigger(triggers)
 
 
-def latest_slot(trigger: CronTrigger, now: datetime, within: timedelta) -> datetime | None:
+def latest_slot(trigger: BaseTrigger, now: datetime, within: timedelta) -> datetime | None:
     """The trigger's last fire time in (now - within, now], or None."""
     latest = None
     moment = trigger.get_next_fire_time(None, now - within + timedelta(microseconds=1))
@@ -161,13 +162,17 @@ class FeedScheduler:
     def _job_id(self, channel_id: int) -> str:
         return f"feed:{channel_id}"
 
+    def trigger_for(self, feed: feeds_repo.Feed) -> BaseTrigger:
+        """When the feed's digest runs: its stored schedule (tests may fire a job sooner)."""
+        return feed_trigger(feed.schedule_time, feed.timezone, feed.days)
+
     def _apply(self, channel_id: int, feed: feeds_repo.Feed | None) -> None:
         job_id = self._job_id(channel_id)
         if feed is None or not feed.active:
             if self.scheduler.get_job(job_id) is not None:
                 self.scheduler.remove_job(job_id)
             return
-        trigger = feed_trigger(feed.schedule_time, feed.timezone, feed.days)
+        trigger = self.trigger_for(feed)
         self.scheduler.add_job(
             self._scheduled_run, trigger, args=[channel_id], id=job_id, replace_existing=True
         )
@@ -209,8 +214,10 @@ class FeedScheduler:
         feed = await self.store.run(feeds_repo.get_feed, channel_id)
         if feed is None:
             return
-        trigger = feed_trigger(feed.schedule_time, feed.timezone, feed.days)
-        slot = latest_slot(trigger, self.clock(), MISFIRE_GRACE + timedelta(minutes=1))
+        # APScheduler does not tell a job its scheduled time: find the slot that fired.
+        slot = latest_slot(
+            self.trigger_for(feed), self.clock(), MISFIRE_GRACE + timedelta(minutes=1)
+        )
         await self._run(channel_id, scheduled_for=slot)
 
     async def _run(self, channel_id: int, *, scheduled_for: datetime | None) -> RunReport:
@@ -234,8 +241,7 @@ class FeedScheduler:
             for feed in feeds_repo.list_feeds(db):
                 if not feed.active:
                     continue
-                trigger = feed_trigger(feed.schedule_time, feed.timezone, feed.days)
-                slot = latest_slot(trigger, now, MAKE_UP_LIMIT)
+                slot = latest_slot(self.trigger_for(feed), now, MAKE_UP_LIMIT)
                 if slot is None or slot <= datetime.fromisoformat(feed.created_at):
                     continue
                 last = feeds_repo.last_run(db, feed.channel_id, finished=True)

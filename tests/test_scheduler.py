@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Settings
 from bot.delivery import DeliveryEngine, RunReport
@@ -155,6 +157,38 @@ async def test_post_now_and_a_scheduled_run_never_overlap_for_one_feed(store, cl
     scheduler = FeedScheduler(store, Settings(), SlowEngine(), clock=clock)  # type: ignore[arg-type]
     await asyncio.gather(scheduler.run_feed_now(CHANNEL), scheduler._scheduled_run(CHANNEL))
     assert most == 1
+
+
+async def test_a_started_scheduler_really_fires_the_feed_job_once(store) -> None:
+    def wall_clock() -> datetime:
+        return datetime.now(UTC)
+
+    fire_at = wall_clock().replace(microsecond=0) + timedelta(seconds=2)
+    calls: list[tuple[int, datetime | None]] = []
+    fired = asyncio.Event()
+
+    class RecordingEngine:
+        on_feed_changed = None
+
+        async def run_feed(self, channel_id, *, scheduled_for=None) -> RunReport:
+            calls.append((channel_id, scheduled_for))
+            fired.set()
+            return RunReport(0, 0, 0, "nothing")
+
+    class Soon(FeedScheduler):  # the feed's slot is two seconds away instead of 09:00 Berlin
+        def trigger_for(self, feed: feeds_repo.Feed) -> BaseTrigger:
+            return DateTrigger(run_date=fire_at)
+
+    scheduler = Soon(store, Settings(), RecordingEngine(), clock=wall_clock)  # type: ignore[arg-type]
+    await scheduler.start()
+    try:
+        assert calls == []  # nothing to make up: the job has not fired yet
+        await asyncio.wait_for(fired.wait(), timeout=20)
+        await settle(scheduler)
+        assert calls == [(CHANNEL, fire_at)]
+        assert scheduler.scheduler.get_job(f"feed:{CHANNEL}") is None  # it has no later slot
+    finally:
+        await scheduler.stop()
 
 
 def test_arxiv_is_fetched_after_each_announcement_and_after_the_rss_regenerates() -> None:
