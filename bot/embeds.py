@@ -88,8 +88,11 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
     return embed
 
 
-def search_embed(normal: str, page: SearchPage, per_page: int, days: int | None) -> discord.Embed:
-    """One page of search results: linked title, date and highlighted snippet per paper."""
+def search_embed(
+    normal: str, page: SearchPage, per_page: int, days: int | None, total: int | None = None
+) -> discord.Embed:
+    """One page of search results: linked title, date and highlighted snippet per paper, and
+    `Page 1 of 3 · 13 results` when the `total` is known."""
     blocks = []
     for rank, hit in enumerate(page.hits, start=page.offset + 1):
         title = md(truncate(hit.paper.title, 250))
@@ -99,6 +102,10 @@ def search_embed(normal: str, page: SearchPage, per_page: int, days: int | None)
         )
     number = page.offset // per_page + 1
     window = f" · {last_days(days)}" if days else ""
+    if total is not None:
+        pages = max(1, -(-total // per_page))  # ceiling division
+        noun = "result" if total == 1 else "results"
+        window = f" of {pages} · {total} {noun}{window}"
     embed = discord.Embed(
         title=truncate(f"Search: {normal}", TITLE_LIMIT),
         description=truncate("\n\n".join(blocks), DESCRIPTION_LIMIT),

@@ -40,6 +40,12 @@ class SearchPage:
     hits: tuple[SearchHit, ...]
     offset: int
     has_more: bool
+    total: int | None = None  # every true match, when asked for (`count=True`)
+
+    def agrees_with(self, total: int) -> bool:
+        """Whether a total counted earlier still fits this page (papers may have arrived since)."""
+        end = self.offset + len(self.hits)
+        return end < total if self.has_more else end == total
 
 
 def _ranked_rows(
@@ -83,8 +89,10 @@ def search_papers(
     since: datetime | None = None,
     mark: tuple[str, str] = ("**", "**"),
     escape: Callable[[str], str] = lambda s: s,
+    count: bool = False,
 ) -> SearchPage:
-    """Papers matching `query` (only those seen/published since `since`), best first."""
+    """Papers matching `query` (only those seen/published since `since`), best first; with
+    `count`, also how many match in all (the same single pass, carried on to the end)."""
     hits: list[SearchHit] = []
     seen = 0
     for row in _ranked_rows(db, query, since):
@@ -93,10 +101,13 @@ def search_papers(
         if match is None:
             continue
         seen += 1
-        if seen <= offset:
+        if seen <= offset or len(hits) == limit:
+            if not count and len(hits) == limit:
+                return SearchPage(hits=tuple(hits), offset=offset, has_more=True)
             continue
-        if len(hits) == limit:
-            return SearchPage(hits=tuple(hits), offset=offset, has_more=True)
         snippet = make_snippet(paper.abstract, query.highlight_terms(), mark=mark, escape=escape)
         hits.append(SearchHit(paper=paper, match=match, snippet=snippet))
-    return SearchPage(hits=tuple(hits), offset=offset, has_more=False)
+    has_more = seen > offset + len(hits)
+    return SearchPage(
+        hits=tuple(hits), offset=offset, has_more=has_more, total=seen if count else None
+    )

@@ -45,25 +45,34 @@ class SearchPager(discord.ui.View):
         self.days, self.since = days, since
         self.message: discord.WebhookMessage | None = None
         self.page = SearchPage(hits=(), offset=0, has_more=False)
+        self.total: int | None = None  # counted with the first page, reused on every turn
 
     async def load(self, offset: int) -> SearchPage:
         """Fetch the page at `offset` and set the buttons to match it."""
-        page = await self.bot.store.run(
+        page = await self._fetch(offset, count=self.total is None)
+        if self.total is not None and not page.agrees_with(self.total):
+            page = await self._fetch(offset, count=True)  # papers arrived or left since: recount
+        if page.total is not None:
+            self.total = page.total
+        self.page = page
+        self.previous.disabled = offset == 0
+        self.next.disabled = not page.has_more
+        return page
+
+    async def _fetch(self, offset: int, *, count: bool) -> SearchPage:
+        return await self.bot.store.run(
             search_papers,
             self.query,
             limit=PER_PAGE,
             offset=offset,
             since=self.since,
             escape=escape_markdown,
+            count=count,
         )
-        self.page = page
-        self.previous.disabled = offset == 0
-        self.next.disabled = not page.has_more
-        return page
 
     def embed(self) -> discord.Embed:
         """The current page, rendered."""
-        return search_embed(self.query.normal, self.page, PER_PAGE, self.days)
+        return search_embed(self.query.normal, self.page, PER_PAGE, self.days, self.total)
 
     async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
         """Only the searcher may turn the pages; anyone else is told so, privately."""

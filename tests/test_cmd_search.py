@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.dm_notice import DM_CLOSED_NOTICE
+from bot.search import search_papers
 from bot.store.papers import get_paper
 from tests.cmd_support import World, paper, running_world
 from tests.fakediscord import CommandError, FakeDiscord, Message
@@ -121,7 +122,7 @@ async def test_search_pages_forwards_and_back(world: World) -> None:
     assert message is not None
     (embed,) = message.embeds
     assert embed["title"] == "Search: diffusion"
-    assert embed["footer"]["text"] == "Page 1"
+    assert embed["footer"]["text"] == "Page 1 of 3 · 13 results"
     first = titles(message)
     assert len(first) == 5
     assert buttons(message) == {"prev": False, "next": True}
@@ -136,13 +137,14 @@ async def test_search_pages_forwards_and_back(world: World) -> None:
     assert second.response_type == 7  # the same message, updated in place
     page2 = titles(message)
     assert len(page2) == 5 and not set(page2) & set(first)
-    assert message.embeds[0]["footer"]["text"] == "Page 2"
+    assert message.embeds[0]["footer"]["text"] == "Page 2 of 3 · 13 results"
     assert message.embeds[0]["description"].startswith("**6. [")
     assert buttons(message) == {"prev": True, "next": True}
 
     await world.fake.click(world.alice, message, "next")
     page3 = titles(message)
     assert len(page3) == 3  # 13 matches in all
+    assert message.embeds[0]["footer"]["text"] == "Page 3 of 3 · 13 results"
     assert buttons(message) == {"prev": True, "next": False}
     with pytest.raises(CommandError, match="disabled"):
         await world.fake.click(world.alice, message, "next")
@@ -156,6 +158,35 @@ async def test_search_pages_forwards_and_back(world: World) -> None:
         [f"Diffusion study {n:02d}" for n in range(1, 13)]
         + ["Fast \\*diffusion\\* with under\\_scores"]
     )
+
+
+async def test_the_total_is_counted_once_and_recounted_only_when_papers_arrived(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[bool] = []
+
+    def recording(*args: Any, count: bool = False, **kwargs: Any) -> Any:
+        counted.append(count)
+        return search_papers(*args, count=count, **kwargs)
+
+    # load_extension imported its own copy of the module: patch the one the bot runs
+    monkeypatch.setattr(sys.modules["cogs.search"], "search_papers", recording)
+    reply = await world.run(world.alice, "search", query="diffusion")
+    message = reply.message
+    assert message is not None
+    await world.fake.click(world.alice, message, "next")
+    assert counted == [True, False]  # page 2 reused the total counted with page 1
+
+    await world.add_papers([paper(30 + n, f"Late diffusion {n}", days_ago=0.1) for n in range(5)])
+    await world.fake.click(world.alice, message, "next")  # page 3 now shows more than counted
+    assert counted == [True, False, False, True]
+    assert message.embeds[0]["footer"]["text"] == "Page 3 of 4 · 18 results"
+    assert buttons(message) == {"prev": True, "next": True}
+
+
+async def test_a_single_result_reads_in_the_singular(world: World) -> None:
+    reply = await world.run(world.alice, "search", query="sparse")
+    assert reply.embeds[0]["footer"]["text"] == "Page 1 of 1 · 1 result"
 
 
 async def test_a_public_search_keeps_the_private_dm_notice_private(world: World) -> None:
@@ -182,7 +213,7 @@ async def test_a_stranger_cannot_turn_someone_elses_pages(world: World) -> None:
     stranger = await world.fake.click(world.bob, message, "next")
     assert stranger.ephemeral and stranger.content == NOT_YOURS
     assert titles(message) == before
-    assert message.embeds[0]["footer"]["text"] == "Page 1"
+    assert message.embeds[0]["footer"]["text"] == "Page 1 of 3 · 13 results"
 
     mine = await world.fake.click(world.alice, message, "next")
     assert mine.response_type == 7 and titles(message) != before
@@ -206,7 +237,7 @@ async def test_days_limits_the_search_window(world: World) -> None:
         "Diffusion study 02",
         "Fast \\*diffusion\\* with under\\_scores",
     ]
-    assert reply.embeds[0]["footer"]["text"] == "Page 1 · last 2 days"
+    assert reply.embeds[0]["footer"]["text"] == "Page 1 of 1 · 3 results · last 2 days"
     assert buttons(reply.message) == {"prev": False, "next": False}  # type: ignore[arg-type]
 
 

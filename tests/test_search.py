@@ -115,3 +115,22 @@ async def test_days_filter_leaves_out_an_old_paper_looked_up_recently(store: Sto
     )
     await store.run(papers_repo.upsert_papers, [classic], NOW - timedelta(hours=1))
     assert await ids(store, "quantized", since=NOW - timedelta(days=7)) == ["2611.00004"]
+
+
+async def test_count_gives_the_total_of_true_matches_in_the_same_pass(store: Store) -> None:
+    query = parse('"masked diffusion" OR quantized')  # FTS also finds 2611.00003; not a match
+    first = await store.run(search_papers, query, limit=2, count=True)
+    assert first.total == 3 and first.has_more and len(first.hits) == 2
+    last = await store.run(search_papers, query, limit=2, offset=2, count=True)
+    assert last.total == 3 and not last.has_more and len(last.hits) == 1
+    uncounted = await store.run(search_papers, query, limit=2)
+    assert uncounted.total is None and uncounted.hits == first.hits and uncounted.has_more
+
+
+async def test_a_total_counted_earlier_is_checked_against_each_page(store: Store) -> None:
+    query = parse("diffusion")  # 3 matches
+    second = await store.run(search_papers, query, limit=2, offset=2)
+    assert second.agrees_with(3)
+    assert not second.agrees_with(2)  # a paper more than counted: the total is stale
+    first = await store.run(search_papers, query, limit=2)
+    assert first.agrees_with(3) and not first.agrees_with(2)
