@@ -35,6 +35,7 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
+from bot.store.rows import rows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -274,6 +275,13 @@ class DeliveryEngine:
             messages=messages,
             now=now,
         )
+        if mode == "forum" and (existing := _days_forum_post(db, destination, day)) is not None:
+            # One forum post per day: a later run (/feed post-now after the scheduled digest)
+            # adds its papers to that post instead of opening a second one with the same name.
+            thread_id, starter_id = existing
+            post = ledger.update_digest(
+                db, post.id, now=now, thread_id=thread_id, header_message_id=starter_id
+            )
         return _Begun(run.id, post, plan.listed, plan.digest.matched, plan.reason)
 
     def _finish_resumed(
@@ -433,6 +441,20 @@ class DeliveryEngine:
         await self.store.run(feeds_repo.update_feed, channel_id, disabled=True)
         self.on_feed_changed(channel_id)
         log.warning("Disabled feed %s: channel not found (404)", channel_id)
+
+
+def _days_forum_post(
+    db: sqlite_utils.Database, destination: str, day: date
+) -> tuple[int, int | None] | None:
+    """(thread id, starter message id) of the forum post already made there that day, if any."""
+    found = rows(
+        db,
+        "SELECT thread_id, header_message_id FROM digest_posts WHERE destination = ?"
+        " AND digest_date = ? AND mode = 'forum' AND thread_id IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1",
+        [destination, day.isoformat()],
+    )
+    return (found[0]["thread_id"], found[0]["header_message_id"]) if found else None
 
 
 def _by_message(deliveries: list[ledger.Delivery]) -> list[tuple[str, list[ledger.Delivery]]]:

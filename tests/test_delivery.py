@@ -339,6 +339,30 @@ async def test_forum_channel_gets_one_post_holding_the_papers(store, clock) -> N
     assert [m.spec.paper_ids for m in poster.in_channel(thread_id)] == [(), ("2611.00001",)]
 
 
+async def test_a_second_run_the_same_day_adds_to_that_days_forum_post(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(kinds={CHANNEL: "forum"})
+    eng = engine(store, poster, clock)
+    assert (await eng.run_feed(CHANNEL)).posted == 1
+    clock.advance(hours=3)  # 12:00 in Berlin: /feed post-now after the scheduled digest
+    await add_papers(store, clock, paper("2611.00002", "Diffusion 2"))
+    assert (await eng.run_feed(CHANNEL)).posted == 1
+    ((thread_id, (_, name)),) = poster.threads.items()  # still one post for the day
+    assert name == "Papers · 26 Nov 2026"
+    assert [m.spec.paper_ids for m in poster.in_channel(thread_id)] == [
+        (), ("2611.00001",), ("2611.00002",)
+    ]  # fmt: skip
+    rows = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert {(r.state, r.thread_id) for r in rows} == {("sent", thread_id)}
+    clock.advance(days=1)  # the next day gets its own post
+    await add_papers(store, clock, paper("2611.00003", "Diffusion 3"))
+    assert (await eng.run_feed(CHANNEL)).posted == 1
+    assert [name for _, name in poster.threads.values()] == [
+        "Papers · 26 Nov 2026", "Papers · 27 Nov 2026"
+    ]  # fmt: skip
+
+
 async def test_nothing_matched_posts_nothing_and_says_why(store, clock) -> None:
     await subscribe(store, CHANNEL, "diffusion")
     await add_papers(store, clock, paper("2611.00001", "Optics"), paper("2611.00002", "Lasers"))

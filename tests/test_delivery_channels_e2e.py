@@ -1,4 +1,5 @@
-"""Daily digests end to end for a deleted channel (404 → disabled) and a forum channel."""
+"""Daily digests end to end for a deleted channel (404 → disabled), a forum channel, and a
+request Discord never answers."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
+from bot.store import papers as papers_repo
+from tests.delivery_support import paper
 from tests.fakediscord import FakeDiscord
-from tests.test_delivery_e2e import restore_discord_urls, running, seed, settings_for
+from tests.test_delivery_e2e import NOW, restore_discord_urls, running, seed, settings_for
 
 __all__ = ["restore_discord_urls"]  # the autouse fixture, shared with the digest e2e tests
 
@@ -73,6 +76,36 @@ async def test_forum_feed_posts_one_post_with_header_and_one_message_per_paper(
     }
     assert second.mentioned_user_ids == {bob.id} and not second.mention_everyone
     assert {(d.state, d.thread_id) for d in sent} == {("sent", post.id)}
+
+
+async def test_a_later_run_the_same_day_adds_its_papers_to_the_days_forum_post(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    guild = fake.add_guild("Lab")
+    forum = guild.add_forum_channel("paper-forum")
+    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    settings = settings_for(fake, tmp_path)
+    await seed(settings.db, forum.id, alice.id, bob.id, admin.id)
+    async with running(settings, fake) as bot:
+        assert bot.scheduler is not None
+        assert (await bot.scheduler.run_feed_now(forum.id)).posted == 2
+        # Listed after the first digest, the same day: /feed post-now brings it.
+        await bot.store.run(
+            papers_repo.upsert_papers, [paper("2611.00004", "Diffusion late", upvotes=9)], NOW
+        )
+        later = await bot.scheduler.run_feed_now(forum.id)
+        assert later.posted == 1
+        sent = await bot.store.run(ledger.deliveries_to, f"channel:{forum.id}")
+
+    (post,) = fake.threads_of(forum)  # not a second post with the same name
+    assert post.name == "Papers · 26 Nov 2026"
+    messages = fake.messages_in(post)
+    urls = [e["url"].rsplit("/", 1)[-1] for m in messages[1:] for e in m.embeds]
+    assert urls == ["2611.00001", "2611.00002", "2611.00004"]  # each once, in the one post
+    assert messages[3].mentioned_user_ids == {bob.id}
+    assert {(d.state, d.thread_id) for d in sent} == {("sent", post.id)}
+    assert len(sent) == 3
 
 
 async def test_request_timeout_setting_bounds_a_request_discord_never_answers(
