@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -14,20 +15,37 @@ ABOUT = (
     "**Paperboy** delivers research papers from Hugging Face Daily Papers and arXiv: "
     "subscribe to topics for yourself, or set up a daily digest for a channel.\n\n"
     'Queries: `diffusion -survey`, `"masked diffusion"`, `rlhf OR dpo`, `quantiz*`, '
-    '`author:"Yann LeCun"`, `cat:cs.CL`.\n'
-    "The `/feed` commands need the Manage Channels permission."
+    '`author:"Yann LeCun"`, `cat:cs.CL`.'
 )
+# What a member reaches for first, in that order; anything else follows alphabetically.
+MEMBER_ORDER = ("subscribe", "unsubscribe", "subscriptions", "search", "paper", "help")
+MEMBER_FIELD = "Commands"
+MANAGER_FIELD = "Channel feeds (need the Manage Channels permission)"
+
+Listed = app_commands.Command[Any, ..., Any] | app_commands.Group
 
 
-def command_lines(tree_commands: Iterable[app_commands.Command | app_commands.Group]) -> list[str]:
-    """One `/name — description` line per runnable command, subcommands spelled out, sorted."""
+def command_lines(tree_commands: Iterable[Listed]) -> list[str]:
+    """One `/name — description` line per runnable command, subcommands spelled out in the
+    order they are defined, top-level commands in MEMBER_ORDER then alphabetically."""
     lines = []
-    for command in tree_commands:
+    for command in sorted(tree_commands, key=_member_rank):
         leaves = command.walk_commands() if isinstance(command, app_commands.Group) else [command]
         for leaf in leaves:
             if isinstance(leaf, app_commands.Command):
                 lines.append(f"`/{leaf.qualified_name}` — {leaf.description}")
-    return sorted(lines)
+    return lines
+
+
+def _member_rank(command: Listed) -> tuple[int, str]:
+    name = command.name
+    return (MEMBER_ORDER.index(name) if name in MEMBER_ORDER else len(MEMBER_ORDER), name)
+
+
+def needs_manage_channels(command: Listed) -> bool:
+    """Whether Discord shows the command only to members with Manage Channels by default."""
+    allowed = command.default_permissions
+    return allowed is not None and allowed.manage_channels
 
 
 class Meta(commands.Cog):
@@ -45,9 +63,12 @@ class Meta(commands.Cog):
             if isinstance(c, app_commands.Command | app_commands.Group)
         ]
         embed = discord.Embed(title="Paperboy", description=ABOUT)
-        embed.add_field(
-            name="Commands", value="\n".join(command_lines(listed))[:1024], inline=False
-        )
+        members = [c for c in listed if not needs_manage_channels(c)]
+        managers = [c for c in listed if needs_manage_channels(c)]
+        for name, block in ((MEMBER_FIELD, members), (MANAGER_FIELD, managers)):
+            if block:
+                value = "\n".join(command_lines(block))[:1024]
+                embed.add_field(name=name, value=value, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -163,8 +163,15 @@ async def test_help_lists_exactly_what_paperboy_run_syncs(
     settings = settings_for(fake_discord, tmp_path, scheduler_enabled=True)
     async with running(settings, fake_discord, extensions=DEFAULT_EXTENSIONS):
         reply = await fake_discord.run_command(alice, channel, "help")
-    listed = {line.split("`")[1] for line in reply.embeds[0]["fields"][0]["value"].splitlines()}
-    assert listed == {f"/{name}" for name in _leaf_names(fake_discord.synced_commands())}
+    fields = reply.embeds[0]["fields"]
+    listed = [line.split("`")[1] for f in fields for line in f["value"].splitlines()]
+    assert sorted(listed) == sorted(f"/{n}" for n in _leaf_names(fake_discord.synced_commands()))
+    assert [f["name"] for f in fields] == [
+        "Commands",
+        "Channel feeds (need the Manage Channels permission)",
+    ]
+    assert listed[0] == "/subscribe" and listed[5] == "/help"  # members' commands come first
+    assert all(name.startswith("/feed ") for name in listed[6:])
 
 
 def _leaf_names(commands: list[dict[str, Any]], prefix: str = "") -> list[str]:
@@ -193,7 +200,11 @@ async def test_help_lists_every_command_including_subcommands(
     fake_discord: FakeDiscord, world, tmp_path: Path
 ) -> None:
     _guild, channel, alice = world
-    group = app_commands.Group(name="feed", description="Channel digests")
+    group = app_commands.Group(
+        name="feed",
+        description="Channel digests",
+        default_permissions=discord.Permissions(manage_channels=True),
+    )
 
     @group.command(name="show", description="Show this channel's feed")
     async def show(interaction: discord.Interaction) -> None:
@@ -203,11 +214,10 @@ async def test_help_lists_every_command_including_subcommands(
     with_group = running(settings, fake_discord, prepare=lambda bot: bot.tree.add_command(group))
     async with with_group:
         reply = await fake_discord.run_command(alice, channel, "help")
-    listed = reply.embeds[0]["fields"][0]["value"].splitlines()
-    assert listed == [
-        "`/feed show` — Show this channel's feed",
-        "`/help` — What Paperboy does and how to use it",
-    ]
+    members, managers = reply.embeds[0]["fields"]
+    assert members["value"].splitlines() == ["`/help` — What Paperboy does and how to use it"]
+    assert managers["name"] == "Channel feeds (need the Manage Channels permission)"
+    assert managers["value"].splitlines() == ["`/feed show` — Show this channel's feed"]
 
 
 # Staying connected

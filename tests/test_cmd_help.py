@@ -23,14 +23,35 @@ async def world(discord_at_fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[W
         yield w
 
 
-async def test_help_lists_every_command_and_says_who_may_use_feed(world: World) -> None:
+async def test_help_lists_member_commands_first_then_the_feed_block_for_managers(
+    world: World,
+) -> None:
     reply = await world.run(world.alice, "help")
     assert reply.ephemeral
     (embed,) = reply.embeds
-    (field,) = embed["fields"]
-    assert field["name"] == "Commands" and field["inline"] is False  # full width, one per line
-    names = [line.split("`")[1] for line in field["value"].splitlines()]
-    assert len(names) == 15 and {"/subscribe", "/feed post-now", "/paper"} <= set(names)
-    assert "The `/feed` commands need the Manage Channels permission." in embed["description"]
+    members, managers = embed["fields"]
+    assert members["name"] == "Commands" and members["inline"] is False  # full width
+    assert [line.split("`")[1] for line in members["value"].splitlines()] == [
+        "/subscribe",
+        "/unsubscribe",
+        "/subscriptions",
+        "/search",
+        "/paper",
+        "/help",
+    ]
+    assert members["value"].splitlines()[0] == "`/subscribe` — Get new papers matching a query"
+    assert managers["name"] == "Channel feeds (need the Manage Channels permission)"
+    assert managers["inline"] is False
+    assert [line.split("`")[1] for line in managers["value"].splitlines()] == [
+        "/feed subscribe",
+        "/feed unsubscribe",
+        "/feed schedule",
+        "/feed sources",
+        "/feed pause",
+        "/feed resume",
+        "/feed status",
+        "/feed preview",
+        "/feed post-now",
+    ]
     assert '`"masked diffusion"`' in embed["description"]  # a taste of the query language
     assert not any(m.mentioned_user_ids for m in reply.messages)
