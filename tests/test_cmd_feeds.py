@@ -212,6 +212,30 @@ async def test_feed_unsubscribe_autocompletes_and_removes_only_this_channels(
     assert await world.count("channel_subscriptions") == 1
 
 
+async def test_feed_unsubscribe_reads_digits_as_this_channels_id_first_then_as_a_query(
+    world: World,
+) -> None:
+    other = world.guild.add_text_channel("other")
+    await world.run(world.mod, "feed subscribe", query="attention")
+    await world.run_in(other, world.mod, "feed subscribe", query="robotics")
+    (attention,) = await world.db(subs_repo.list_channel, world.channel.id)
+    (robotics,) = await world.db(subs_repo.list_channel, other.id)
+    await world.run(world.mod, "feed subscribe", query=str(attention.id))
+    await world.run(world.mod, "feed subscribe", query=str(robotics.id))  # another channel's id
+    await world.run(world.mod, "feed subscribe", query="2024")
+
+    by_id = await world.run(world.mod, "feed unsubscribe", subscription=str(attention.id))
+    assert by_id.content == "This channel is no longer subscribed to `attention`."
+    by_query = await world.run(world.mod, "feed unsubscribe", subscription=str(attention.id))
+    assert by_query.content == f"This channel is no longer subscribed to `{attention.id}`."
+    not_elsewhere = await world.run(world.mod, "feed unsubscribe", subscription=str(robotics.id))
+    assert not_elsewhere.content == f"This channel is no longer subscribed to `{robotics.id}`."
+    year = await world.run(world.mod, "feed unsubscribe", subscription="2024")
+    assert year.content == "This channel is no longer subscribed to `2024`."
+    assert await world.db(subs_repo.list_channel, world.channel.id) == []
+    assert [s.normal for s in await world.db(subs_repo.list_channel, other.id)] == ["robotics"]
+
+
 # /feed schedule and sources
 
 

@@ -305,6 +305,41 @@ async def test_unsubscribe_takes_a_subscription_typed_instead_of_picked(world: W
     assert await world.count("personal_subscriptions") == 0
 
 
+async def test_typed_digits_mean_my_subscription_id_first_and_else_a_query(world: World) -> None:
+    await world.run(world.alice, "subscribe", query="diffusion")
+    (diffusion,) = await world.db(
+        subs_repo.list_personal, guild_id=world.guild.id, user_id=world.alice.id
+    )
+    same_digits = str(diffusion.id)
+    await world.run(world.alice, "subscribe", query=same_digits, dm=True)  # a query like `2024`
+    await world.run(world.alice, "subscribe", query="2024", dm=True)
+
+    by_id = await world.run(world.alice, "unsubscribe", subscription=same_digits)
+    assert by_id.content == "Unsubscribed from `diffusion`."  # the exact id of mine wins
+    by_query = await world.run(world.alice, "unsubscribe", subscription=same_digits)
+    assert by_query.content == f"Unsubscribed from `{same_digits}`."  # no such id left: a query
+    year = await world.run(world.alice, "unsubscribe", subscription=" 2024 ")
+    assert year.content == "Unsubscribed from `2024`."
+    assert await world.count("personal_subscriptions") == 0
+    nothing = await world.run(world.alice, "unsubscribe", subscription="2024")
+    assert nothing.content == "That isn't one of your subscriptions here; pick one from the list."
+
+
+async def test_another_members_id_is_not_mine_even_when_i_have_that_query(world: World) -> None:
+    await world.run(world.bob, "subscribe", query="robotics")
+    (bobs,) = await world.db(subs_repo.list_personal, guild_id=world.guild.id, user_id=world.bob.id)
+    await world.run(world.alice, "subscribe", query=str(bobs.id), dm=True)
+
+    done = await world.run(world.alice, "unsubscribe", subscription=str(bobs.id))
+    assert done.content == f"Unsubscribed from `{bobs.id}`."  # alice's query, not bob's id
+    assert [
+        s.normal
+        for s in await world.db(
+            subs_repo.list_personal, guild_id=world.guild.id, user_id=world.bob.id
+        )
+    ] == ["robotics"]
+
+
 # /subscriptions
 
 
