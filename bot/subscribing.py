@@ -182,10 +182,11 @@ def typed_normal(value: str) -> str:
 
 
 def _pick(subs: Sequence[_Sub], value: str, refusal: str) -> _Sub:
+    """The subscription among `subs` that `value` names: an id picked from autocomplete first,
+    else the query typed (digits such as `2024` may be a query, not someone else's id)."""
     sub_id = parse_subscription_id(value)
-    if sub_id is not None:
-        found = [s for s in subs if s.id == sub_id]
-    else:
+    found = [s for s in subs if s.id == sub_id] if sub_id is not None else []
+    if not found:
         normal = typed_normal(value)
         found = [s for s in subs if s.normal == normal]
     if not found:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -13,8 +13,7 @@ from bot.discord_client import PaperboyBot
 from bot.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
 from bot.errors import UserError
 from bot.feed_settings import describe_schedule
-from bot.store.subscriptions import ChannelSubscription, PersonalSubscription
-from bot.subscribing import FeedDefaults, choice_matches, parse_subscription_id, typed_normal
+from bot.subscribing import FeedDefaults, choice_matches
 from bot.text import neutralise_mentions
 
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -129,17 +128,3 @@ def subscription_choices(
         if len(choices) == MAX_CHOICES:
             break
     return choices
-
-
-def prefer_own_id(
-    subs: Sequence[PersonalSubscription] | Sequence[ChannelSubscription], value: str
-) -> str:
-    """What /unsubscribe should remove for `value`: the id it names if that is one of `subs`,
-    else (typed digits like `2024` may be a query) the id of the one whose query it spells."""
-    # TODO(subscribing.py owner): this belongs in bot.subscribing._pick; it lives here only
-    # because that file was being edited by someone else when this was written.
-    sub_id = parse_subscription_id(value)
-    if sub_id is None or any(s.id == sub_id for s in subs):
-        return value
-    normal = typed_normal(value)
-    return next((str(s.id) for s in subs if s.normal == normal), value)

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import discord
-import sqlite_utils
 from discord import app_commands
 from discord.ext import commands
 
@@ -26,7 +25,6 @@ from bot.feed_settings import DAYS, describe_schedule, timezone_choices
 from bot.feed_sources import parse_sources
 from bot.planner import plan_digest
 from bot.store import subscriptions as subs_repo
-from bot.store.subscriptions import ChannelSubscription
 from bot.subscribing import parse_query, subscribe_channel, unsubscribe_channel
 from cogs.common import (
     Interaction,
@@ -34,7 +32,6 @@ from cogs.common import (
     feed_defaults,
     guild_ids,
     new_feed_schedule,
-    prefer_own_id,
     reply,
     reschedule,
     scheduler_of,
@@ -54,14 +51,6 @@ class NeedsManageChannels(app_commands.MissingPermissions):
 
     def __str__(self) -> str:
         return "Only members with the Manage Channels permission can change this channel's feed."
-
-
-def unsubscribe_here(
-    db: sqlite_utils.Database, *, channel_id: int, value: str
-) -> ChannelSubscription:
-    """Remove this channel's subscription `value` names: one of its ids first, else a query."""
-    chosen = prefer_own_id(subs_repo.list_channel(db, channel_id), value)
-    return unsubscribe_channel(db, channel_id=channel_id, value=chosen)
 
 
 def can_manage(interaction: Interaction) -> bool:
@@ -122,7 +111,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         """Remove a channel subscription."""
         _, channel_id = guild_ids(interaction)
         removed = await self.bot.store.run(
-            unsubscribe_here, channel_id=channel_id, value=subscription
+            unsubscribe_channel, channel_id=channel_id, value=subscription
         )
         await reply(interaction, f"This channel is no longer subscribed to {code(removed.normal)}.")
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite_utils
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_client import PaperboyBot
 from bot.embeds import code, overview_text, personal_label, subscribed_text
 from bot.store import subscriptions as subs_repo
-from bot.store.subscriptions import PersonalSubscription
 from bot.subscribing import overview, parse_query, subscribe_personal, unsubscribe_personal
 from cogs.common import (
     Interaction,
     feed_defaults,
     guild_ids,
     new_feed_schedule,
-    prefer_own_id,
     reply,
     reschedule,
     subscription_choices,
@@ -30,15 +27,6 @@ def channel_names(interaction: Interaction) -> dict[int, str]:
         return {}
     named = [*guild.channels, *guild.threads]
     return {c.id: c.name for c in named}
-
-
-def unsubscribe_mine(
-    db: sqlite_utils.Database, *, guild_id: int, user_id: int, value: str
-) -> PersonalSubscription:
-    """Remove the member's subscription that `value` names: one of their ids first, else a query."""
-    mine = subs_repo.list_personal(db, guild_id=guild_id, user_id=user_id)
-    chosen = prefer_own_id(mine, value)
-    return unsubscribe_personal(db, guild_id=guild_id, user_id=user_id, value=chosen)
 
 
 class Subscriptions(commands.Cog):
@@ -90,7 +78,7 @@ class Subscriptions(commands.Cog):
         """Remove one of the member's own subscriptions in this server."""
         guild_id, _ = guild_ids(interaction)
         removed = await self.bot.store.run(
-            unsubscribe_mine, guild_id=guild_id, user_id=interaction.user.id, value=subscription
+            unsubscribe_personal, guild_id=guild_id, user_id=interaction.user.id, value=subscription
         )
         await reply(interaction, f"Unsubscribed from {code(removed.normal)}.")
 
