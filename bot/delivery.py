@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -31,6 +31,7 @@ import sqlite_utils
 from bot.config import Settings
 from bot.digest_messages import MessageSpec, header_message, nonce_for, paper_message, thread_name
 from bot.planner import destination_for_channel, plan_digest, window_start_for
+from bot.posting import Forbidden, NotFound, Poster, PostError, Unavailable
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
@@ -54,75 +55,6 @@ def paused_reason(pause_reason: str | None) -> str:
     """Why a paused feed posted nothing, without saying "paused" twice."""
     reason = pause_reason or "paused by a moderator"
     return reason if reason.startswith("paused") else f"paused: {reason}"
-
-
-class PostError(Exception):
-    """Posting to Discord failed; subclasses say how."""
-
-
-class Forbidden(PostError):
-    """403: the bot lacks a permission there."""
-
-
-class NotFound(PostError):
-    """404: the channel (or thread) no longer exists."""
-
-
-class Unavailable(PostError):
-    """Outcome unknown (429/5xx after discord.py's retries, timeout, lost connection): retry."""
-
-
-class DmClosed(PostError):
-    """The user does not accept DMs from the bot (403, code 50007)."""
-
-
-class Poster(Protocol):
-    """What the engine needs from Discord; each method raises a `PostError` subclass on failure."""
-
-    async def channel_kind(self, channel_id: int) -> str | None:
-        """'text', 'forum', or None when the channel no longer exists."""
-        ...
-
-    async def send(self, channel_id: int, spec: MessageSpec) -> int:
-        """Post a message (with its nonce and exact allowed mentions); returns its id."""
-        ...
-
-    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
-        """Open a public thread on a message (or return the one it already has); its id."""
-        ...
-
-    async def start_forum_post(
-        self, channel_id: int, name: str, spec: MessageSpec, since: datetime
-    ) -> tuple[int, int]:
-        """Create (or find, if created since `since`) a forum post: (thread id, message id)."""
-        ...
-
-    async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
-        """DM a user; returns the message id."""
-        ...
-
-    async def find_sent(
-        self, target_id: int, spec: MessageSpec, after_message_id: int | None
-    ) -> int | None:
-        """The id of a message of ours carrying `spec` in the target's recent history, if any."""
-        ...
-
-    async def find_sent_dm(self, user_id: int, spec: MessageSpec) -> int | None:
-        """The id of a DM of ours carrying `spec` in the user's recent DM history, if any."""
-        ...
-
-
-def message_key(content: str, embeds: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
-    """What identifies a message we posted: its embeds' URLs (titles if none), else its text."""
-    if embeds:
-        return tuple(str(e.get("url") or e.get("title") or "") for e in embeds)
-    return (content.strip(),)
-
-
-def carries(spec: MessageSpec, content: str, embeds: Sequence[Mapping[str, Any]]) -> bool:
-    """True if a message with this content and these embeds is the one `spec` describes."""
-    # Not the nonce: Discord does not return it in message history.
-    return message_key(content, embeds) == message_key(spec.content, spec.embeds)
 
 
 @dataclass(frozen=True, slots=True)

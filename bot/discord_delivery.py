@@ -12,18 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import aiohttp
 import discord
 
-from bot.delivery import (
-    DeliveryEngine,
-    DmClosed,
-    Forbidden,
-    NotFound,
-    PostError,
-    Unavailable,
-    carries,
-)
+from bot.delivery import DeliveryEngine
 from bot.digest_messages import MessageSpec
 from bot.dm_delivery import DmDigester
 from bot.ingest import ingest_once
+from bot.posting import DmClosed, Forbidden, NotFound, PostError, Unavailable, carries
 from bot.scheduler import FeedScheduler
 
 if TYPE_CHECKING:

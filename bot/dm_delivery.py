@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot.config import Settings
-from bot.delivery import DmClosed, Poster, PostError, Unavailable
 from bot.digest import Subscriber, build_digest
 from bot.digest_messages import MessageSpec, dm_messages
 from bot.matching import SubscriptionMatcher
 from bot.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK, delivered_paper_ids
+from bot.posting import DmClosed, Poster, PostError, Unavailable
 from bot.query import Query, QueryError, parse
 from bot.store import Store, dm_runs
 from bot.store import deliveries as ledger

@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.delivery import (
-    FORBIDDEN_REASON,
-    THREAD_REFUSED_NOTE,
-    DeliveryEngine,
-    Forbidden,
-    NotFound,
-    Unavailable,
-)
+from bot.delivery import FORBIDDEN_REASON, THREAD_REFUSED_NOTE, DeliveryEngine
+from bot.posting import Forbidden, NotFound, Unavailable
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.delivery import DmClosed, Unavailable
 from bot.digest_messages import MessageSpec
 from bot.dm_delivery import DmDigester
+from bot.posting import DmClosed, Unavailable
 from bot.store import Store, dm_runs
 from bot.store import deliveries as ledger
 from bot.store import papers as papers_repo
