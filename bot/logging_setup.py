@@ -17,9 +17,10 @@ REDACTED = "[redacted]"
 # (not only the configured value) also catches a token pasted somewhere it should not be.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}")
 
-# discord.http logs every request at DEBUG and discord.gateway every event: useful when debugging
-# discord.py itself, noise otherwise, so they only speak up for warnings.
-QUIET_LOGGERS = ("discord.http", "discord.gateway")
+# discord.http logs every request at DEBUG and discord.gateway every event; APScheduler logs every
+# job it adds or runs at INFO. Useful when debugging those libraries, noise otherwise (Paperboy logs
+# its own runs), so they only speak up for warnings.
+QUIET_LOGGERS = ("discord.http", "discord.gateway", "apscheduler")
 
 
 class RedactSecrets(logging.Filter):

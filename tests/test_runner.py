@@ -187,6 +187,7 @@ def test_logging_quietens_discord_internals_and_is_configured_once() -> None:
         assert root.level == logging.WARNING
         assert logging.getLogger("discord.http").level == logging.WARNING
         assert logging.getLogger("discord.gateway").level == logging.WARNING
+        assert logging.getLogger("apscheduler").level == logging.WARNING
     finally:
         root.removeHandler(second)
         root.setLevel(logging.WARNING)
