@@ -37,6 +37,17 @@ def restore_root_log_handlers() -> Iterator[None]:
             root.removeHandler(handler)
 
 
+@pytest.fixture(autouse=True)
+def restore_discord_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_bot` points discord.py's class attributes at a server; put them back after each test."""
+    import discord.gateway
+    import discord.http
+
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    gateway = discord.gateway.DiscordWebSocket
+    monkeypatch.setattr(gateway, "DEFAULT_GATEWAY", gateway.DEFAULT_GATEWAY)
+
+
 # -- the local Discord-compatible server (tests/fakediscord) ------------------------------------
 
 

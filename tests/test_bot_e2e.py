@@ -37,14 +37,6 @@ APOLOGY = re.compile(
 )
 
 
-@pytest.fixture(autouse=True)
-def restore_discord_urls(monkeypatch: pytest.MonkeyPatch) -> None:
-    """run_bot points discord.py's class attributes at the fake; put them back afterwards."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    gateway = discord.gateway.DiscordWebSocket
-    monkeypatch.setattr(gateway, "DEFAULT_GATEWAY", gateway.DEFAULT_GATEWAY)
-
-
 def settings_for(fake: FakeDiscord, tmp_path: Path, **values: object) -> Settings:
     """Settings pointing at the fake; the scheduler (tested by its owner) is off unless asked."""
     values.setdefault("scheduler_enabled", False)

@@ -10,10 +10,8 @@ from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from tests.delivery_support import paper
+from tests.e2e_support import NOW, running, seed, settings_for
 from tests.fakediscord import FakeDiscord
-from tests.test_delivery_e2e import NOW, restore_discord_urls, running, seed, settings_for
-
-__all__ = ["restore_discord_urls"]  # the autouse fixture, shared with the digest e2e tests
 
 
 async def test_deleted_channel_disables_the_feed_and_drops_its_job(

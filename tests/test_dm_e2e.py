@@ -10,10 +10,8 @@ from bot.store import Store
 from bot.store import papers as papers_repo
 from bot.store.rows import rows
 from tests.delivery_support import paper, subscribe
+from tests.e2e_support import NOW, running, settings_for
 from tests.fakediscord import FakeDiscord
-from tests.test_delivery_e2e import NOW, restore_discord_urls, running, settings_for
-
-__all__ = ["restore_discord_urls"]  # the autouse fixture, shared with the digest e2e tests
 
 
 async def seed(db: Path, alice: int, carol: int) -> None:

@@ -19,10 +19,8 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import papers as papers_repo
 from tests.delivery_support import make_feed, paper, subscribe
+from tests.e2e_support import NOW, running, settings_for
 from tests.fakediscord import FakeDiscord, LostAnswer
-from tests.test_delivery_e2e import NOW, restore_discord_urls, running, settings_for
-
-__all__ = ["restore_discord_urls"]  # the autouse fixture, shared with the digest e2e tests
 
 PAPERS = {
     "2611.00001": "Diffusion agents",

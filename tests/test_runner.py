@@ -33,14 +33,6 @@ FAKE_TOKEN = (
 )
 
 
-@pytest.fixture(autouse=True)
-def restore_discord_urls(monkeypatch: pytest.MonkeyPatch) -> None:
-    """run_bot points discord.py at the configured server; put the class attributes back after."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    gateway = discord.gateway.DiscordWebSocket
-    monkeypatch.setattr(gateway, "DEFAULT_GATEWAY", gateway.DEFAULT_GATEWAY)
-
-
 def settings_for(tmp_path: Path, **values: object) -> Settings:
     return Settings(_env_file=None, db=tmp_path / "paperboy.db", **values)  # type: ignore[call-arg]
 

@@ -1,0 +1,73 @@
+"""The real bot (through `run_bot`, as `paperboy run` starts it) against the fake Discord, with a
+fixed clock and a seeded feed: shared by the end-to-end digest tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.discord_client import PaperboyBot
+from bot.runner import run_bot
+from bot.store import Store
+from bot.store import papers as papers_repo
+from tests.delivery_support import make_feed, paper, subscribe
+from tests.fakediscord import FakeDiscord
+
+NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, an hour before the feed
+
+
+def settings_for(fake: FakeDiscord, tmp_path: Path) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        db=tmp_path / "paperboy.db",
+        discord_token=SecretStr(fake.token),
+        discord_api_url=fake.api_url,
+        discord_gateway_url=fake.gateway_url,
+        poll_sources=False,
+    )
+
+
+@asynccontextmanager
+async def running(settings: Settings, fake: FakeDiscord) -> AsyncIterator[PaperboyBot]:
+    stop = asyncio.Event()
+    built: list[PaperboyBot] = []
+    made = asyncio.Event()
+
+    def on_bot(bot: PaperboyBot) -> None:
+        built.append(bot)
+        made.set()
+
+    task = asyncio.create_task(
+        run_bot(settings, extensions=("cogs.meta",), clock=lambda: NOW, stop=stop, on_bot=on_bot)
+    )
+    try:
+        await asyncio.wait_for(made.wait(), timeout=20)
+        (bot,) = built
+        await asyncio.wait_for(bot.wait_until_ready(), timeout=20)
+        yield bot
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=20)
+
+
+async def seed(db: Path, channel_id: int, alice: int, bob: int, creator: int) -> None:
+    async with await Store.open(db, clock=lambda: NOW) as store:
+        await make_feed(store, channel_id, created_by=creator, created=NOW)
+        await subscribe(store, channel_id, "diffusion")
+        await subscribe(store, channel_id, "agents", user=alice)
+        await subscribe(store, channel_id, "diffusion", user=bob)
+        await store.run(
+            papers_repo.upsert_papers,
+            [
+                paper("2611.00001", "Diffusion agents", upvotes=3, thumbnail="https://cdn/x.png"),
+                paper("2611.00002", f"Diffusion @everyone <@{alice}> @here", upvotes=1),
+                paper("2611.00003", "Optics", upvotes=50),
+            ],
+            NOW - timedelta(hours=2),
+        )
