@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from pydantic import SecretStr
 
@@ -18,6 +19,7 @@ from bot.store import Store
 from bot.store import papers as papers_repo
 from tests.delivery_support import make_feed, paper, subscribe
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.state import Channel, Guild, Member
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, an hour before the feed
 
@@ -71,3 +73,26 @@ async def seed(db: Path, channel_id: int, alice: int, bob: int, creator: int) ->
             ],
             NOW - timedelta(hours=2),
         )
+
+
+class Lab(NamedTuple):
+    """A server with one feed channel, two subscribers and the admin who set the feed up."""
+
+    guild: Guild
+    channel: Channel
+    alice: Member
+    bob: Member
+    admin: Member
+    settings: Settings
+
+
+async def seeded_lab(
+    fake: FakeDiscord, tmp_path: Path, *, forum: bool = False, **settings: Any
+) -> Lab:
+    """Create the server on the fake Discord and `seed` its feed in a fresh database."""
+    guild = fake.add_guild("Lab")
+    channel = guild.add_forum_channel("paper-forum") if forum else guild.add_text_channel("papers")
+    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    config = settings_for(fake, tmp_path).model_copy(update=settings)
+    await seed(config.db, channel.id, alice.id, bob.id, admin.id)
+    return Lab(guild, channel, alice, bob, admin, config)

@@ -10,7 +10,7 @@ from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from tests.delivery_support import paper
-from tests.e2e_support import NOW, running, seed, settings_for
+from tests.e2e_support import NOW, running, seeded_lab
 from tests.fakediscord import FakeDiscord
 
 
@@ -18,11 +18,7 @@ async def test_deleted_channel_disables_the_feed_and_drops_its_job(
     discord_at_fake: FakeDiscord, tmp_path: Path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    chan = guild.add_text_channel("papers")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
+    guild, chan, _alice, _bob, _admin, settings = await seeded_lab(fake, tmp_path)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None
         assert bot.scheduler.next_run(chan.id) is not None
@@ -50,11 +46,7 @@ async def test_forum_feed_posts_one_post_with_header_and_one_message_per_paper(
     discord_at_fake: FakeDiscord, tmp_path: Path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    forum = guild.add_forum_channel("paper-forum")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, forum.id, alice.id, bob.id, admin.id)
+    _guild, forum, alice, bob, _admin, settings = await seeded_lab(fake, tmp_path, forum=True)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None
         report = await bot.scheduler.run_feed_now(forum.id)
@@ -80,11 +72,7 @@ async def test_a_later_run_the_same_day_adds_its_papers_to_the_days_forum_post(
     discord_at_fake: FakeDiscord, tmp_path: Path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    forum = guild.add_forum_channel("paper-forum")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, forum.id, alice.id, bob.id, admin.id)
+    _guild, forum, _alice, bob, _admin, settings = await seeded_lab(fake, tmp_path, forum=True)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None
         assert (await bot.scheduler.run_feed_now(forum.id)).posted == 2
@@ -110,11 +98,9 @@ async def test_request_timeout_setting_bounds_a_request_discord_never_answers(
     discord_at_fake: FakeDiscord, tmp_path: Path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    chan = guild.add_text_channel("papers")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    settings = settings_for(fake, tmp_path).model_copy(update={"discord_request_timeout": 1.0})
-    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
+    _guild, chan, _alice, _bob, _admin, settings = await seeded_lab(
+        fake, tmp_path, discord_request_timeout=1.0
+    )
     # The header is created, but its answer never comes (until the server closes).
     hung = fake.lose_responses("POST", "/channels/{id}/messages", how="hang")
     async with running(settings, fake) as bot:

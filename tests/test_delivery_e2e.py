@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.delivery import FORBIDDEN_REASON
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
-from tests.e2e_support import running, seed, settings_for
+from tests.e2e_support import running, seeded_lab
 from tests.fakediscord import FakeDiscord
 
 
@@ -15,11 +15,7 @@ async def test_digest_thread_mentions_and_no_stray_pings(
     discord_at_fake: FakeDiscord, tmp_path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    chan = guild.add_text_channel("papers")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
+    _guild, chan, alice, bob, _admin, settings = await seeded_lab(fake, tmp_path)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None
         assert bot.scheduler.next_run(chan.id) == datetime(2026, 11, 26, 8, tzinfo=UTC)
@@ -46,11 +42,7 @@ async def test_two_runs_and_restart_post_each_paper_once(
     discord_at_fake: FakeDiscord, tmp_path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    chan = guild.add_text_channel("papers")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
+    _guild, chan, _alice, _bob, _admin, settings = await seeded_lab(fake, tmp_path)
     errors = fake.inject_faults("POST", "/channels/{id}/messages", status=500, times=2)
     limited = fake.inject_faults("POST", "/channels/{id}/messages", status=429, times=1)
     async with running(settings, fake) as bot:
@@ -72,12 +64,8 @@ async def test_missing_permission_pauses_and_tells_the_creator_once(
     discord_at_fake: FakeDiscord, tmp_path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    chan = guild.add_text_channel("papers")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    guild, chan, _alice, _bob, admin, settings = await seeded_lab(fake, tmp_path)
     chan.set_overwrite(guild.bot_member, deny=["send_messages"])
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None
         report = await bot.scheduler.run_feed_now(chan.id)
@@ -97,12 +85,8 @@ async def test_thread_refused_posts_plain_messages_and_notes_it(
     discord_at_fake: FakeDiscord, tmp_path
 ) -> None:
     fake = discord_at_fake
-    guild = fake.add_guild("Lab")
-    chan = guild.add_text_channel("papers")
-    alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
+    guild, chan, _alice, _bob, _admin, settings = await seeded_lab(fake, tmp_path)
     chan.set_overwrite(guild.bot_member, deny=["create_public_threads"])
-    settings = settings_for(fake, tmp_path)
-    await seed(settings.db, chan.id, alice.id, bob.id, admin.id)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None
         report = await bot.scheduler.run_feed_now(chan.id)
