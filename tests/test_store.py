@@ -257,3 +257,10 @@ async def test_feed_lifecycle_and_guild_removal(store: Store) -> None:
     await store.run(feeds_repo.delete_guild, 1)
     assert await store.run(feeds_repo.get_feed, 10) is None
     assert await store.run(subs_repo.list_channel, 10) == []
+
+
+async def test_a_closed_store_says_so(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "closed.db")
+    await store.close()
+    with pytest.raises(RuntimeError, match="the store is closed"):
+        await store.run(papers_repo.count_papers)

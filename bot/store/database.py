@@ -42,6 +42,7 @@ class Store:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-db")
         self._db: sqlite_utils.Database | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path | str, *, clock: Clock = utcnow) -> Store:
@@ -64,6 +65,8 @@ class Store:
         log.debug("database %s ready", self.path)
 
     async def _submit(self, fn: Callable[[], T]) -> T:
+        if self._closed:
+            raise RuntimeError("the store is closed")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn)
 
@@ -97,6 +100,7 @@ class Store:
                 self._db = None
 
             await self._submit(shut)
+        self._closed = True
         self._executor.shutdown(wait=True)
 
     async def __aenter__(self) -> Store:
