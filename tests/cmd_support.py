@@ -51,6 +51,20 @@ def paper(
     )
 
 
+class RecordingScheduler:
+    """Stands in for the scheduler: remembers which feeds were rescheduled, reports `next`."""
+
+    def __init__(self, next_run: datetime | None = None) -> None:
+        self.rescheduled: list[int] = []
+        self._next_run = next_run
+
+    def reschedule(self, channel_id: int) -> None:
+        self.rescheduled.append(channel_id)
+
+    def next_run(self, channel_id: int) -> datetime | None:
+        return self._next_run
+
+
 @dataclass
 class World:
     """The fake server, the running bot, and the people and places of one server."""

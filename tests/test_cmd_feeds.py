@@ -15,7 +15,7 @@ from bot.discord_client import PaperboyBot
 from bot.feed_admin import set_paused
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
-from tests.cmd_support import MANAGE_CHANNELS, NOW, World, paper, running_world
+from tests.cmd_support import MANAGE_CHANNELS, NOW, RecordingScheduler, World, paper, running_world
 from tests.fakediscord import CommandError, FakeDiscord
 from tests.fakediscord import actions as fake_actions
 
@@ -23,23 +23,10 @@ REFUSED = "Only members with the Manage Channels permission can change this chan
 NEXT_RUN = NOW + timedelta(hours=3)
 
 
-class RecordingScheduler:
-    """Stands in for the scheduler: remembers reschedules, reports a fixed next run."""
-
-    def __init__(self) -> None:
-        self.rescheduled: list[int] = []
-
-    def reschedule(self, channel_id: int) -> None:
-        self.rescheduled.append(channel_id)
-
-    def next_run(self, channel_id: int) -> datetime | None:
-        return NEXT_RUN
-
-
 @pytest.fixture
 async def world(discord_at_fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
     def attach(bot: PaperboyBot) -> None:
-        bot.scheduler = RecordingScheduler()  # type: ignore[assignment]
+        bot.scheduler = RecordingScheduler(NEXT_RUN)  # type: ignore[assignment]
 
     async with running_world(
         discord_at_fake, tmp_path, prepare=attach, scheduler_enabled=False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,8 @@ from bot.discord_client import PaperboyBot
 from bot.dm_notice import DM_CLOSED_NOTICE
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
-from tests.cmd_support import NOW, World, paper, running_world
+from tests.cmd_support import NOW, RecordingScheduler, World, paper, running_world
 from tests.fakediscord import FakeDiscord
-
-
-class RecordingScheduler:
-    """Stands in for the scheduler: remembers which feeds were rescheduled."""
-
-    def __init__(self) -> None:
-        self.rescheduled: list[int] = []
-
-    def reschedule(self, channel_id: int) -> None:
-        self.rescheduled.append(channel_id)
-
-    def next_run(self, channel_id: int) -> datetime | None:
-        return None
 
 
 @pytest.fixture
