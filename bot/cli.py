@@ -82,7 +82,7 @@ async def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _invite(settings: Settings) -> int:
-    from bot.runner import application_id_from_token, invite_url
+    from bot.discord.runner import application_id_from_token, invite_url
 
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     app_id = application_id_from_token(token) if token else None
@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     style = Style.for_stream(sys.stdout)
     try:
         if args.command == "run":
+            from bot.discord.runner import run_bot
             from bot.logging_setup import configure_logging
-            from bot.runner import run_bot
 
             configure_logging(settings.log_level, secrets=[settings.discord_token])
             return asyncio.run(run_bot(settings))

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.delivery import DeliveryEngine, RunReport
+from bot.delivery.engine import DeliveryEngine, RunReport
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
-from bot.digest import Subscriber, build_digest
-from bot.digest_messages import date_label
+from bot.delivery.digest import Subscriber, build_digest
+from bot.delivery.messages import date_label
 from bot.models import Paper
 from bot.query import Query
 from bot.search import SearchPage

@@ -9,14 +9,14 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
-from bot.discord_client import PaperboyBot
-from bot.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
+from bot.delivery.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
+from bot.discord.client import PaperboyBot
+from bot.discord.replies import NO_MENTIONS
 from bot.errors import UserError
 from bot.feed_settings import describe_schedule
 from bot.subscribing import FeedDefaults, choice_matches
 from bot.text import neutralise_mentions
 
-NO_MENTIONS = discord.AllowedMentions.none()
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
 

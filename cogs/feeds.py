@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_client import PaperboyBot
-from bot.embeds import code, post_now_text, preview_message, status_embed, subscribed_text
+from bot.delivery.planner import plan_digest
+from bot.discord.client import PaperboyBot
+from bot.discord.embeds import code, post_now_text, preview_message, status_embed, subscribed_text
 from bot.errors import UserError
 from bot.feed_admin import (
     NO_FEED,
@@ -23,7 +24,6 @@ from bot.feed_admin import (
 )
 from bot.feed_settings import DAYS, describe_schedule, timezone_choices
 from bot.feed_sources import parse_sources
-from bot.planner import plan_digest
 from bot.store import subscriptions as subs_repo
 from bot.subscribing import parse_query, subscribe_channel, unsubscribe_channel
 from cogs.common import (

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_client import PaperboyBot
+from bot.discord.client import PaperboyBot
 
 ABOUT = (
     "**Paperboy** delivers research papers from Hugging Face Daily Papers and arXiv: "

@@ -10,8 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_client import PaperboyBot, report_interaction_error
-from bot.embeds import no_results_text, paper_embed, search_embed
+from bot.discord.client import PaperboyBot
+from bot.discord.embeds import no_results_text, paper_embed, search_embed
+from bot.discord.replies import report_interaction_error
 from bot.paper_lookup import lookup_paper, parse_paper_id, search_since
 from bot.query import Query
 from bot.search import SearchPage, search_papers

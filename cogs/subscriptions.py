@@ -5,8 +5,8 @@ from __future__ import annotations
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_client import PaperboyBot
-from bot.embeds import code, overview_text, personal_label, subscribed_text
+from bot.discord.client import PaperboyBot
+from bot.discord.embeds import code, overview_text, personal_label, subscribed_text
 from bot.store import subscriptions as subs_repo
 from bot.subscribing import overview, parse_query, subscribe_personal, unsubscribe_personal
 from cogs.common import (

@@ -14,7 +14,7 @@ import aiohttp
 import sqlite_utils
 
 from bot.config import Settings
-from bot.discord_client import PaperboyBot
+from bot.discord.client import PaperboyBot
 from bot.models import Paper
 from bot.store import Store
 from bot.store.papers import upsert_papers

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.digest_messages import MessageSpec
+from bot.delivery.messages import MessageSpec
+from bot.delivery.posting import carries
 from bot.models import Paper
-from bot.posting import carries
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.discord_client import PaperboyBot
-from bot.runner import run_bot
+from bot.discord.client import PaperboyBot
+from bot.discord.runner import run_bot
 from bot.store import Store
 from bot.store import papers as papers_repo
 from tests.delivery_support import make_feed, paper, subscribe

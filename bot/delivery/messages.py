@@ -1,0 +1,240 @@
+"""The messages a digest is made of, as plain data: header, thread name, one message per paper,
+DM batches. Discord-free: the Discord layer only turns these specs into API calls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.delivery.digest import DigestEntry
+from bot.text import escape_markdown, neutralise_mentions, truncate
+
+MESSAGE_LIMIT = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_LIMIT = 6000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
+AUTHOR_LIMIT = 256
+THREAD_NAME_LIMIT = 100
+NONCE_LENGTH = 25
+HEADER_TITLE_LIMIT = 120  # one line per paper in the header stays readable
+EMBED_COLOUR = 0xF5A623
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSpec:
+    """One message to send: text, embeds (Discord's JSON form), who may be pinged, its nonce."""
+
+    content: str
+    embeds: tuple[dict[str, Any], ...] = ()
+    mention_user_ids: tuple[int, ...] = ()
+    nonce: str = ""
+    paper_ids: tuple[str, ...] = field(default=())  # the papers this message delivers
+
+    def to_json(self) -> str:
+        """Serialise for the deliveries ledger (so a retry sends exactly this message)."""
+        return json.dumps(
+            {
+                "content": self.content,
+                "embeds": list(self.embeds),
+                "mentions": list(self.mention_user_ids),
+                "nonce": self.nonce,
+                "papers": list(self.paper_ids),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MessageSpec:
+        """The spec stored by `to_json`."""
+        data = json.loads(text)
+        return cls(
+            content=data["content"],
+            embeds=tuple(data["embeds"]),
+            mention_user_ids=tuple(data["mentions"]),
+            nonce=data["nonce"],
+            paper_ids=tuple(data.get("papers", ())),
+        )
+
+
+def nonce_for(*parts: object) -> str:
+    """A deterministic message nonce (≤ 25 chars) for the same logical message, across restarts."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+    return digest[:NONCE_LENGTH]
+
+
+def safe(text: str) -> str:
+    """Paper text made inert for Discord: no Markdown effects and no mentions."""
+    return neutralise_mentions(escape_markdown(text))
+
+
+def date_label(day: date) -> str:
+    """`26 Nov 2026` (no leading zero, English month, whatever the locale)."""
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def thread_name(day: date) -> str:
+    """The name of a day's digest thread or forum post."""
+    return truncate(f"Papers · {date_label(day)}", THREAD_NAME_LIMIT)
+
+
+def _count(n: int) -> str:
+    return f"{n} new paper" + ("" if n == 1 else "s")
+
+
+def header_text(day: date, titles: Sequence[tuple[str, str]], overflow: int) -> str:
+    """The digest header: date and count, a linked title per paper, and the overflow hint.
+
+    `titles` are (title, url) pairs in digest order. Stays within one message; titles that do
+    not fit are summarised as "…and N more in the thread".
+    """
+    # The count is every paper that matched; when the cap cut some, say how many are shown.
+    first = f"📰 **Papers · {date_label(day)}** — {_count(len(titles) + overflow)}"
+    if overflow:
+        first += f" (the top {len(titles)} below)"
+    tail = f"+{overflow} more matched — /search finds them" if overflow else ""
+    lines = [first]
+    budget = MESSAGE_LIMIT - len(first) - (len(tail) + 1 if tail else 0) - 40
+    for index, (title, url) in enumerate(titles, start=1):
+        # <url> keeps Discord from unfurling a preview for every link.
+        line = f"{index}. [{safe(truncate(title, HEADER_TITLE_LIMIT))}](<{url}>)"
+        if len(line) + 1 > budget:
+            lines.append(f"…and {len(titles) - index + 1} more in the thread")
+            break
+        lines.append(line)
+        budget -= len(line) + 1
+    if tail:
+        lines.append(tail)
+    return "\n".join(lines)
+
+
+def authors_text(authors: Sequence[str], limit: int = 80) -> str:
+    """Authors as one line, trimmed to "First Author et al." when long."""
+    if not authors:
+        return ""
+    joined = ", ".join(authors)
+    if len(authors) <= 3 and len(joined) <= limit:
+        return joined
+    if len(authors) == 1:
+        return truncate(joined, limit)
+    return truncate(f"{authors[0].strip()} et al.", AUTHOR_LIMIT)
+
+
+def links_text(entry: DigestEntry) -> str:
+    """`PDF · HF · code · project` as Markdown links (only those that exist)."""
+    paper = entry.paper
+    links = [("PDF", paper.pdf_url), ("HF", paper.hf_url)]
+    if paper.code_url:
+        links.append(("code", paper.code_url))
+    if paper.project_url:
+        links.append(("project", paper.project_url))
+    return " · ".join(f"[{name}]({url})" for name, url in links)
+
+
+def paper_embed(entry: DigestEntry) -> dict[str, Any]:
+    """The embed for one paper: linked title, authors, TL;DR, why it matched, links, upvotes."""
+    paper = entry.paper
+    description = safe(entry.tldr)
+    matched = f"**Matched:** {safe(entry.why)}" if entry.why else ""
+    room = EMBED_DESCRIPTION_LIMIT - len(matched) - 2
+    description = truncate(description, max(room, 0))
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": truncate(safe(paper.title), EMBED_TITLE_LIMIT),
+        "url": paper.abs_url,
+        "description": "\n\n".join(p for p in (description, matched) if p),
+        "color": EMBED_COLOUR,
+        "fields": [{"name": "Links", "value": links_text(entry)[:FIELD_VALUE_LIMIT]}],
+        "footer": {"text": _footer(entry)},
+    }
+    authors = authors_text(paper.authors)
+    if authors:
+        # Embed author names render no Markdown; mentions never fire in embeds, but keep it inert.
+        embed["author"] = {"name": neutralise_mentions(authors)}
+    if paper.thumbnail:
+        embed["thumbnail"] = {"url": paper.thumbnail}
+    return embed
+
+
+def _footer(entry: DigestEntry) -> str:
+    parts = [f"arXiv {entry.paper.id}"]
+    if entry.paper.upvotes:
+        noun = "upvote" if entry.paper.upvotes == 1 else "upvotes"
+        parts.append(f"▲ {entry.paper.upvotes} {noun}")
+    return " · ".join(parts)
+
+
+def embed_length(embed: dict[str, Any]) -> int:
+    """Characters Discord counts toward the 6,000 per-message embed total."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len(embed.get("footer", {}).get("text", "")) + len(
+        embed.get("author", {}).get("name", "")
+    )
+    for fld in embed.get("fields", []):
+        total += len(fld.get("name", "")) + len(fld.get("value", ""))
+    return total
+
+
+def mention_text(user_ids: Sequence[int]) -> str:
+    """`<@id> <@id>` for the members whose personal subscriptions matched."""
+    return " ".join(f"<@{uid}>" for uid in user_ids)
+
+
+def paper_message(destination: str, entry: DigestEntry) -> MessageSpec:
+    """The thread (or channel) message for one paper, mentioning exactly its subscribers."""
+    users = tuple(entry.mention_user_ids)
+    return MessageSpec(
+        content=mention_text(users),
+        embeds=(paper_embed(entry),),
+        mention_user_ids=users,
+        nonce=nonce_for(destination, entry.paper.id),
+        paper_ids=(entry.paper.id,),
+    )
+
+
+def header_message(
+    destination: str, run_key: object, day: date, entries: Sequence[DigestEntry], overflow: int
+) -> MessageSpec:
+    """The digest's header message (pings nobody)."""
+    titles = [(e.paper.title, e.paper.abs_url) for e in entries]
+    return MessageSpec(
+        content=header_text(day, titles, overflow),
+        nonce=nonce_for(destination, run_key, "header"),
+    )
+
+
+def dm_messages(destination: str, day: date, entries: Sequence[DigestEntry]) -> list[MessageSpec]:
+    """A user's daily DM: their matches, ≤ 10 embeds and ≤ 6,000 embed characters a message."""
+    batches: list[list[DigestEntry]] = []
+    size = 0
+    for entry in entries:
+        length = embed_length(paper_embed(entry))
+        if (
+            not batches
+            or len(batches[-1]) >= EMBEDS_PER_MESSAGE
+            or size + length > EMBED_TOTAL_LIMIT
+        ):
+            batches.append([])
+            size = 0
+        batches[-1].append(entry)
+        size += length
+    specs: list[MessageSpec] = []
+    for index, batch in enumerate(batches):
+        ids = tuple(e.paper.id for e in batch)
+        heading = f"📰 Your papers · {date_label(day)} — {_count(len(entries))}"
+        if len(batches) > 1:
+            heading += f" ({index + 1}/{len(batches)})"
+        specs.append(
+            MessageSpec(
+                content=heading,
+                embeds=tuple(paper_embed(e) for e in batch),
+                nonce=nonce_for(destination, *ids),
+                paper_ids=ids,
+            )
+        )
+    return specs

@@ -1,0 +1,133 @@
+"""What a feed's next digest holds: the papers new since its last run that match its
+subscriptions and were never delivered to it, ranked and capped, or why there are none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from bot.delivery.digest import Digest, Subscriber, build_digest
+from bot.feed_sources import FeedSources, parse_sources
+from bot.matching import SubscriptionMatcher
+from bot.query import Query, QueryError, parse
+from bot.store import feeds as feeds_repo
+from bot.store import papers as papers_repo
+from bot.store import subscriptions as subs_repo
+from bot.store.rows import rows
+from bot.store.source_status import SOURCE_NAMES, all_statuses
+
+FIRST_RUN_LOOKBACK = timedelta(hours=24)  # a new feed's first digest already has the latest day
+MAX_LOOKBACK = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    """A feed's digest as it would be posted now."""
+
+    channel_id: int
+    window_start: datetime
+    window_end: datetime
+    listed: int  # papers from the feed's sources in the window
+    digest: Digest
+    reason: str | None  # why nothing would be posted, if so
+
+
+def destination_for_channel(channel_id: int) -> str:
+    """The deliveries-ledger key of a channel."""
+    return f"channel:{channel_id}"
+
+
+def delivered_paper_ids(db: sqlite_utils.Database, destination: str) -> set[str]:
+    """Papers that already have a delivery (in any state) to this destination."""
+    found = rows(db, "SELECT paper_id FROM deliveries WHERE destination = ?", [destination])
+    return {r["paper_id"] for r in found}
+
+
+def feed_subscribers(db: sqlite_utils.Database, channel_id: int) -> list[tuple[Subscriber, Query]]:
+    """The channel's own subscriptions and the personal ones made in it, parsed."""
+    stored = [
+        (Subscriber("channel", s.id, None, s.normal), s.query)
+        for s in subs_repo.list_channel(db, channel_id)
+    ] + [
+        (Subscriber("personal", s.id, s.user_id, s.normal), s.query)
+        for s in subs_repo.personal_for_channel(db, channel_id)
+    ]
+    parsed: list[tuple[Subscriber, Query]] = []
+    for subscriber, text in stored:
+        try:
+            parsed.append((subscriber, parse(text)))
+        except QueryError:  # stored before a language change: skip it rather than break the feed
+            continue
+    return parsed
+
+
+def window_start_for(db: sqlite_utils.Database, channel_id: int, now: datetime) -> datetime:
+    """Where the feed's next digest starts: its last completed run, within the lookback limits."""
+    last = feeds_repo.last_run(db, channel_id, finished=True)
+    start = last.started_at if last else now - FIRST_RUN_LOOKBACK
+    return max(start, now - MAX_LOOKBACK)
+
+
+def explain_empty(
+    db: sqlite_utils.Database, sources: FeedSources, now: datetime, tz: ZoneInfo
+) -> str:
+    """Why no paper arrived from the feed's sources."""
+    statuses = all_statuses(db)
+    wanted = [s for s, on in (("hf", sources.hf), ("arxiv", sources.arxiv)) if on]
+    for source in wanted:
+        status = statuses.get(source)
+        if status and status.failing_since:
+            since = status.failing_since.astimezone(tz)
+            when = (
+                f"{since:%H:%M}"
+                if now - status.failing_since < timedelta(days=1)
+                else (f"{since:%d %b %H:%M}")
+            )
+            return f"{SOURCE_NAMES[source]} unreachable since {when}"
+    weekday = now.astimezone(ZoneInfo("America/New_York")).strftime("%A")
+    # Nothing is announced Friday and Saturday evenings, so no new listing arrives on the
+    # following Saturday and Sunday (Eastern).
+    if wanted == ["arxiv"] and weekday in ("Saturday", "Sunday"):
+        return f"no arXiv announcement on {weekday}s"
+    return "no new papers from this feed's sources since the last digest"
+
+
+def plan_digest(
+    db: sqlite_utils.Database, channel_id: int, now: datetime, *, cap: int
+) -> DigestPlan | None:
+    """The digest the feed would post now (None if the channel has no feed)."""
+    feed = feeds_repo.get_feed(db, channel_id)
+    if feed is None:
+        return None
+    sources = parse_sources(feed.sources)
+    start = window_start_for(db, channel_id, now)
+    listed = [
+        p
+        for p in papers_repo.papers_first_seen_between(db, start, now + timedelta(microseconds=1))
+        if sources.accepts(p)
+    ]
+    subscribers = feed_subscribers(db, channel_id)
+    matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
+    already = delivered_paper_ids(db, destination_for_channel(channel_id))
+    fresh = [p for p in listed if p.id in matches and p.id not in already]
+    digest = build_digest(fresh, matches, cap=cap)
+    reason: str | None = None
+    if not subscribers:
+        reason = "this channel has no subscriptions yet (/feed subscribe or /subscribe)"
+    elif not listed:
+        reason = explain_empty(db, sources, now, ZoneInfo(feed.timezone))
+    elif not matches:
+        reason = f"0 of {len(listed)} listed papers matched"
+    elif not digest.entries:
+        reason = f"all {len(matches)} matching papers were already posted here"
+    return DigestPlan(
+        channel_id=channel_id,
+        window_start=start,
+        window_end=now,
+        listed=len(listed),
+        digest=digest,
+        reason=reason,
+    )

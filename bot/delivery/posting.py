@@ -1,0 +1,80 @@
+"""What delivery needs from Discord: the `Poster` interface, how posting fails, and how to
+recognise a message we already posted. Discord-free: `bot/discord/poster.py` implements it with
+discord.py, and tests with a recording fake."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.delivery.messages import MessageSpec
+
+
+class PostError(Exception):
+    """Posting to Discord failed; subclasses say how."""
+
+
+class Forbidden(PostError):
+    """403: the bot lacks a permission there."""
+
+
+class NotFound(PostError):
+    """404: the channel (or thread) no longer exists."""
+
+
+class Unavailable(PostError):
+    """Outcome unknown (429/5xx after discord.py's retries, timeout, lost connection): retry."""
+
+
+class DmClosed(PostError):
+    """The user does not accept DMs from the bot (403, code 50007)."""
+
+
+class Poster(Protocol):
+    """What the engine needs from Discord; each method raises a `PostError` subclass on failure."""
+
+    async def channel_kind(self, channel_id: int) -> str | None:
+        """'text', 'forum', or None when the channel no longer exists."""
+        ...
+
+    async def send(self, channel_id: int, spec: MessageSpec) -> int:
+        """Post a message (with its nonce and exact allowed mentions); returns its id."""
+        ...
+
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
+        """Open a public thread on a message (or return the one it already has); its id."""
+        ...
+
+    async def start_forum_post(
+        self, channel_id: int, name: str, spec: MessageSpec, since: datetime
+    ) -> tuple[int, int]:
+        """Create (or find, if created since `since`) a forum post: (thread id, message id)."""
+        ...
+
+    async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+        """DM a user; returns the message id."""
+        ...
+
+    async def find_sent(
+        self, target_id: int, spec: MessageSpec, after_message_id: int | None
+    ) -> int | None:
+        """The id of a message of ours carrying `spec` in the target's recent history, if any."""
+        ...
+
+    async def find_sent_dm(self, user_id: int, spec: MessageSpec) -> int | None:
+        """The id of a DM of ours carrying `spec` in the user's recent DM history, if any."""
+        ...
+
+
+def message_key(content: str, embeds: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """What identifies a message we posted: its embeds' URLs (titles if none), else its text."""
+    if embeds:
+        return tuple(str(e.get("url") or e.get("title") or "") for e in embeds)
+    return (content.strip(),)
+
+
+def carries(spec: MessageSpec, content: str, embeds: Sequence[Mapping[str, Any]]) -> bool:
+    """True if a message with this content and these embeds is the one `spec` describes."""
+    # Not the nonce: Discord does not return it in message history.
+    return message_key(content, embeds) == message_key(spec.content, spec.embeds)

@@ -1,0 +1,209 @@
+"""The discord.py client `paperboy run` starts: extensions, command sync, services, errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.delivery.dms import DmDigester
+from bot.delivery.engine import DeliveryEngine
+from bot.discord.poster import DiscordPoster
+from bot.discord.replies import NO_MENTIONS, report_interaction_error
+from bot.ingest import ingest_once
+from bot.scheduler import FeedScheduler
+from bot.store import Store, utcnow
+from bot.store import feeds as feeds_repo
+from bot.store.database import Clock
+
+log = logging.getLogger(__name__)
+
+# Every cog module `paperboy run` loads; each teammate adds theirs here.
+DEFAULT_EXTENSIONS: tuple[str, ...] = (
+    "cogs.meta",
+    "cogs.subscriptions",
+    "cogs.feeds",
+    "cogs.search",
+)
+
+
+class Service(Protocol):
+    """Something that runs alongside the bot (the scheduler): started once, stopped on close."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def bot_intents() -> discord.Intents:
+    """The gateway intents Paperboy needs: guilds only.
+
+    `guilds` gives the guild/channel/thread cache and the GUILD_DELETE / CHANNEL_DELETE /
+    THREAD_DELETE events that clean up the store. Slash commands arrive as interactions whatever
+    the intents, and each interaction carries the member and their permissions, so neither the
+    privileged `members` intent nor `message_content` is needed; DMs are sent by user id.
+    """
+    return discord.Intents(guilds=True)
+
+
+class PaperboyBot(commands.Bot):
+    """Paperboy's Discord client, built from explicitly passed resources it does not own."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        http_session: aiohttp.ClientSession,
+        *,
+        clock: Clock = utcnow,
+        extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+    ) -> None:
+        super().__init__(
+            # Only slash commands are used; a mention prefix never matches a registered command.
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            tree_cls=PaperboyTree,
+            # Nobody gets pinged by anything the bot posts unless a call opts in explicitly.
+            allowed_mentions=NO_MENTIONS,
+            # We never request member lists (no members intent); say so rather than rely on it.
+            chunk_guilds_at_startup=False,
+        )
+        self.settings = settings
+        self.store = store
+        self.http_session = http_session
+        self.clock = clock
+        self.extension_names: tuple[str, ...] = tuple(extensions)
+        self._services: list[Service] = []
+        self._services_started = False
+        self.scheduler: FeedScheduler | None = None  # set in setup_hook (daily posts, issue 5)
+
+    # Start-up and shutdown
+
+    def add_service(self, service: Service) -> None:
+        """Run `service` with the bot: started after commands sync, stopped when the bot closes.
+
+        Call it from an extension's `setup` (or before `start`): services start in `setup_hook`,
+        so one added after that would never run, and is refused.
+        """
+        if self._services_started:
+            raise RuntimeError("add services before the bot starts (e.g. in an extension's setup)")
+        self._services.append(service)
+
+    async def setup_hook(self) -> None:
+        """Load extensions, sync the command tree, then start services (once, not per reconnect)."""
+        for name in self.extension_names:
+            await self.load_extension(name)
+        await self.sync_commands()
+        if self.settings.scheduler_enabled:
+            self.scheduler = self._build_scheduler()
+            self.add_service(self.scheduler)
+        await self.start_services()
+
+    def _build_scheduler(self) -> FeedScheduler:
+        """The delivery engine and scheduler, posting through this client."""
+        poster = DiscordPoster(self, request_timeout=self.settings.discord_request_timeout)
+        engine = DeliveryEngine(self.store, poster, self.settings, clock=self.clock)
+        # DM digests go out once a day for everyone, at the default schedule (default timezone).
+        dms = DmDigester(self.store, poster, self.settings, clock=self.clock)
+
+        async def ingest(source: str) -> object:
+            return await ingest_once(self.store, self.http_session, self.settings, source=source)
+
+        return FeedScheduler(
+            self.store,
+            self.settings,
+            engine,
+            clock=self.clock,
+            ingest=ingest if self.settings.poll_sources else None,
+            dm_digests=dms.run_all,
+        )
+
+    async def sync_commands(self) -> None:
+        """Publish the slash commands: to the dev guild when configured (instant), else globally."""
+        guild = discord.Object(self.settings.dev_guild) if self.settings.dev_guild else None
+        if guild is not None:
+            # Guild commands update instantly, global ones can take a while: handy in development.
+            self.tree.copy_global_to(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except app_commands.CommandSyncFailure:
+            raise  # our command definitions are invalid: a bug to fix, not to run with
+        except discord.Forbidden:
+            log.error(
+                "Discord refused to register commands in guild %s: invite the bot with the"
+                " applications.commands scope (see `paperboy invite`)",
+                self.settings.dev_guild,
+            )
+            return
+        except discord.HTTPException as exc:
+            # Commands from the previous sync stay in place; digests still go out.
+            log.error("Could not sync slash commands (%s); keeping the previous ones", exc)
+            return
+        where = f"guild {guild.id}" if guild else "all guilds"
+        log.info("Synced %d commands to %s: %s", len(synced), where, [c.name for c in synced])
+
+    async def start_services(self) -> None:
+        """Start every registered service, in the order added."""
+        self._services_started = True
+        for service in self._services:
+            await service.start()
+            log.info("Started %s", type(service).__name__)
+
+    async def stop_services(self) -> None:
+        """Stop the started services, newest first; one failing does not keep the others running."""
+        if not self._services_started:
+            return
+        self._services_started = False
+        for service in reversed(self._services):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("Error while stopping %s", type(service).__name__)
+
+    async def close(self) -> None:
+        """Stop services, then unload cogs and disconnect."""
+        await self.stop_services()
+        await super().close()
+
+    # Events
+
+    async def on_ready(self) -> None:
+        """Log who we are; nothing else, since this fires again after every reconnect."""
+        user = self.user
+        log.info(
+            "Online as %s (id %s) in %d servers",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+        )
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Forget a server's feeds and subscriptions when the bot is removed from it."""
+        await self.store.run(feeds_repo.delete_guild, guild.id)
+        log.info("Removed from guild %s; deleted its feeds and subscriptions", guild.id)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """Forget a deleted channel's feed and subscriptions."""
+        await self.store.run(feeds_repo.delete_channel, channel.id)
+        log.info("Channel %s deleted; removed its feed and subscriptions", channel.id)
+
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """Forget anything delivered into a deleted thread (raw event: it may be uncached)."""
+        await self.store.run(feeds_repo.delete_channel, payload.thread_id)
+        log.debug("Thread %s deleted; removed anything delivered there", payload.thread_id)
+
+
+class PaperboyTree(app_commands.CommandTree[PaperboyBot]):
+    """The command tree, whose error handler always ends an interaction with an ephemeral reply."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[PaperboyBot], error: app_commands.AppCommandError, /
+    ) -> None:
+        await report_interaction_error(interaction, error)

@@ -1,0 +1,181 @@
+"""Running the bot as a process: resources, signals, exit codes, invite links."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from urllib.parse import urlencode
+
+import aiohttp
+import discord
+import yarl
+
+from bot.config import Settings
+from bot.discord.client import DEFAULT_EXTENSIONS, PaperboyBot
+from bot.store import Store, utcnow
+from bot.store.database import Clock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+USER_AGENT = "Paperboy/0.1 (Discord research-paper alerts)"
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # worth retrying: Discord unreachable, unexpected crash
+EXIT_CONFIG = 2  # fix the configuration first: missing or rejected token, intents
+
+MISSING_TOKEN = (
+    "No Discord token: in the Discord developer portal open Applications → your app → Bot → "
+    "Reset Token, then put PAPERBOY_DISCORD_TOKEN=... in .env"
+)
+REJECTED_TOKEN = (
+    "Discord rejected the token (401): reset it in the developer portal (Applications → Bot → "
+    "Reset Token) and update PAPERBOY_DISCORD_TOKEN in .env"
+)
+
+
+def bot_permissions() -> discord.Permissions:
+    """Exactly the channel permissions the bot asks for when invited."""
+    return discord.Permissions(
+        view_channel=True,  # see the channels it posts digests into
+        send_messages=True,  # post digests and alerts
+        send_messages_in_threads=True,  # post the papers inside a digest's thread
+        create_public_threads=True,  # open one thread per daily digest to keep channels tidy
+        embed_links=True,  # papers are rendered as embeds (without it Discord drops them)
+        read_message_history=True,  # fetch its own earlier messages to resume an interrupted digest
+    )
+
+
+def invite_url(application_id: int) -> str:
+    """The OAuth2 link that adds the bot to a server with slash commands and its permissions."""
+    query = urlencode(
+        {
+            "client_id": application_id,
+            "scope": "bot applications.commands",
+            "permissions": bot_permissions().value,
+        }
+    )
+    return f"https://discord.com/oauth2/authorize?{query}"
+
+
+def application_id_from_token(token: str) -> int | None:
+    """The bot's user id (= application id) encoded in a bot token, or None if it is not one."""
+    first = token.strip().split(".", 1)[0]
+    if not first:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return int(decoded) if decoded.isdigit() else None
+
+
+def point_discord_at(api_url: str, gateway_url: str) -> None:
+    """Send discord.py's REST and gateway traffic to another server (tests, compatible hosts).
+
+    Both are class attributes read when each request/connection is made, so this is process-wide;
+    the defaults are left untouched so discord.py keeps its own API version handling.
+    """
+    if api_url.rstrip("/") != DEFAULT_API_URL:
+        discord.http.Route.BASE = api_url.rstrip("/")
+    if gateway_url != DEFAULT_GATEWAY_URL:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+    clock: Clock = utcnow,
+    stop: asyncio.Event | None = None,
+    on_bot: Callable[[PaperboyBot], object] | None = None,
+) -> int:
+    """Run Paperboy until Ctrl-C/SIGTERM (or `stop` is set); returns the process exit code.
+
+    Owns the resources the bot uses: the aiohttp session and the store are opened here, passed
+    in, and closed here after the bot. `on_bot` sees the bot once built (tests use it).
+    """
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        print(MISSING_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    point_discord_at(settings.discord_api_url, settings.discord_gateway_url)
+    timeout = aiohttp.ClientTimeout(total=settings.http_timeout)
+    async with aiohttp.ClientSession(
+        timeout=timeout, headers={"User-Agent": USER_AGENT}
+    ) as session:
+        store = await Store.open(settings.db, clock=clock)
+        try:
+            bot = PaperboyBot(settings, store, session, clock=clock, extensions=extensions)
+            if on_bot is not None:
+                on_bot(bot)
+            return await serve(bot, token, stop=stop)
+        finally:
+            await store.close()
+
+
+async def serve(bot: discord.Client, token: str, *, stop: asyncio.Event | None = None) -> int:
+    """Log in and stay connected until a signal or `stop`; always closes the bot; exit code."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = _install_signal_handlers(loop, stop)
+    running = asyncio.create_task(bot.start(token), name="paperboy-bot")
+    stopping = asyncio.create_task(stop.wait(), name="paperboy-stop")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            log.info("Shutting down")
+            return EXIT_OK
+        return _exit_code(running.exception(), api_url=discord.http.Route.BASE)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        stopping.cancel()
+        await bot.close()
+        # bot.close() ends the gateway loop cleanly; wait for it so no task outlives us.
+        with suppress(Exception, asyncio.CancelledError):
+            await running
+        with suppress(asyncio.CancelledError):
+            await stopping
+
+
+def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[int]:
+    installed: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # Windows, or not the main thread: Ctrl-C still raises KeyboardInterrupt
+        installed.append(sig)
+    return installed
+
+
+def _exit_code(error: BaseException | None, *, api_url: str) -> int:
+    """Explain why the client stopped on its own, in one line, and pick the exit code."""
+    if error is None:
+        return EXIT_OK
+    if isinstance(error, discord.LoginFailure):
+        print(REJECTED_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        print(
+            "Discord refused a privileged intent: enable it under Applications → Bot → "
+            "Privileged Gateway Intents, or remove it from the bot",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if isinstance(error, aiohttp.ClientConnectorError):
+        print(f"Cannot reach Discord at {api_url}: {error.os_error}", file=sys.stderr)
+        return EXIT_FAILED
+    if isinstance(error, discord.HTTPException):
+        print(f"Discord answered {error.status} while logging in: {error.text}", file=sys.stderr)
+        return EXIT_FAILED
+    log.error("The bot stopped unexpectedly", exc_info=error)
+    return EXIT_FAILED

@@ -1,0 +1,213 @@
+"""Daily DM digests against a recording poster: batching, exactly once, window, closed DMs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.delivery.dms import DmDigester
+from bot.delivery.messages import MessageSpec
+from bot.delivery.posting import DmClosed, Unavailable
+from bot.store import Store, dm_runs
+from bot.store import deliveries as ledger
+from bot.store import papers as papers_repo
+from bot.store.rows import rows
+from tests.delivery_support import FakeClock, RecordingPoster, paper, subscribe
+
+ALICE, BOB = 42, 43
+
+
+class Crash(BaseException):
+    """Stands in for the process dying mid-digest (not an Exception: nothing may catch it)."""
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock):
+    s = await Store.open(tmp_path / "p.db", clock=clock)
+    yield s
+    await s.close()
+
+
+def digester(store: Store, poster: RecordingPoster, clock: FakeClock) -> DmDigester:
+    return DmDigester(store, poster, Settings(digest_cap=25), clock=clock)
+
+
+async def add_papers(store: Store, clock: FakeClock, *papers, hours_ago: float = 2) -> None:
+    await store.run(papers_repo.upsert_papers, list(papers), clock.now - timedelta(hours=hours_ago))
+
+
+def dm_papers(poster: RecordingPoster, user_id: int) -> list[str]:
+    return [pid for uid, spec in poster.dms if uid == user_id for pid in spec.paper_ids]
+
+
+async def test_one_dm_per_user_with_only_their_matches_and_nothing_twice(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await subscribe(store, 1, "agents", user=BOB, dm=True)
+    await subscribe(store, 1, "optics", user=BOB)  # a channel subscription: not for DMs
+    await add_papers(
+        store, clock,
+        paper("2611.00001", "Diffusion models", upvotes=9),
+        paper("2611.00002", "Tool agents"),
+        paper("2611.00003", "Optics of diffusion"),
+        paper("2611.00004", "Optics"),
+    )  # fmt: skip
+    poster = RecordingPoster()
+    reports = await digester(store, poster, clock).run_all()
+    assert {r.user_id: r.posted for r in reports} == {ALICE: 2, BOB: 1}
+    assert [uid for uid, _ in poster.dms] == [ALICE, BOB]  # one DM each
+    assert dm_papers(poster, ALICE) == ["2611.00001", "2611.00003"]
+    assert dm_papers(poster, BOB) == ["2611.00002"]
+    (_, spec), _ = poster.dms
+    assert spec.content.startswith("📰 Your papers · 26 Nov 2026 — 2 new papers")
+    assert spec.mention_user_ids == () and spec.nonce
+    assert [e["title"] for e in spec.embeds] == ["Diffusion models", "Optics of diffusion"]
+    sent = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert {(d.paper_id, d.state) for d in sent} == {("2611.00001", "sent"), ("2611.00003", "sent")}
+
+    clock.advance(hours=1)
+    again = await digester(store, poster, clock).run_all()
+    assert sum(r.messages for r in again) == 0 and len(poster.dms) == 2
+
+
+async def test_more_than_ten_matches_are_split_into_several_dms(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(23)))
+    poster = RecordingPoster()
+    (report,) = await digester(store, poster, clock).run_all()
+    assert (report.posted, report.messages) == (23, 3)
+    assert [len(spec.embeds) for _, spec in poster.dms] == [10, 10, 3]
+    assert poster.dms[0][1].content.endswith("(1/3)")
+    assert len({spec.nonce for _, spec in poster.dms}) == 3
+    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(23)]
+
+
+async def test_window_is_since_the_last_run_and_never_more_than_three_days(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion old"), hours_ago=30)
+    await add_papers(store, clock, paper("2611.00002", "Diffusion new"), hours_ago=2)
+    poster = RecordingPoster()
+    await digester(store, poster, clock).run_all()
+    assert dm_papers(poster, ALICE) == ["2611.00002"]  # first run: last 24 h only
+    clock.advance(days=5)
+    await add_papers(store, clock, paper("2611.00003", "Diffusion week"), hours_ago=24 * 4)
+    await add_papers(store, clock, paper("2611.00004", "Diffusion today"), hours_ago=1)
+    await digester(store, poster, clock).run_all()
+    assert dm_papers(poster, ALICE) == ["2611.00002", "2611.00004"]
+    last = await store.run(dm_runs.last_dm_run, ALICE)
+    assert last is not None and last.state == "done" and last.posted == 1
+
+
+async def test_closed_dms_are_recorded_once_and_not_retried_every_day(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(fail_dms={ALICE: DmClosed("DMs closed (code 50007)")})
+    (report,) = await digester(store, poster, clock).run_all()
+    assert report.closed and report.posted == 0
+    status = await store.run(rows, "SELECT * FROM dm_status WHERE user_id = ?", [ALICE])
+    assert status[0]["closed_at"] and status[0]["told_user"] == 0
+    (failed,) = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert failed.state == "failed" and failed.attempts >= ledger.MAX_ATTEMPTS
+
+    calls: list[int] = []
+    original = poster.send_dm
+
+    async def counting(user_id: int, spec: MessageSpec) -> int:
+        calls.append(user_id)
+        return await original(user_id, spec)
+
+    poster.send_dm = counting  # type: ignore[method-assign]
+    clock.advance(days=1)
+    await add_papers(store, clock, paper("2611.00002", "Diffusion two"))
+    (report,) = await digester(store, poster, clock).run_all()
+    assert report.closed and calls == []  # not knocked again the next day
+    poster.fail_dms.clear()
+    clock.advance(days=7)  # after a week it tries again, and reopened DMs clear the status
+    await add_papers(store, clock, paper("2611.00003", "Diffusion three"))
+    (report,) = await digester(store, poster, clock).run_all()
+    assert calls == [ALICE] and report.posted >= 1
+    status = await store.run(rows, "SELECT * FROM dm_status WHERE user_id = ?", [ALICE])
+    assert status[0]["closed_at"] is None
+
+
+async def test_unavailable_dm_is_retried_next_run(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(fail_dms={ALICE: Unavailable("503")})
+    await digester(store, poster, clock).run_all()
+    (row,) = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert (row.state, row.attempts) == ("pending", 1)  # in its digest, which stays open
+    assert len(await store.run(ledger.open_dm_digests)) == 1
+    poster.fail_dms.clear()
+    clock.advance(days=1)
+    await digester(store, poster, clock).run_all()
+    assert dm_papers(poster, ALICE) == ["2611.00001"]
+    assert await store.run(ledger.open_dm_digests) == []
+
+
+async def test_crash_mid_digest_resumes_with_the_same_nonces(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(15)))
+    poster = RecordingPoster()
+    original = poster.send_dm
+    calls = 0
+
+    async def crash_on_second(user_id: int, spec: MessageSpec) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await original(user_id, spec)  # it got through, but the process died before marking
+            raise Crash
+        return await original(user_id, spec)
+
+    poster.send_dm = crash_on_second  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await digester(store, poster, clock).run_all()
+    poster.send_dm = original  # type: ignore[method-assign]
+    clock.advance(minutes=5)
+    await digester(store, poster, clock).run_all()
+    # The second DM was re-sent with its nonce (Discord's enforce_nonce makes that a no-op).
+    nonces = [spec.nonce for _, spec in poster.dms]
+    assert len(nonces) == 3 and nonces[1] == nonces[2]
+    assert sorted(set(dm_papers(poster, ALICE))) == [f"2611.{i:05d}" for i in range(15)]
+    states = {d.state for d in await store.run(ledger.deliveries_to, f"dm:{ALICE}")}
+    assert states == {"sent"}
+
+
+async def test_a_dm_created_before_its_error_is_found_in_history_not_resent(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(15)))
+    # The first DM (10 papers) is created but the answer is a 503: the digest stops there.
+    poster = RecordingPoster(lose_dms=[Unavailable("503 Service Unavailable")])
+    (first,) = await digester(store, poster, clock).run_all()
+    assert (first.posted, first.messages) == (0, 0)
+    pending = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert {(d.state, d.attempts) for d in pending} == {("pending", 1), ("pending", 0)}
+    clock.advance(days=1)
+    await digester(store, poster, clock).run_all()
+    assert len(poster.dms) == 2  # the lost DM was found in their DMs, only the second was sent
+    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(15)]
+    final = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert {d.state for d in final} == {"sent"}
+    assert {d.message_id for d in final} == set(poster.dm_ids)
+    assert await store.run(ledger.open_dm_digests) == []
+
+
+async def test_five_unknown_dm_outcomes_give_up_and_close_the_digest(store, clock, caplog) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion"))
+    poster = RecordingPoster(fail_dms={ALICE: Unavailable("502 Bad Gateway")})
+    for _ in range(ledger.MAX_ATTEMPTS):
+        await digester(store, poster, clock).run_all()
+        clock.advance(days=1)
+    (row,) = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
+    assert (row.state, row.attempts) == ("failed", ledger.MAX_ATTEMPTS)
+    assert await store.run(ledger.open_dm_digests) == []
+    assert f"Gave up a DM to {ALICE} after 5 attempts" in caplog.text

@@ -1,0 +1,231 @@
+"""The planner: what a feed's next digest holds, and why it is empty when it is."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.delivery.planner import plan_digest
+from bot.models import Paper
+from bot.paper_lookup import lookup_paper
+from bot.sources.http import RetryingClient
+from bot.sources.huggingface import HuggingFaceSource
+from bot.store import Store, source_status
+from bot.store import feeds as feeds_repo
+from bot.store import papers as papers_repo
+from bot.store import subscriptions as subs_repo
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday
+CHANNEL = 500
+
+
+def paper(pid: str, title: str, sources: set[str], cats: tuple[str, ...] = ()) -> Paper:
+    return Paper(
+        id=pid, title=title, abstract="Abstract.", categories=cats, sources=frozenset(sources)
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "p.db", clock=lambda: NOW)
+    await s.run(
+        feeds_repo.ensure_feed,
+        channel_id=CHANNEL,
+        guild_id=1,
+        schedule_time="09:00",
+        timezone="Europe/Berlin",
+        sources="hf, arxiv:cs.CL",
+        created_by=7,
+        now=NOW - timedelta(days=10),
+    )
+    yield s
+    await s.close()
+
+
+async def subscribe(store: Store, query: str, user: int | None = None) -> None:
+    if user is None:
+        await store.run(
+            subs_repo.add_channel,
+            guild_id=1,
+            channel_id=CHANNEL,
+            query=query,
+            normal=query,
+            added_by=7,
+            now=NOW,
+        )
+    else:
+        await store.run(
+            subs_repo.add_personal,
+            guild_id=1,
+            user_id=user,
+            channel_id=CHANNEL,
+            query=query,
+            normal=query,
+            dm=False,
+            now=NOW,
+        )
+
+
+async def plan(store: Store, now: datetime = NOW):
+    result = await store.run(plan_digest, CHANNEL, now, cap=25)
+    assert result is not None
+    return result
+
+
+async def test_first_run_takes_the_last_24_hours_from_the_feeds_sources(store: Store) -> None:
+    await subscribe(store, "diffusion")
+    await subscribe(store, "agents", user=42)
+    await store.run(
+        papers_repo.upsert_papers,
+        [paper("2611.00001", "Old diffusion", {"hf"})],
+        NOW - timedelta(hours=30),
+    )
+    await store.run(
+        papers_repo.upsert_papers,
+        [
+            paper("2611.00002", "Diffusion agents", {"hf"}),
+            paper("2611.00003", "Diffusion in vision", {"arxiv"}, ("cs.CV",)),  # not a feed source
+            paper("2611.00004", "Diffusion for text", {"arxiv"}, ("cs.CL",)),
+            paper("2611.00005", "Optics", {"hf"}),
+        ],
+        NOW - timedelta(hours=2),
+    )
+    result = await plan(store)
+    assert result.window_start == NOW - timedelta(hours=24)
+    assert result.listed == 3
+    assert [e.paper.id for e in result.digest.entries] == ["2611.00002", "2611.00004"]
+    assert result.digest.entries[0].mention_user_ids == (42,)
+    assert result.reason is None
+
+
+async def test_window_starts_at_last_completed_run_but_never_beyond_three_days(
+    store: Store,
+) -> None:
+    await subscribe(store, "diffusion")
+    done = await store.run(
+        feeds_repo.start_run, channel_id=CHANNEL, window_start=NOW, now=NOW - timedelta(hours=5)
+    )
+    await store.run(
+        feeds_repo.finish_run, done.id, now=NOW, listed=0, matched=0, posted=0, reason=None
+    )
+    # a crashed run (never finished) does not move the window
+    await store.run(feeds_repo.start_run, channel_id=CHANNEL, window_start=NOW, now=NOW)
+    assert (await plan(store)).window_start == NOW - timedelta(hours=5)
+    assert (await plan(store, NOW + timedelta(days=9))).window_start == NOW + timedelta(days=6)
+
+
+async def test_already_delivered_papers_are_not_planned_again(store: Store) -> None:
+    await subscribe(store, "diffusion")
+    await store.run(
+        papers_repo.upsert_papers, [paper("2611.00002", "Diffusion", {"hf"})], NOW - timedelta(1)
+    )
+    await store.run(
+        lambda db: db.execute(
+            "INSERT INTO deliveries (destination, paper_id, state, nonce, created_at, updated_at)"
+            " VALUES (?, '2611.00002', 'sent', 'n', '', '')",
+            [f"channel:{CHANNEL}"],
+        )
+    )
+    result = await plan(store)
+    assert result.digest.entries == ()
+    assert result.reason == "all 1 matching papers were already posted here"
+
+
+async def test_reasons_for_an_empty_digest(store: Store) -> None:
+    assert (await plan(store)).reason.startswith("this channel has no subscriptions")
+    await subscribe(store, "diffusion")
+    assert (await plan(store)).reason == (
+        "no new papers from this feed's sources since the last digest"
+    )
+    await store.run(source_status.record_failure, "hf", NOW - timedelta(minutes=50), "timeout")
+    await store.run(source_status.record_failure, "hf", NOW - timedelta(minutes=10), "timeout")
+    # 08:10 UTC is 09:10 in Berlin: the feed's own timezone
+    assert (await plan(store)).reason == "Hugging Face unreachable since 09:10"
+    await store.run(source_status.record_success, "hf", NOW, 3)
+    await store.run(
+        papers_repo.upsert_papers,
+        [paper(f"2611.0010{i}", "Optics", {"hf"}) for i in range(3)],
+        NOW - timedelta(hours=1),
+    )
+    assert (await plan(store)).reason == "0 of 3 listed papers matched"
+
+
+async def test_no_feed_no_plan(store: Store) -> None:
+    assert await store.run(plan_digest, 999, NOW, cap=25) is None
+
+
+async def test_a_paper_hugging_face_lists_after_arxiv_reaches_a_feed_taking_only_hf(
+    store: Store,
+) -> None:
+    # arXiv announces most papers a day or more before Hugging Face lists them. A feed taking
+    # `hf` (and not the paper's arXiv category) must get it on the day Hugging Face lists it.
+    await store.run(feeds_repo.update_feed, CHANNEL, sources="hf")
+    await subscribe(store, "diffusion")
+    arxiv_copy = paper("2611.00007", "Diffusion policies", {"arxiv"}, ("cs.LG",))
+    await store.run(papers_repo.upsert_papers, [arxiv_copy], NOW - timedelta(hours=20))
+    yesterday = await plan(store, NOW - timedelta(hours=12))
+    assert yesterday.digest.entries == ()
+    done = await store.run(
+        feeds_repo.start_run,
+        channel_id=CHANNEL,
+        window_start=yesterday.window_start,
+        now=NOW - timedelta(hours=12),
+    )
+    await store.run(
+        feeds_repo.finish_run,
+        done.id,
+        now=NOW - timedelta(hours=12),
+        listed=0,
+        matched=0,
+        posted=0,
+        reason=None,
+    )
+    hf_copy = paper("2611.00007", "Diffusion policies", {"hf"})
+    await store.run(papers_repo.upsert_papers, [hf_copy], NOW - timedelta(hours=1))
+    today = await plan(store)
+    assert [e.paper.id for e in today.digest.entries] == ["2611.00007"]
+
+
+async def test_a_paper_looked_up_with_slash_paper_is_not_news_for_digests(store: Store) -> None:
+    # /paper can fetch any paper, years old; storing it must not put it in the next digest.
+    document = json.loads(
+        (Path(__file__).parent.parent / "fixtures" / "sources" / "hf_paper.json").read_text()
+    )
+    await subscribe(store, "context")
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app = web.Application()
+    app.router.add_get("/api/papers/{id}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            hf = HuggingFaceSource(RetryingClient(session), f"http://127.0.0.1:{port}/api")
+            found = await lookup_paper(store, hf, "2608.09888", NOW - timedelta(hours=1))
+    finally:
+        await runner.cleanup()
+    assert found is not None and found.id == "2608.09888"
+    assert (await plan(store)).digest.entries == ()
+    # ...until a source lists it: then it is news like any other paper.
+    listed = paper("2608.09888", "In-Context Learning", {"hf"})
+    await store.run(papers_repo.upsert_papers, [listed], NOW - timedelta(minutes=5))
+    assert [e.paper.id for e in (await plan(store)).digest.entries] == ["2608.09888"]
+
+
+async def test_arxiv_only_feed_on_a_saturday_says_there_was_no_announcement(
+    store: Store,
+) -> None:
+    await store.run(feeds_repo.update_feed, CHANNEL, sources="arxiv")
+    await subscribe(store, "diffusion")
+    saturday = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    assert (await plan(store, saturday)).reason == "no arXiv announcement on Saturdays"
+    assert (await plan(store, NOW)).reason.startswith("no new papers")  # a Thursday

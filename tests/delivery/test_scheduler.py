@@ -1,0 +1,213 @@
+"""The scheduler: DST-correct feed times, weekdays, pause, make-up after downtime, no overlap."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from bot.config import Settings
+from bot.delivery.engine import DeliveryEngine, RunReport
+from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
+from bot.store import Store
+from bot.store import feeds as feeds_repo
+from bot.store import papers as papers_repo
+from tests.delivery_support import FakeClock, RecordingPoster, make_feed, paper, subscribe
+
+CHANNEL = 500
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Autumn: CEST (UTC+2) until 25 Oct 2026 03:00, then CET (UTC+1).
+        (utc(2026, 10, 23, 12), utc(2026, 10, 24, 7)),
+        (utc(2026, 10, 24, 12), utc(2026, 10, 25, 8)),
+        # Spring: CET until 29 Mar 2026 02:00, then CEST.
+        (utc(2026, 3, 28, 12), utc(2026, 3, 29, 7)),
+        (utc(2026, 3, 27, 12), utc(2026, 3, 28, 8)),
+    ],
+)
+def test_berlin_nine_oclock_fires_at_the_right_instant_across_dst(now, expected) -> None:
+    trigger = feed_trigger("09:00", "Europe/Berlin", "daily")
+    assert trigger.get_next_fire_time(None, now) == expected
+
+
+def test_weekdays_only_skips_the_weekend() -> None:
+    trigger = feed_trigger("09:00", "Europe/Berlin", "weekdays")
+    friday_after = utc(2026, 11, 27, 10)
+    assert trigger.get_next_fire_time(None, friday_after) == utc(2026, 11, 30, 8)  # Monday
+    daily = feed_trigger("09:00", "Europe/Berlin", "daily")
+    assert daily.get_next_fire_time(None, friday_after) == utc(2026, 11, 28, 8)  # Saturday
+
+
+def test_latest_slot_looks_back_only_as_far_as_asked() -> None:
+    trigger = feed_trigger("09:00", "UTC", "weekdays")
+    from datetime import timedelta
+
+    monday_morning = utc(2026, 11, 30, 8)
+    assert latest_slot(trigger, monday_morning, timedelta(days=4)) == utc(2026, 11, 27, 9)
+    assert latest_slot(trigger, monday_morning, timedelta(hours=24)) is None
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(utc(2026, 11, 26, 9, 30))  # 10:30 in Berlin, the 09:00 slot has passed
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock):
+    s = await Store.open(tmp_path / "p.db", clock=clock)
+    await make_feed(s, CHANNEL, created=utc(2026, 11, 1))
+    yield s
+    await s.close()
+
+
+def make_scheduler(store: Store, clock: FakeClock, poster: RecordingPoster) -> FeedScheduler:
+    settings = Settings()
+    engine = DeliveryEngine(store, poster, settings, clock=clock)
+    return FeedScheduler(store, settings, engine, clock=clock)
+
+
+async def settle(scheduler: FeedScheduler) -> None:
+    while scheduler._tasks:
+        await asyncio.gather(*list(scheduler._tasks))
+
+
+async def test_jobs_follow_the_stored_schedule_and_pause(store, clock) -> None:
+    scheduler = make_scheduler(store, clock, RecordingPoster())
+    await scheduler.start()
+    try:
+        await settle(scheduler)
+        assert scheduler.next_run(CHANNEL) == utc(2026, 11, 27, 8)
+        await store.run(feeds_repo.update_feed, CHANNEL, schedule_time="18:30", timezone="UTC")
+        scheduler.reschedule(CHANNEL)
+        await settle(scheduler)
+        assert scheduler.next_run(CHANNEL) == utc(2026, 11, 26, 18, 30)
+        await store.run(feeds_repo.update_feed, CHANNEL, paused=True)
+        scheduler.reschedule(CHANNEL)
+        assert scheduler.next_run(CHANNEL) is None  # at once, before the store even answers
+        await settle(scheduler)
+        assert scheduler.next_run(CHANNEL) is None
+        await store.run(feeds_repo.update_feed, CHANNEL, paused=False)
+        scheduler.reschedule(CHANNEL)
+        await settle(scheduler)
+        assert scheduler.next_run(CHANNEL) == utc(2026, 11, 26, 18, 30)
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_missed_run_is_made_up_once_after_a_restart(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await store.run(
+        papers_repo.upsert_papers, [paper("2611.00001", "Diffusion")], utc(2026, 11, 26, 6)
+    )
+    poster = RecordingPoster()
+    first = make_scheduler(store, clock, poster)
+    await first.start()
+    await settle(first)
+    await first.stop()
+    assert [m.spec.paper_ids for m in poster.sent if m.spec.paper_ids] == [("2611.00001",)]
+    run = await store.run(feeds_repo.last_run, CHANNEL, finished=True)
+    assert run is not None and run.scheduled_for == utc(2026, 11, 26, 8)
+    # Restart an hour later: the 09:00 run already happened, nothing is made up again.
+    clock.advance(hours=1)
+    second = make_scheduler(store, clock, poster)
+    assert await second.missed_runs() == []
+    await second.start()
+    await settle(second)
+    await second.stop()
+    assert len(poster.sent) == 2  # one header, one paper: nothing twice
+
+
+async def test_nothing_to_make_up_when_the_last_slot_is_over_a_day_ago(store, clock) -> None:
+    await store.run(feeds_repo.update_feed, CHANNEL, days="weekdays")
+    clock.now = utc(2026, 11, 29, 10)  # Sunday; Friday's slot was 49 h ago
+    assert await make_scheduler(store, clock, RecordingPoster()).missed_runs() == []
+    clock.now = utc(2026, 11, 30, 8, 30)  # Monday after 09:00 Berlin
+    assert await make_scheduler(store, clock, RecordingPoster()).missed_runs() == [
+        (CHANNEL, utc(2026, 11, 30, 8))
+    ]
+
+
+async def test_post_now_and_a_scheduled_run_never_overlap_for_one_feed(store, clock) -> None:
+    active = 0
+    most = 0
+
+    class SlowEngine:
+        on_feed_changed = None
+
+        async def run_feed(self, channel_id, *, scheduled_for=None) -> RunReport:
+            nonlocal active, most
+            active += 1
+            most = max(most, active)
+            await asyncio.sleep(0.01)
+            active -= 1
+            return RunReport(0, 0, 0, "nothing")
+
+    scheduler = FeedScheduler(store, Settings(), SlowEngine(), clock=clock)  # type: ignore[arg-type]
+    await asyncio.gather(scheduler.run_feed_now(CHANNEL), scheduler._scheduled_run(CHANNEL))
+    assert most == 1
+
+
+async def test_a_started_scheduler_really_fires_the_feed_job_once(store) -> None:
+    def wall_clock() -> datetime:
+        return datetime.now(UTC)
+
+    fire_at = wall_clock().replace(microsecond=0) + timedelta(seconds=2)
+    calls: list[tuple[int, datetime | None]] = []
+    fired = asyncio.Event()
+
+    class RecordingEngine:
+        on_feed_changed = None
+
+        async def run_feed(self, channel_id, *, scheduled_for=None) -> RunReport:
+            calls.append((channel_id, scheduled_for))
+            fired.set()
+            return RunReport(0, 0, 0, "nothing")
+
+    class Soon(FeedScheduler):  # the feed's slot is two seconds away instead of 09:00 Berlin
+        def trigger_for(self, feed: feeds_repo.Feed) -> BaseTrigger:
+            return DateTrigger(run_date=fire_at)
+
+    scheduler = Soon(store, Settings(), RecordingEngine(), clock=wall_clock)  # type: ignore[arg-type]
+    await scheduler.start()
+    try:
+        assert calls == []  # nothing to make up: the job has not fired yet
+        await asyncio.wait_for(fired.wait(), timeout=20)
+        await settle(scheduler)
+        assert calls == [(CHANNEL, fire_at)]
+        assert scheduler.scheduler.get_job(f"feed:{CHANNEL}") is None  # it has no later slot
+    finally:
+        await scheduler.stop()
+
+
+def test_arxiv_is_fetched_after_each_announcement_and_after_the_rss_regenerates() -> None:
+    eastern = ZoneInfo("America/New_York")
+    trigger = arxiv_trigger("20,1,4")
+    fires = []
+    moment = datetime(2026, 11, 22, 0, 0, tzinfo=eastern)  # Sunday 00:00
+    while True:
+        moment = trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
+        if moment >= datetime(2026, 11, 29, 0, 0, tzinfo=eastern):
+            break
+        fires.append(moment.astimezone(eastern).strftime("%a %H:%M"))
+    assert fires == [
+        "Sun 20:05",
+        "Mon 01:05", "Mon 04:05", "Mon 20:05",
+        "Tue 01:05", "Tue 04:05", "Tue 20:05",
+        "Wed 01:05", "Wed 04:05", "Wed 20:05",
+        "Thu 01:05", "Thu 04:05", "Thu 20:05",
+        "Fri 01:05", "Fri 04:05",  # Thursday's announcement, once the RSS has it
+    ]  # fmt: skip
+    with pytest.raises(ValueError):
+        arxiv_trigger("25")
