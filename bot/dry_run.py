@@ -9,8 +9,7 @@ import sqlite_utils
 
 from bot.models import Paper
 from bot.query import Query
-from bot.store.papers import row_to_paper
-from bot.store.rows import iso, rows
+from bot.store.papers import recent_papers
 
 DRY_RUN_DAYS = 7
 MAX_EXAMPLES = 3
@@ -31,16 +30,6 @@ class DryRun:
         return f"{self.matched} {noun} of the last {self.days} days would have matched."
 
 
-def _recent_papers(db: sqlite_utils.Database, since: datetime) -> list[Paper]:
-    found = rows(
-        db,
-        # listed_at, not first_seen: a paper stored by a /paper look-up today is not recent news
-        "SELECT * FROM papers WHERE listed_at >= :since OR published >= :since",
-        {"since": iso(since)},
-    )
-    return [row_to_paper(r) for r in found]
-
-
 def _rank(paper: Paper) -> tuple[int, datetime, str]:
     # Most upvoted, then newest: the papers a subscriber would most like to see as examples.
     when = paper.published or paper.first_seen or datetime.min.replace(tzinfo=UTC)
@@ -51,7 +40,7 @@ def dry_run(
     db: sqlite_utils.Database, query: Query, now: datetime, *, days: int = DRY_RUN_DAYS
 ) -> DryRun:
     """Match `query` against the papers listed by a source or published in the last `days` days."""
-    recent = _recent_papers(db, now - timedelta(days=days))
+    recent = recent_papers(db, now - timedelta(days=days))
     matched = [p for p in recent if query.matches(p) is not None]
     matched.sort(key=_rank, reverse=True)
     return DryRun(

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -18,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.delivery.engine import DeliveryEngine, RunReport
+from bot.delivery.engine import RunReport
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
@@ -30,6 +31,14 @@ MAKE_UP_LIMIT = timedelta(hours=24)  # older missed runs are skipped: the next o
 ARXIV_TZ = ZoneInfo("America/New_York")
 
 Ingest = Callable[[str], Awaitable[object]]  # source name -> fetch it into the store
+
+
+class FeedRunner(Protocol):
+    """What runs a feed's digest (the delivery engine)."""
+
+    async def run_feed(
+        self, channel_id: int, *, scheduled_for: datetime | None = None
+    ) -> RunReport: ...
 
 
 def feed_trigger(schedule_time: str, timezone: str, days: str) -> CronTrigger:
@@ -79,7 +88,7 @@ class FeedScheduler:
         self,
         store: Store,
         settings: Settings,
-        engine: DeliveryEngine,
+        engine: FeedRunner,
         *,
         clock: Clock,
         ingest: Ingest | None = None,
@@ -102,7 +111,6 @@ class FeedScheduler:
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[object]] = set()
-        engine.on_feed_changed = self.reschedule  # a 403/404 pause or disable drops the job
 
     # Lifecycle (the bot's Service protocol)
 

@@ -16,9 +16,16 @@ from bot.query import MAX_QUERY_LENGTH, Query, QueryError, parse
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.feeds import Feed
-from bot.store.subscriptions import ChannelSubscription, PersonalSubscription, SubscriptionError
+from bot.store.subscriptions import (
+    ChannelSubscription,
+    DuplicateSubscription,
+    PersonalSubscription,
+    SubscriptionLimitReached,
+)
 from bot.text import neutralise_mentions, truncate
 
+MAX_PERSONAL_PER_GUILD = 25  # a member's own subscriptions in one server
+MAX_PER_CHANNEL = 50  # a channel's own subscriptions
 NOT_YOURS = "That isn't one of your subscriptions here; pick one from the list."
 NOT_THIS_CHANNELS = "That isn't one of this channel's subscriptions; pick one from the list."
 _Sub = TypeVar("_Sub", PersonalSubscription, ChannelSubscription)
@@ -128,10 +135,18 @@ def subscribe_personal(
             normal=query.normal,
             dm=dm,
             now=now,
+            limit=MAX_PERSONAL_PER_GUILD,
         )
-    except SubscriptionError as exc:
+    except DuplicateSubscription as exc:
         # Raising rolls back the transaction, so a feed created just now is not kept either.
-        raise UserError(str(exc)) from exc
+        raise UserError(
+            f"You already have a subscription to `{exc.normal}` in this server."
+        ) from exc
+    except SubscriptionLimitReached as exc:
+        raise UserError(
+            f"You have reached the limit of {exc.limit} subscriptions in this server; "
+            "remove one with /unsubscribe first."
+        ) from exc
     return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
 
 
@@ -159,9 +174,15 @@ def subscribe_channel(
             normal=query.normal,
             added_by=user_id,
             now=now,
+            limit=MAX_PER_CHANNEL,
         )
-    except SubscriptionError as exc:
-        raise UserError(str(exc)) from exc
+    except DuplicateSubscription as exc:
+        raise UserError(f"This channel is already subscribed to `{exc.normal}`.") from exc
+    except SubscriptionLimitReached as exc:
+        raise UserError(
+            f"This channel has reached the limit of {exc.limit} subscriptions; "
+            "remove one with /feed unsubscribe first."
+        ) from exc
     return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
 
 

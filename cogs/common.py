@@ -35,23 +35,14 @@ class RunReport(Protocol):
 class Scheduler(Protocol):
     """The part of the scheduler the commands use."""
 
-    def reschedule(self, channel_id: int) -> None: ...
-
     def next_run(self, channel_id: int) -> datetime | None: ...
 
     async def run_feed_now(self, channel_id: int) -> RunReport: ...
 
 
 def scheduler_of(bot: PaperboyBot) -> Scheduler | None:
-    """The bot's scheduler, or None when it isn't running (tests, `--no-scheduler`)."""
+    """The bot's scheduler, or None when it isn't running (scheduling turned off, or in tests)."""
     return getattr(bot, "scheduler", None)
-
-
-def reschedule(bot: PaperboyBot, channel_id: int) -> None:
-    """Tell the scheduler a feed changed so the change takes effect at once."""
-    scheduler = scheduler_of(bot)
-    if scheduler is not None:
-        scheduler.reschedule(channel_id)
 
 
 def feed_defaults(bot: PaperboyBot) -> FeedDefaults:

@@ -33,7 +33,6 @@ from cogs.common import (
     guild_ids,
     new_feed_schedule,
     reply,
-    reschedule,
     scheduler_of,
     subscription_choices,
 )
@@ -80,7 +79,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         guild_id, channel_id = guild_ids(interaction)
         parsed = parse_query(query)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        done = await self.bot.store.run(
+        done = await self.bot.feeds.apply(
+            channel_id,
             subscribe_channel,
             guild_id=guild_id,
             channel_id=channel_id,
@@ -90,8 +90,6 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             defaults=feed_defaults(self.bot),
             now=self.bot.clock(),
         )
-        if done.feed_created:
-            reschedule(self.bot, channel_id)
         where = "in this channel's daily digest"
         await reply(
             interaction,
@@ -136,7 +134,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     ) -> None:
         """Set the digest's time, timezone and days."""
         guild_id, channel_id = guild_ids(interaction)
-        feed = await self.bot.store.run(
+        feed = await self.bot.feeds.apply(
+            channel_id,
             set_schedule,
             channel_id=channel_id,
             guild_id=guild_id,
@@ -147,7 +146,6 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             defaults=feed_defaults(self.bot),
             now=self.bot.clock(),
         )
-        reschedule(self.bot, channel_id)
         schedule = describe_schedule(feed.schedule_time, feed.timezone, feed.days)
         await reply(interaction, f"This channel's digest now goes out at {schedule}.")
 
@@ -162,7 +160,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def sources(self, interaction: Interaction, sources: str) -> None:
         """Set the feed's sources."""
         guild_id, channel_id = guild_ids(interaction)
-        feed = await self.bot.store.run(
+        feed = await self.bot.feeds.apply(
+            channel_id,
             set_sources,
             channel_id=channel_id,
             guild_id=guild_id,
@@ -171,7 +170,6 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             defaults=feed_defaults(self.bot),
             now=self.bot.clock(),
         )
-        reschedule(self.bot, channel_id)
         chosen = parse_sources(feed.sources)
         note = unfetched_note(chosen, self.bot.settings.categories)
         text = f"Sources set to {code(feed.sources)}: {chosen.describe()}."
@@ -182,16 +180,18 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         """Pause the feed, remembering who paused it."""
         _, channel_id = guild_ids(interaction)
         reason = f"paused by {display_name(interaction.user)}"
-        await self.bot.store.run(set_paused, channel_id=channel_id, paused=True, reason=reason)
-        reschedule(self.bot, channel_id)
+        await self.bot.feeds.apply(
+            channel_id, set_paused, channel_id=channel_id, paused=True, reason=reason
+        )
         await reply(interaction, "Paused this channel's digest; /feed resume starts it again.")
 
     @app_commands.command(name="resume", description="Start posting this channel's digest again")
     async def resume(self, interaction: Interaction) -> None:
         """Resume a paused feed."""
         _, channel_id = guild_ids(interaction)
-        await self.bot.store.run(set_paused, channel_id=channel_id, paused=False, reason=None)
-        reschedule(self.bot, channel_id)
+        await self.bot.feeds.apply(
+            channel_id, set_paused, channel_id=channel_id, paused=False, reason=None
+        )
         await reply(interaction, "Resumed this channel's digest.")
 
     @app_commands.command(name="status", description="Schedule, sources, last and next run")

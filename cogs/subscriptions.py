@@ -15,7 +15,6 @@ from cogs.common import (
     guild_ids,
     new_feed_schedule,
     reply,
-    reschedule,
     subscription_choices,
 )
 
@@ -46,7 +45,8 @@ class Subscriptions(commands.Cog):
         guild_id, channel_id = guild_ids(interaction)
         parsed = parse_query(query)  # bad input is answered at once, before any work
         await interaction.response.defer(ephemeral=True, thinking=True)
-        done = await self.bot.store.run(
+        done = await self.bot.feeds.apply(
+            channel_id,
             subscribe_personal,
             guild_id=guild_id,
             user_id=interaction.user.id,
@@ -58,8 +58,6 @@ class Subscriptions(commands.Cog):
             now=self.bot.clock(),
             may_create_feed=interaction.permissions.send_messages,
         )
-        if done.feed_created:
-            reschedule(self.bot, channel_id)
         where = "daily by DM" if dm else f"in the daily digest of <#{channel_id}>, mentioning you"
         await reply(
             interaction,

@@ -1,14 +1,11 @@
 """Daily DM digests for personal `dm:true` subscriptions, exactly once (Discord-free).
 
-Same ledger discipline as channel digests (`bot/delivery/engine.py`): in one transaction a
-member's run
-is started and every DM it will send is written as pending rows (destination `dm:<user id>`,
-deterministic nonces); then the DMs are sent and marked sent one by one. A crash, or a DM whose
-outcome is unknown (5xx, timeout, cut connection), leaves pending rows in the same digest; the
-next run first looks for such a DM in the member's DM history, and only re-sends (same nonce) if
-it is not there. After `MAX_ATTEMPTS` unknown outcomes the DM is given up. The paper window
-works like a feed's: papers first seen since the member's last completed DM run (first run: the
-last 24 hours), never more than 3 days back.
+The same three steps as channel digests (`bot/delivery/engine.py`): in one transaction a
+member's run is started and every DM it will send is written as pending rows (destination
+`dm:<user id>`, deterministic nonces); then the shared exactly-once loop
+(`bot/delivery/exactly_once.py`) sends them through a `DmOutbox`. The paper window works like a
+feed's: papers listed since the member's last completed DM run (first run: the last 24 hours),
+never more than 3 days back.
 
 A member whose DMs are closed (403, code 50007) is recorded in `dm_status` (the next command they
 run tells them) and is skipped for `DM_CLOSED_RETRY`, so the bot does not knock every day.
@@ -25,9 +22,11 @@ import sqlite_utils
 
 from bot.config import Settings
 from bot.delivery.digest import Subscriber, build_digest
+from bot.delivery.exactly_once import deliver_pending
 from bot.delivery.messages import MessageSpec, dm_messages
-from bot.delivery.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK, delivered_paper_ids
-from bot.delivery.posting import DmClosed, Poster, PostError, Unavailable
+from bot.delivery.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK
+from bot.delivery.posting import DmClosed, Forbidden, NotFound, Poster, Rejected
+from bot.destinations import Destination, PostMode
 from bot.matching import SubscriptionMatcher
 from bot.query import Query, QueryError, parse
 from bot.store import Store, dm_runs
@@ -35,20 +34,14 @@ from bot.store import deliveries as ledger
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.database import Clock
-from bot.store.rows import parse_time, rows
+from bot.store.deliveries import DM_CLOSED_RETRY, delivered_paper_ids, dm_closed_recently
 
 log = logging.getLogger(__name__)
 
-DM_CLOSED_RETRY = timedelta(days=7)  # closed DMs are tried again after a week, not every day
 
-
-def destination_for_user(user_id: int) -> str:
-    """The deliveries-ledger key of a member's DMs."""
-    return f"dm:{user_id}"
-
-
-def _user_of(destination: str) -> int:
-    return int(destination.split(":", 1)[1])
+def destination_for_user(user_id: int) -> Destination:
+    """The deliveries-ledger destination of a member's DMs."""
+    return Destination.dm(user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +68,25 @@ def dm_subscribers(db: sqlite_utils.Database, user_id: int) -> list[tuple[Subscr
     return parsed
 
 
-def dm_closed_recently(db: sqlite_utils.Database, user_id: int, now: datetime) -> bool:
-    """True if a DM to the member was refused less than `DM_CLOSED_RETRY` ago."""
-    found = rows(db, "SELECT closed_at FROM dm_status WHERE user_id = ?", [user_id])
-    closed = parse_time(found[0]["closed_at"]) if found else None
-    return closed is not None and now - closed < DM_CLOSED_RETRY
+@dataclass(frozen=True, slots=True)
+class DmOutbox:
+    """A member's DM digest goes to their DM channel; refusals other than closed DMs mean that
+    one message can't be delivered (the rest may)."""
+
+    poster: Poster
+    user_id: int
+    thread_id: int | None = None
+
+    async def send(self, spec: MessageSpec) -> int:
+        try:
+            return await self.poster.send_dm(self.user_id, spec)
+        except DmClosed:
+            raise
+        except (Forbidden, NotFound) as exc:
+            raise Rejected(str(exc)) from exc
+
+    async def find_sent(self, spec: MessageSpec) -> int | None:
+        return await self.poster.find_sent_dm(self.user_id, spec)
 
 
 class DmDigester:
@@ -123,7 +130,7 @@ class DmDigester:
             return None
         last = dm_runs.last_dm_run(db, user_id)
         start = max(last.started_at if last else now - FIRST_RUN_LOOKBACK, now - MAX_LOOKBACK)
-        destination = destination_for_user(user_id)
+        destination = Destination.dm(user_id)
         subscribers = dm_subscribers(db, user_id)
         listed = papers_repo.papers_first_seen_between(db, start, now + timedelta(microseconds=1))
         matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
@@ -147,7 +154,7 @@ class DmDigester:
             destination=destination,
             run_id=run.id,  # dm_runs.id: finishing the digest finishes this run
             digest_date=day.isoformat(),
-            mode="dm",
+            mode=PostMode.DM,
             header=MessageSpec(content="").to_json(),  # a DM digest has no header message
             messages=messages,
             now=now,
@@ -156,69 +163,20 @@ class DmDigester:
 
     async def _post(self, post: ledger.DigestPost) -> tuple[int, int, bool]:
         """Send the digest's pending DMs; (papers delivered, DMs sent, DMs closed)."""
-        user_id = _user_of(post.destination)
-        posted = messages = 0
-        closed = False
-        pending = await self.store.run(ledger.pending_for_digest, post.id)
-        for group in _by_message(pending):
-            ids = [d.id for d in group]
-            if closed:  # the rest of this digest can't reach them either
-                await self._fail(ids, "DMs closed")
-                continue
-            attempts = max(d.attempts for d in group)
-            try:
-                spec = MessageSpec.from_json(group[0].payload or "")
-                found = None
-                if attempts:  # the last attempt's outcome is unknown: did it get through?
-                    found = await self.poster.find_sent_dm(user_id, spec)
-                message_id = found or await self.poster.send_dm(user_id, spec)
-            except DmClosed as exc:
-                closed = True
-                log.info("DMs to %s are closed: %s", user_id, exc)
-                await self.store.run(ledger.record_dm_closed, user_id, self.clock())
-                await self._fail(ids, str(exc))
-                continue
-            except Unavailable as exc:
-                if attempts + 1 < ledger.MAX_ATTEMPTS:
-                    log.warning("DM to %s failed, will retry next run: %s", user_id, exc)
-                    await self.store.run(
-                        ledger.record_attempt, ids, error=str(exc), now=self.clock()
-                    )
-                    break  # keep the order; the next run resumes this digest here
-                log.error("Gave up a DM to %s after %d attempts: %s", user_id, attempts + 1, exc)
-                await self._fail(ids, str(exc))
-                continue
-            except PostError as exc:  # 403/404 other than closed DMs: the user can't be reached
-                log.warning("DM to %s refused: %s", user_id, exc)
-                await self._fail(ids, str(exc))
-                continue
-            await self.store.run(
-                ledger.mark_sent, ids, message_id=message_id, thread_id=None, now=self.clock()
-            )
-            posted += len(group)
-            messages += 1
-        if messages and not closed:
+        user_id = post.target.id
+        progress = await deliver_pending(
+            self.store, self.clock, post, DmOutbox(self.poster, user_id)
+        )
+        closed = progress.unreachable is not None
+        if closed:
+            await self.store.run(ledger.record_dm_closed, user_id, self.clock())
+        elif progress.messages:
             await self.store.run(ledger.record_dm_open, user_id)
-        await self.store.run(self._finish, post, posted)
-        return posted, messages, closed
-
-    async def _fail(self, ids: list[int], error: str) -> None:
-        """These DMs can't be delivered: mark them failed for good."""
-        await self.store.run(ledger.mark_failed, ids, error=error, now=self.clock(), give_up=True)
-
-    def _finish(self, db: sqlite_utils.Database, post: ledger.DigestPost, posted: int) -> None:
-        # The digest stays open while DMs are pending; the run's window is covered either way.
-        ledger.close_if_delivered(db, post.id, now=self.clock())
-        if post.run_id is not None:
-            dm_runs.finish_dm_run(db, post.run_id, now=self.clock(), posted=posted)
-
-
-def _by_message(deliveries: list[ledger.Delivery]) -> list[list[ledger.Delivery]]:
-    """Pending rows grouped by the DM (nonce) that carries them, in planned order."""
-    groups: dict[str, list[ledger.Delivery]] = {}
-    for delivery in deliveries:
-        groups.setdefault(delivery.nonce, []).append(delivery)
-    return list(groups.values())
+        if post.run_id is not None:  # the run's window is covered even while DMs are pending
+            await self.store.run(
+                dm_runs.finish_dm_run, post.run_id, now=self.clock(), posted=progress.papers
+            )
+        return progress.papers, progress.messages, closed
 
 
 __all__ = ["DM_CLOSED_RETRY", "DmDigester", "DmReport", "destination_for_user"]

@@ -11,19 +11,22 @@ from datetime import date
 from typing import Any
 
 from bot.delivery.digest import DigestEntry
+from bot.destinations import Destination
+from bot.limits import (
+    AUTHOR_LIMIT,
+    EMBED_COLOUR,
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    EMBEDS_PER_MESSAGE,
+    FIELD_VALUE_LIMIT,
+    MESSAGE_LIMIT,
+    NONCE_LENGTH,
+    THREAD_NAME_LIMIT,
+)
 from bot.text import escape_markdown, neutralise_mentions, truncate
 
-MESSAGE_LIMIT = 2000
-EMBEDS_PER_MESSAGE = 10
-EMBED_TOTAL_LIMIT = 6000
-EMBED_TITLE_LIMIT = 256
-EMBED_DESCRIPTION_LIMIT = 4096
-FIELD_VALUE_LIMIT = 1024
-AUTHOR_LIMIT = 256
-THREAD_NAME_LIMIT = 100
-NONCE_LENGTH = 25
 HEADER_TITLE_LIMIT = 120  # one line per paper in the header stays readable
-EMBED_COLOUR = 0xF5A623
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +188,7 @@ def mention_text(user_ids: Sequence[int]) -> str:
     return " ".join(f"<@{uid}>" for uid in user_ids)
 
 
-def paper_message(destination: str, entry: DigestEntry) -> MessageSpec:
+def paper_message(destination: Destination, entry: DigestEntry) -> MessageSpec:
     """The thread (or channel) message for one paper, mentioning exactly its subscribers."""
     users = tuple(entry.mention_user_ids)
     return MessageSpec(
@@ -198,7 +201,11 @@ def paper_message(destination: str, entry: DigestEntry) -> MessageSpec:
 
 
 def header_message(
-    destination: str, run_key: object, day: date, entries: Sequence[DigestEntry], overflow: int
+    destination: Destination,
+    run_key: object,
+    day: date,
+    entries: Sequence[DigestEntry],
+    overflow: int,
 ) -> MessageSpec:
     """The digest's header message (pings nobody)."""
     titles = [(e.paper.title, e.paper.abs_url) for e in entries]
@@ -208,7 +215,9 @@ def header_message(
     )
 
 
-def dm_messages(destination: str, day: date, entries: Sequence[DigestEntry]) -> list[MessageSpec]:
+def dm_messages(
+    destination: Destination, day: date, entries: Sequence[DigestEntry]
+) -> list[MessageSpec]:
     """A user's daily DM: their matches, ≤ 10 embeds and ≤ 6,000 embed characters a message."""
     batches: list[list[DigestEntry]] = []
     size = 0

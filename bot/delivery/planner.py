@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot.delivery.digest import Digest, Subscriber, build_digest
+from bot.destinations import Destination
 from bot.feed_sources import FeedSources, parse_sources
 from bot.matching import SubscriptionMatcher
 from bot.query import Query, QueryError, parse
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
-from bot.store.rows import rows
+from bot.store.deliveries import delivered_paper_ids
 from bot.store.source_status import SOURCE_NAMES, all_statuses
 
 FIRST_RUN_LOOKBACK = timedelta(hours=24)  # a new feed's first digest already has the latest day
@@ -33,17 +34,6 @@ class DigestPlan:
     listed: int  # papers from the feed's sources in the window
     digest: Digest
     reason: str | None  # why nothing would be posted, if so
-
-
-def destination_for_channel(channel_id: int) -> str:
-    """The deliveries-ledger key of a channel."""
-    return f"channel:{channel_id}"
-
-
-def delivered_paper_ids(db: sqlite_utils.Database, destination: str) -> set[str]:
-    """Papers that already have a delivery (in any state) to this destination."""
-    found = rows(db, "SELECT paper_id FROM deliveries WHERE destination = ?", [destination])
-    return {r["paper_id"] for r in found}
 
 
 def feed_subscribers(db: sqlite_utils.Database, channel_id: int) -> list[tuple[Subscriber, Query]]:
@@ -111,7 +101,7 @@ def plan_digest(
     ]
     subscribers = feed_subscribers(db, channel_id)
     matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
-    already = delivered_paper_ids(db, destination_for_channel(channel_id))
+    already = delivered_paper_ids(db, Destination.channel(channel_id))
     fresh = [p for p in listed if p.id in matches and p.id not in already]
     digest = build_digest(fresh, matches, cap=cap)
     reason: str | None = None

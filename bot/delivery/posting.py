@@ -9,10 +9,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.delivery.messages import MessageSpec
+from bot.destinations import ChannelKind
 
 
 class PostError(Exception):
-    """Posting to Discord failed; subclasses say how."""
+    """Posting to Discord failed; the subclass says what that means for the delivery.
+
+    Every Discord outcome is classified once, in the poster: delivered (no error), `Unavailable`
+    (transient: check, then retry), `Rejected` (this message can never go), `Forbidden` (the feed
+    needs a person), `NotFound` (gone), `Unreachable` (nobody there takes messages now).
+    """
 
 
 class Forbidden(PostError):
@@ -27,15 +33,27 @@ class Unavailable(PostError):
     """Outcome unknown (429/5xx after discord.py's retries, timeout, lost connection): retry."""
 
 
-class DmClosed(PostError):
+class Rejected(PostError):
+    """Discord refused this payload for good (400 and other 4xx): retrying can't help."""
+
+
+class Unreachable(PostError):
+    """The destination takes no messages now (a member's closed DMs): skip the rest of it."""
+
+
+class DmClosed(Unreachable):
     """The user does not accept DMs from the bot (403, code 50007)."""
+
+
+class TargetGone(PostError):
+    """The digest's thread or forum post answered 404 while its channel still exists."""
 
 
 class Poster(Protocol):
     """What the engine needs from Discord; each method raises a `PostError` subclass on failure."""
 
-    async def channel_kind(self, channel_id: int) -> str | None:
-        """'text', 'forum', or None when the channel no longer exists."""
+    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+        """What the channel is, or None when it no longer exists."""
         ...
 
     async def send(self, channel_id: int, spec: MessageSpec) -> int:

@@ -16,10 +16,10 @@ from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine
 from bot.discord.poster import DiscordPoster
 from bot.discord.replies import NO_MENTIONS, report_interaction_error
+from bot.feed_changes import FeedChanges
 from bot.ingest import ingest_once
 from bot.scheduler import FeedScheduler
 from bot.store import Store, utcnow
-from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,10 @@ class PaperboyBot(commands.Bot):
         self.extension_names: tuple[str, ...] = tuple(extensions)
         self._services: list[Service] = []
         self._services_started = False
-        self.scheduler: FeedScheduler | None = None  # set in setup_hook (daily posts, issue 5)
+        self.scheduler: FeedScheduler | None = None  # set in setup_hook when scheduling is on
+        # Every feed change is written and announced here; the scheduler follows it.
+        self.feeds = FeedChanges(store)
+        self.feeds.listen(self._feed_changed)
 
     # Start-up and shutdown
 
@@ -106,10 +109,16 @@ class PaperboyBot(commands.Bot):
             self.add_service(self.scheduler)
         await self.start_services()
 
+    def _feed_changed(self, channel_id: int) -> None:
+        if self.scheduler is not None:
+            self.scheduler.reschedule(channel_id)
+
     def _build_scheduler(self) -> FeedScheduler:
         """The delivery engine and scheduler, posting through this client."""
         poster = DiscordPoster(self, request_timeout=self.settings.discord_request_timeout)
-        engine = DeliveryEngine(self.store, poster, self.settings, clock=self.clock)
+        engine = DeliveryEngine(
+            self.store, poster, self.settings, clock=self.clock, changes=self.feeds
+        )
         # DM digests go out once a day for everyone, at the default schedule (default timezone).
         dms = DmDigester(self.store, poster, self.settings, clock=self.clock)
 
@@ -186,17 +195,17 @@ class PaperboyBot(commands.Bot):
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Forget a server's feeds and subscriptions when the bot is removed from it."""
-        await self.store.run(feeds_repo.delete_guild, guild.id)
+        await self.feeds.delete_guild(guild.id)
         log.info("Removed from guild %s; deleted its feeds and subscriptions", guild.id)
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """Forget a deleted channel's feed and subscriptions."""
-        await self.store.run(feeds_repo.delete_channel, channel.id)
+        await self.feeds.delete_channel(channel.id)
         log.info("Channel %s deleted; removed its feed and subscriptions", channel.id)
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """Forget anything delivered into a deleted thread (raw event: it may be uncached)."""
-        await self.store.run(feeds_repo.delete_channel, payload.thread_id)
+        await self.feeds.delete_channel(payload.thread_id)
         log.debug("Thread %s deleted; removed anything delivered there", payload.thread_id)
 
 

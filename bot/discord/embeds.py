@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot import limits
+from bot.delivery.channels import feed_notes
 from bot.delivery.messages import date_label, embed_length, header_text
 from bot.delivery.messages import paper_embed as digest_paper_embed
 from bot.delivery.planner import DigestPlan
@@ -25,13 +27,11 @@ from bot.store.subscriptions import ChannelSubscription, PersonalSubscription
 from bot.subscribing import SubscriptionOverview
 from bot.text import escape_markdown, neutralise_mentions, truncate
 
-EMBED_COLOUR = discord.Colour(0xFFB000)
-DESCRIPTION_LIMIT = 4096
-FIELD_LIMIT = 1024
-TITLE_LIMIT = 256
-MESSAGE_LIMIT = 2000
-MAX_EMBEDS = 10
-EMBEDS_TOTAL_LIMIT = 6000
+EMBED_COLOUR = discord.Colour(limits.EMBED_COLOUR)
+DESCRIPTION_LIMIT = limits.EMBED_DESCRIPTION_LIMIT
+FIELD_LIMIT = limits.FIELD_VALUE_LIMIT
+TITLE_LIMIT = limits.EMBED_TITLE_LIMIT
+MESSAGE_LIMIT = limits.MESSAGE_LIMIT
 ABSTRACT_BUDGET = 3000  # TL;DR + abstract, leaving room for authors, fields and footer
 
 
@@ -227,8 +227,8 @@ def status_embed(status: FeedStatus, next_run: datetime | None, now: datetime) -
         state = f"Next run {timestamp(next_run, 'R')}" if next_run else "Not scheduled yet"
     embed.add_field(name="State", value=truncate(state, FIELD_LIMIT), inline=False)
     embed.add_field(name="Last run", value=last_run_text(status, feed.timezone), inline=False)
-    if feed.notes:
-        embed.add_field(name="Notes", value=truncate(md(feed.notes), FIELD_LIMIT), inline=False)
+    if notes := feed_notes(feed):
+        embed.add_field(name="Notes", value=truncate(md(notes), FIELD_LIMIT), inline=False)
     embed.add_field(
         name="Subscriptions",
         value=_sub_lines(status.channel_subs, status.personal_subs),
@@ -293,13 +293,13 @@ def preview_message(
     titles = [(e.paper.title, e.paper.abs_url) for e in digest.entries]
     embeds: list[discord.Embed] = []
     total = 0
-    for entry in digest.entries[:MAX_EMBEDS]:
+    for entry in digest.entries[: limits.EMBEDS_PER_MESSAGE]:
         data = digest_paper_embed(entry)
         who = ", ".join("@" + names.get(u, f"user {u}") for u in entry.mention_user_ids)
         if who:
             data["fields"].append({"name": "Would mention", "value": truncate(who, FIELD_LIMIT)})
         total += embed_length(data)
-        if total > EMBEDS_TOTAL_LIMIT:
+        if total > limits.EMBED_TOTAL_LIMIT:
             break
         embeds.append(discord.Embed.from_dict(data))
     matched = len(digest.entries) + digest.overflow

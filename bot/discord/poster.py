@@ -13,7 +13,16 @@ import aiohttp
 import discord
 
 from bot.delivery.messages import MessageSpec
-from bot.delivery.posting import DmClosed, Forbidden, NotFound, PostError, Unavailable, carries
+from bot.delivery.posting import (
+    DmClosed,
+    Forbidden,
+    NotFound,
+    PostError,
+    Rejected,
+    Unavailable,
+    carries,
+)
+from bot.destinations import ChannelKind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,7 +58,10 @@ async def _translate(call: Awaitable[T], seconds: float) -> T:
         raise Forbidden(f"403 {exc.text or 'Forbidden'} (code {exc.code})") from exc
     except discord.NotFound as exc:
         raise NotFound(f"404 {exc.text or 'Not Found'} (code {exc.code})") from exc
-    except discord.HTTPException as exc:  # 429/5xx left over after discord.py's own retries
+    except discord.HTTPException as exc:
+        if 400 <= exc.status < 500 and exc.status != 429:  # the payload itself is refused
+            raise Rejected(f"{exc.status} {exc.text or 'rejected'} (code {exc.code})") from exc
+        # 429/5xx left over after discord.py's own retries: the request may have landed
         raise Unavailable(f"{exc.status} {exc.text or 'HTTP error'}") from exc
     except TimeoutError as exc:  # asyncio.TimeoutError is TimeoutError since Python 3.11
         raise Unavailable(f"no answer from Discord within {seconds:g} s") from exc
@@ -71,8 +83,8 @@ class DiscordPoster:
         # offline), so the next `channel_kind` asks the API instead of trusting it.
         self._maybe_gone: set[int] = set()
 
-    async def channel_kind(self, channel_id: int) -> str | None:
-        """'forum', 'text', or None when the channel is gone."""
+    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+        """What the channel is, or None when it is gone."""
         channel = None if channel_id in self._maybe_gone else self.client.get_channel(channel_id)
         if channel is None:
             try:
@@ -82,7 +94,7 @@ class DiscordPoster:
             except NotFound:
                 return None
             self._maybe_gone.discard(channel_id)
-        return "forum" if isinstance(channel, discord.ForumChannel) else "text"
+        return ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
 
     async def _call(self, channel_id: int, call: Awaitable[T]) -> T:
         try:
@@ -119,7 +131,7 @@ class DiscordPoster:
                     auto_archive_duration=AUTO_ARCHIVE_MINUTES,
                 ),
             )
-        except Unavailable as exc:
+        except Rejected as exc:
             cause = exc.__cause__
             if isinstance(cause, discord.HTTPException) and cause.code == THREAD_ALREADY_EXISTS:
                 return message_id  # made before a crash: a message's thread has the message's id

@@ -2,22 +2,28 @@
 pending → sent | failed. Rows are written before anything is posted, so a crash loses nothing
 and a retry re-sends exactly the same message (same nonce), in the same digest (same thread).
 
-A failed attempt whose outcome is unknown (5xx, timeout, lost connection) leaves the row pending
-in its digest with `attempts` counted; `failed` is final (given up, or the user can't be reached).
+Every send is counted in `attempts` *before* it is made (`begin_attempt`, its own committed
+transaction), so a row with attempts > 0 that is still pending may have reached Discord — after a
+crash, a lost answer or a failed `mark_sent` alike — and is looked for before being re-sent.
+`failed` is final (given up, rejected, or the user can't be reached). Also here: the DM status of
+members (closed DMs) that decides whether their DMs are tried.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
-from bot.store.rows import iso, rows
+from bot.destinations import DeliveryState, Destination, DigestState, PostMode
+from bot.store.rows import iso, parse_time, rows
 
 MAX_ATTEMPTS = 5
+DM_CLOSED_RETRY = timedelta(days=7)  # closed DMs are tried again after a week, not every day
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +34,7 @@ class Delivery:
     destination: str
     paper_id: str
     run_id: int | None
-    state: str  # pending | sent | failed
+    state: DeliveryState
     nonce: str
     message_id: int | None
     thread_id: int | None
@@ -46,12 +52,17 @@ class DigestPost:
     destination: str
     run_id: int | None
     digest_date: str
-    mode: str  # thread | plain | forum | dm
+    mode: PostMode
     header: str  # JSON MessageSpec
     header_message_id: int | None
     thread_id: int | None
-    state: str  # open | done
+    state: DigestState
     created_at: str
+
+    @property
+    def target(self) -> Destination:
+        """The destination this digest goes to."""
+        return Destination.parse(self.destination)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,20 +81,27 @@ _DELIVERY_COLUMNS = (
 
 
 def _delivery(row: dict[str, Any]) -> Delivery:
-    return Delivery(**row)
+    return Delivery(**{**row, "state": DeliveryState(row["state"])})
 
 
 def _post(row: dict[str, Any]) -> DigestPost:
-    return DigestPost(**{k: v for k, v in row.items() if k != "updated_at"})
+    values = {k: v for k, v in row.items() if k != "updated_at"}
+    return DigestPost(
+        **{**values, "mode": PostMode(row["mode"]), "state": DigestState(row["state"])}
+    )
+
+
+def _key(destination: Destination | str) -> str:
+    return destination.key if isinstance(destination, Destination) else destination
 
 
 def create_digest(
     db: sqlite_utils.Database,
     *,
-    destination: str,
+    destination: Destination | str,
     run_id: int | None,
     digest_date: str,
-    mode: str,
+    mode: PostMode,
     header: str,
     messages: Sequence[PendingMessage],
     now: datetime,
@@ -92,7 +110,7 @@ def create_digest(
     cursor = db.execute(
         "INSERT INTO digest_posts (destination, run_id, digest_date, mode, header, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [destination, run_id, digest_date, mode, header, iso(now), iso(now)],
+        [_key(destination), run_id, digest_date, mode.value, header, iso(now), iso(now)],
     )
     post_id = cursor.lastrowid
     for message in messages:
@@ -102,7 +120,7 @@ def create_digest(
                 " digest_post_id, created_at, updated_at)"
                 " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)"
                 " ON CONFLICT(destination, paper_id) DO NOTHING",
-                [destination, paper_id, run_id, message.nonce, message.payload, post_id,
+                [_key(destination), paper_id, run_id, message.nonce, message.payload, post_id,
                  iso(now), iso(now)],
             )  # fmt: skip
     return get_digest(db, post_id)
@@ -113,12 +131,12 @@ def get_digest(db: sqlite_utils.Database, post_id: int | None) -> DigestPost:
     return _post(rows(db, "SELECT * FROM digest_posts WHERE id = ?", [post_id])[0])
 
 
-def open_digests(db: sqlite_utils.Database, destination: str) -> list[DigestPost]:
+def open_digests(db: sqlite_utils.Database, destination: Destination | str) -> list[DigestPost]:
     """Digests to this destination that were not finished (oldest first)."""
     found = rows(
         db,
         "SELECT * FROM digest_posts WHERE destination = ? AND state = 'open' ORDER BY id",
-        [destination],
+        [_key(destination)],
     )
     return [_post(r) for r in found]
 
@@ -140,9 +158,10 @@ def update_digest(
     if set(changes) - allowed:
         raise ValueError(f"unknown digest fields: {sorted(set(changes) - allowed)}")
     assignments = ", ".join(f"{name} = ?" for name in changes)
+    values = [v.value if isinstance(v, StrEnum) else v for v in changes.values()]
     db.execute(
         f"UPDATE digest_posts SET {assignments}, updated_at = ? WHERE id = ?",
-        [*changes.values(), iso(now), post_id],
+        [*values, iso(now), post_id],
     )
     return get_digest(db, post_id)
 
@@ -168,6 +187,19 @@ def close_if_delivered(db: sqlite_utils.Database, post_id: int, *, now: datetime
     return get_digest(db, post_id).state == "done"
 
 
+def fail_digest(db: sqlite_utils.Database, post_id: int, *, error: str, now: datetime) -> None:
+    """Discord will never take this digest (its header or thread was rejected): every pending
+    row fails with the reason and the digest closes, so it never blocks the next one."""
+    db.execute(
+        "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?,"
+        " attempts = max(attempts, 1) WHERE digest_post_id = ? AND state = 'pending'",
+        [error[:500], iso(now), post_id],
+    )
+    db.execute(
+        "UPDATE digest_posts SET state = 'done', updated_at = ? WHERE id = ?", [iso(now), post_id]
+    )
+
+
 def mark_sent(
     db: sqlite_utils.Database,
     ids: Sequence[int],
@@ -179,19 +211,30 @@ def mark_sent(
     """These deliveries were posted as `message_id` (in `thread_id`, if any)."""
     for delivery_id in ids:
         db.execute(
-            "UPDATE deliveries SET state = 'sent', message_id = ?, thread_id = ?, attempts ="
-            " attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE deliveries SET state = 'sent', message_id = ?, thread_id = ?,"
+            " attempts = max(attempts, 1), last_error = NULL, updated_at = ? WHERE id = ?",
             [message_id, thread_id, iso(now), delivery_id],
         )
 
 
-def record_attempt(
-    db: sqlite_utils.Database, ids: Sequence[int], *, error: str, now: datetime
-) -> None:
-    """An attempt ended with an unknown outcome: count it; the rows stay pending in their digest."""
+def begin_attempt(db: sqlite_utils.Database, ids: Sequence[int], *, now: datetime) -> None:
+    """A send is about to be made: count it first, so that from now on a restart looks for the
+    message before sending it again."""
     for delivery_id in ids:
         db.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ?"
+            "UPDATE deliveries SET attempts = attempts + 1, updated_at = ?"
+            " WHERE id = ? AND state = 'pending'",
+            [iso(now), delivery_id],
+        )
+
+
+def record_unknown_outcome(
+    db: sqlite_utils.Database, ids: Sequence[int], *, error: str, now: datetime
+) -> None:
+    """The attempt ended without an answer (it may have landed): the rows stay pending."""
+    for delivery_id in ids:
+        db.execute(
+            "UPDATE deliveries SET last_error = ?, updated_at = ?"
             " WHERE id = ? AND state = 'pending'",
             [error[:500], iso(now), delivery_id],
         )
@@ -205,24 +248,45 @@ def mark_failed(
     now: datetime,
     give_up: bool = False,
 ) -> None:
-    """Posting failed for good (given up, or the user can't be reached): never retried."""
+    """Posting failed for good (given up, rejected, or the user can't be reached): never retried.
+    Attempts were counted when they began; a row never attempted counts as one."""
     for delivery_id in ids:
         db.execute(
             "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?,"
-            " attempts = CASE WHEN ? THEN max(attempts + 1, ?) ELSE attempts + 1 END"
+            " attempts = CASE WHEN ? THEN max(attempts, ?) ELSE max(attempts, 1) END"
             " WHERE id = ?",
             [error[:500], iso(now), give_up, MAX_ATTEMPTS, delivery_id],
         )
 
 
-def deliveries_to(db: sqlite_utils.Database, destination: str) -> list[Delivery]:
+def deliveries_to(db: sqlite_utils.Database, destination: Destination | str) -> list[Delivery]:
     """Every delivery to a destination (any state), oldest first."""
     found = rows(
         db,
         f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE destination = ? ORDER BY id",
-        [destination],
+        [_key(destination)],
     )
     return [_delivery(r) for r in found]
+
+
+def delivered_paper_ids(db: sqlite_utils.Database, destination: Destination | str) -> set[str]:
+    """Papers that already have a delivery (in any state) to this destination."""
+    found = rows(db, "SELECT paper_id FROM deliveries WHERE destination = ?", [_key(destination)])
+    return {r["paper_id"] for r in found}
+
+
+def days_forum_post(
+    db: sqlite_utils.Database, destination: Destination | str, digest_date: str
+) -> tuple[int, int | None] | None:
+    """(thread id, starter message id) of the forum post already made there that day, if any."""
+    found = rows(
+        db,
+        "SELECT thread_id, header_message_id FROM digest_posts WHERE destination = ?"
+        " AND digest_date = ? AND mode = 'forum' AND thread_id IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1",
+        [_key(destination), digest_date],
+    )
+    return (found[0]["thread_id"], found[0]["header_message_id"]) if found else None
 
 
 def record_dm_closed(db: sqlite_utils.Database, user_id: int, now: datetime) -> None:
@@ -238,3 +302,20 @@ def record_dm_closed(db: sqlite_utils.Database, user_id: int, now: datetime) -> 
 def record_dm_open(db: sqlite_utils.Database, user_id: int) -> None:
     """A DM to the user went through: their DMs are open (again)."""
     db.execute("UPDATE dm_status SET closed_at = NULL, told_user = 0 WHERE user_id = ?", [user_id])
+
+
+def dm_closed_recently(db: sqlite_utils.Database, user_id: int, now: datetime) -> bool:
+    """True if a DM to the member was refused less than `DM_CLOSED_RETRY` ago."""
+    found = rows(db, "SELECT closed_at FROM dm_status WHERE user_id = ?", [user_id])
+    closed = parse_time(found[0]["closed_at"]) if found else None
+    return closed is not None and now - closed < DM_CLOSED_RETRY
+
+
+def take_dm_notice(db: sqlite_utils.Database, user_id: int) -> bool:
+    """True (once) if a DM to the user was refused and they haven't been told; marks them told."""
+    cursor = db.execute(
+        "UPDATE dm_status SET told_user = 1"
+        " WHERE user_id = ? AND closed_at IS NOT NULL AND told_user = 0",
+        [user_id],
+    )
+    return cursor.rowcount > 0

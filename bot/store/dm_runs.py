@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.destinations import RunState
 from bot.store.rows import iso, parse_time, rows
 
 
@@ -22,13 +23,13 @@ class DmRun:
     window_start: datetime
     matched: int
     posted: int
-    state: str  # running | done
+    state: RunState
 
 
 def _run(row: dict[str, Any]) -> DmRun:
     times = ("started_at", "finished_at", "window_start")
     values: dict[str, Any] = {k: parse_time(v) if k in times else v for k, v in row.items()}
-    return DmRun(**values)
+    return DmRun(**{**values, "state": RunState(row["state"])})
 
 
 def start_dm_run(

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.destinations import RunState
 from bot.store.rows import iso, parse_time, rows
 
 
@@ -19,7 +20,7 @@ class Feed:
     guild_id: int
     schedule_time: str  # HH:MM in `timezone`
     timezone: str
-    days: str  # "daily" | "weekdays"
+    days: str  # "daily" | "weekdays" (validated by bot/feed_settings.py)
     sources: str  # e.g. "hf, arxiv:cs.CL"
     paused: bool
     pause_reason: str | None
@@ -27,6 +28,7 @@ class Feed:
     created_by: int | None
     created_at: str
     notes: str | None
+    threads_refused: bool = False  # Discord refused a thread here: digests go out as plain posts
 
     @property
     def active(self) -> bool:
@@ -48,20 +50,21 @@ class FeedRun:
     matched: int
     posted: int
     reason: str | None
-    state: str
+    state: RunState
 
 
 _FEED_COLUMNS = {f.name for f in fields(Feed)}
 
 
 def _feed(row: dict[str, Any]) -> Feed:
-    return Feed(**{**row, "paused": bool(row["paused"]), "disabled": bool(row["disabled"])})
+    flags = {name: bool(row[name]) for name in ("paused", "disabled", "threads_refused")}
+    return Feed(**{**row, **flags})
 
 
 def _run(row: dict[str, Any]) -> FeedRun:
     times = ("scheduled_for", "started_at", "finished_at", "window_start")
     values: dict[str, Any] = {k: parse_time(v) if k in times else v for k, v in row.items()}
-    return FeedRun(**values)
+    return FeedRun(**{**values, "state": RunState(row["state"])})
 
 
 def get_feed(db: sqlite_utils.Database, channel_id: int) -> Feed | None:
@@ -152,13 +155,13 @@ def finish_run(
     matched: int,
     posted: int,
     reason: str | None,
-    state: str = "done",
+    state: RunState = RunState.DONE,
 ) -> None:
     """Record how a feed run ended."""
     db.execute(
         "UPDATE feed_runs SET finished_at = ?, listed = ?, matched = ?, posted = ?, reason = ?,"
         " state = ? WHERE id = ?",
-        [iso(now), listed, matched, posted, reason, state, run_id],
+        [iso(now), listed, matched, posted, reason, state.value, run_id],
     )
 
 
@@ -170,3 +173,12 @@ def last_run(
     sql = f"SELECT * FROM feed_runs WHERE {where} ORDER BY id DESC LIMIT 1"
     found = rows(db, sql, [channel_id])
     return _run(found[0]) if found else None
+
+
+def pause_feed(db: sqlite_utils.Database, channel_id: int, *, reason: str) -> bool:
+    """Pause the feed with a reason; True if this paused it (False: already paused or gone)."""
+    cursor = db.execute(
+        "UPDATE feeds SET paused = 1, pause_reason = ? WHERE channel_id = ? AND paused = 0",
+        [reason, channel_id],
+    )
+    return cursor.rowcount > 0

@@ -237,3 +237,17 @@ def failed_deliveries_resume_in_place(db: sqlite_utils.Database) -> None:
         "UPDATE digest_posts SET state = 'open' WHERE state = 'done' AND id IN"
         " (SELECT digest_post_id FROM deliveries WHERE state = 'pending')"
     )
+
+
+@MIGRATIONS(name="0009_feeds_threads_refused")
+def feeds_threads_refused(db: sqlite_utils.Database) -> None:
+    """A real column for "Discord refused to start a thread here: post plain digests".
+
+    It used to be a sentence in `notes`, and the engine compared that sentence to decide how to
+    post. Existing feeds with that note get the flag; the note itself is now rendered from it.
+    """
+    db.execute("ALTER TABLE feeds ADD COLUMN threads_refused INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE feeds SET threads_refused = 1, notes = NULL"
+        " WHERE notes LIKE 'Thread creation refused (403)%'"
+    )

@@ -180,3 +180,14 @@ def latest_day(db: sqlite_utils.Database) -> date | None:
         "SELECT max(coalesce(hf_date, substr(first_seen, 1, 10))) FROM papers"
     ).fetchone()
     return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def recent_papers(db: sqlite_utils.Database, since: datetime) -> list[Paper]:
+    """Papers a source listed, or arXiv published, since then (what a dry run tries)."""
+    found = rows(
+        db,
+        # listed_at, not first_seen: a paper stored by a /paper look-up today is not recent news
+        "SELECT * FROM papers WHERE listed_at >= :since OR published >= :since",
+        {"since": iso(since)},
+    )
+    return [row_to_paper(r) for r in found]

@@ -1,4 +1,5 @@
-"""Personal and channel subscriptions: add with limits and duplicate checks, list, remove."""
+"""Personal and channel subscriptions: add (refusing duplicates and going past a limit the caller
+sets), list, remove. Refusals are typed; the words people read are `bot/subscribing.py`'s."""
 
 from __future__ import annotations
 
@@ -8,15 +9,27 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.errors import UserError
 from bot.store.rows import iso, rows
 
-MAX_PERSONAL_PER_GUILD = 25
-MAX_PER_CHANNEL = 50
+
+class SubscriptionRefused(ValueError):
+    """A subscription that can't be added; the subclass says why."""
 
 
-class SubscriptionError(UserError, ValueError):
-    """A subscription change refused for a reason the user should read (one line)."""
+class DuplicateSubscription(SubscriptionRefused):
+    """The same query (by normal form) is already subscribed there."""
+
+    def __init__(self, normal: str) -> None:
+        super().__init__(f"duplicate subscription: {normal}")
+        self.normal = normal
+
+
+class SubscriptionLimitReached(SubscriptionRefused):
+    """There are already `limit` subscriptions there."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"subscription limit reached: {limit}")
+        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +73,15 @@ def add_personal(
     normal: str,
     dm: bool,
     now: datetime,
+    limit: int | None = None,
 ) -> PersonalSubscription:
-    """Store a personal subscription, refusing duplicates and more than the per-server limit."""
+    """Store a personal subscription, refusing duplicates and more than `limit` in the
+    server (no limit when None)."""
     existing = list_personal(db, guild_id=guild_id, user_id=user_id)
     if any(s.normal == normal for s in existing):
-        raise SubscriptionError(f"You already have a subscription to `{normal}` in this server.")
-    if len(existing) >= MAX_PERSONAL_PER_GUILD:
-        raise SubscriptionError(
-            f"You have reached the limit of {MAX_PERSONAL_PER_GUILD} subscriptions in this server; "
-            "remove one with /unsubscribe first."
-        )
+        raise DuplicateSubscription(normal)
+    if limit is not None and len(existing) >= limit:
+        raise SubscriptionLimitReached(limit)
     cursor = db.execute(
         "INSERT INTO personal_subscriptions "
         "(guild_id, user_id, channel_id, query, normal, dm, created_at)"
@@ -135,16 +147,15 @@ def add_channel(
     normal: str,
     added_by: int,
     now: datetime,
+    limit: int | None = None,
 ) -> ChannelSubscription:
-    """Store a channel subscription, refusing duplicates and more than the per-channel limit."""
+    """Store a channel subscription, refusing duplicates and more than `limit` in the
+    channel (no limit when None)."""
     existing = list_channel(db, channel_id)
     if any(s.normal == normal for s in existing):
-        raise SubscriptionError(f"This channel is already subscribed to `{normal}`.")
-    if len(existing) >= MAX_PER_CHANNEL:
-        raise SubscriptionError(
-            f"This channel has reached the limit of {MAX_PER_CHANNEL} subscriptions; "
-            "remove one with /feed unsubscribe first."
-        )
+        raise DuplicateSubscription(normal)
+    if limit is not None and len(existing) >= limit:
+        raise SubscriptionLimitReached(limit)
     cursor = db.execute(
         "INSERT INTO channel_subscriptions"
         " (guild_id, channel_id, query, normal, added_by, created_at)"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
-from bot.delivery.engine import FORBIDDEN_REASON, THREAD_REFUSED_NOTE, DeliveryEngine
-from bot.delivery.posting import Forbidden, NotFound, Unavailable
+from bot.delivery.channels import FORBIDDEN_REASON, THREAD_REFUSED_NOTE, feed_notes
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.posting import Forbidden, NotFound, Rejected, Unavailable
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
@@ -169,7 +171,7 @@ async def test_403_pauses_the_feed_and_tells_its_creator_once(store, clock) -> N
     changed: list[int] = []
     poster = RecordingPoster(fail_sends=[Forbidden("403 Missing Permissions")])
     eng = engine(store, poster, clock)
-    eng.on_feed_changed = changed.append
+    eng.changes.listen(changed.append)
     report = await eng.run_feed(CHANNEL)
     assert report.reason == FORBIDDEN_REASON and report.posted == 0
     feed = await store.run(feeds_repo.get_feed, CHANNEL)
@@ -193,7 +195,7 @@ async def test_channel_gone_disables_the_feed(store, clock) -> None:
     poster = RecordingPoster(kinds={CHANNEL: None})
     changed: list[int] = []
     eng = engine(store, poster, clock)
-    eng.on_feed_changed = changed.append
+    eng.changes.listen(changed.append)
     report = await eng.run_feed(CHANNEL)
     assert report.posted == 0 and report.reason and "gone" in report.reason
     feed = await store.run(feeds_repo.get_feed, CHANNEL)
@@ -211,7 +213,8 @@ async def test_thread_refused_falls_back_to_plain_messages_and_notes_it(store, c
     assert report.posted == 2
     assert len(poster.in_channel(CHANNEL)) == 3 and poster.threads == {}
     feed = await store.run(feeds_repo.get_feed, CHANNEL)
-    assert feed is not None and feed.notes == THREAD_REFUSED_NOTE and not feed.paused
+    assert feed is not None and feed.threads_refused and not feed.paused
+    assert feed_notes(feed) == THREAD_REFUSED_NOTE
 
 
 async def two_papers(store, clock) -> None:
@@ -438,3 +441,59 @@ async def test_at_most_max_concurrent_feeds_post_at_once_and_all_finish(store, c
     assert peak == 2
     assert [r.posted for r in reports] == [1] * 5
     assert sorted(s.channel_id for s in poster.sent if not s.spec.paper_ids) == sorted(channels)
+
+
+async def test_a_send_whose_mark_sent_fails_is_found_next_run_not_posted_twice(
+    store, clock, monkeypatch
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster()
+    real_mark_sent = ledger.mark_sent
+
+    def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ledger, "mark_sent", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        await engine(store, poster, clock).run_feed(CHANNEL)
+    monkeypatch.setattr(ledger, "mark_sent", real_mark_sent)
+    (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert (row.state, row.attempts) == ("pending", 1)  # the attempt was recorded before the send
+    clock.advance(days=1)
+    await engine(store, poster, clock).run_feed(CHANNEL)
+    sent = [m for m in poster.sent if m.spec.paper_ids == ("2611.00001",)]
+    assert len(sent) == 1  # found in the thread's history, not posted a second time
+    (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert row.state == "sent" and row.message_id == sent[0].message_id
+
+
+async def test_a_rejected_paper_fails_alone_and_the_digest_goes_on(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, *[paper(f"2611.0000{i}", f"Diffusion {i}") for i in range(1, 4)])
+    # header ok, first paper rejected for good (400 Invalid Form Body), the others fine
+    poster = RecordingPoster(fail_sends=[None, Rejected("400 Invalid Form Body (code 50035)")])
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 2
+    rows = {r.paper_id: r for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")}
+    assert rows["2611.00001"].state == "failed" and "50035" in (rows["2611.00001"].last_error or "")
+    assert {rows["2611.00002"].state, rows["2611.00003"].state} == {"sent"}
+    assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []  # nothing blocks
+    clock.advance(days=1)
+    await add_papers(store, clock, paper("2611.00009", "Diffusion tomorrow"))
+    tomorrow = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert tomorrow.posted == 1
+
+
+async def test_a_rejected_header_closes_its_digest_so_the_next_one_goes_out(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster(fail_sends=[Rejected("400 Invalid Form Body (code 50035)")])
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 0
+    (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert row.state == "failed"
+    assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []
+    clock.advance(days=1)
+    await add_papers(store, clock, paper("2611.00002", "Diffusion two"))
+    assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1

@@ -144,8 +144,6 @@ async def test_post_now_and_a_scheduled_run_never_overlap_for_one_feed(store, cl
     most = 0
 
     class SlowEngine:
-        on_feed_changed = None
-
         async def run_feed(self, channel_id, *, scheduled_for=None) -> RunReport:
             nonlocal active, most
             active += 1
@@ -168,8 +166,6 @@ async def test_a_started_scheduler_really_fires_the_feed_job_once(store) -> None
     fired = asyncio.Event()
 
     class RecordingEngine:
-        on_feed_changed = None
-
         async def run_feed(self, channel_id, *, scheduled_for=None) -> RunReport:
             calls.append((channel_id, scheduled_for))
             fired.set()

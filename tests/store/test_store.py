@@ -151,14 +151,16 @@ async def test_personal_subscription_limits_and_duplicates(store: Store) -> None
             normal=normal,
             dm=False,
             now=NOW,
+            limit=25,
         )
 
-    for i in range(subs_repo.MAX_PERSONAL_PER_GUILD):
+    for i in range(25):
         await store.run(add, f"topic{i}")
-    with pytest.raises(subs_repo.SubscriptionError, match="already have"):
+    with pytest.raises(subs_repo.DuplicateSubscription):
         await store.run(add, "topic0")
-    with pytest.raises(subs_repo.SubscriptionError, match="limit of 25"):
+    with pytest.raises(subs_repo.SubscriptionLimitReached) as refused:
         await store.run(add, "one more")
+    assert refused.value.limit == 25
     other = await store.run(add, "topic0", 8)  # another member may have the same query
     assert other.user_id == 8
     assert not await store.run(subs_repo.remove_personal, sub_id=other.id, user_id=7)
@@ -185,15 +187,17 @@ async def test_dm_subscription_has_no_channel(store: Store) -> None:
 async def test_channel_subscription_limits(store: Store) -> None:
     def add(db: sqlite_utils.Database, normal: str) -> subs_repo.ChannelSubscription:
         return subs_repo.add_channel(
-            db, guild_id=1, channel_id=10, query=normal, normal=normal, added_by=5, now=NOW
-        )
+            db, guild_id=1, channel_id=10, query=normal, normal=normal, added_by=5, now=NOW,
+            limit=50,
+        )  # fmt: skip
 
-    for i in range(subs_repo.MAX_PER_CHANNEL):
+    for i in range(50):
         await store.run(add, f"t{i}")
-    with pytest.raises(subs_repo.SubscriptionError, match="already subscribed"):
+    with pytest.raises(subs_repo.DuplicateSubscription):
         await store.run(add, "t3")
-    with pytest.raises(subs_repo.SubscriptionError, match="limit of 50"):
+    with pytest.raises(subs_repo.SubscriptionLimitReached) as refused:
         await store.run(add, "more")
+    assert refused.value.limit == 50
 
 
 async def test_failed_work_rolls_back(store: Store) -> None:

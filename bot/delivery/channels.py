@@ -1,0 +1,210 @@
+"""Posting a digest into a feed's channel: what differs from a DM is only where messages go.
+
+A digest in a text channel is a header message with a thread started on it (or, where Discord
+refused the thread, header and papers straight in the channel); in a forum it is one post a day.
+This module opens those places (recording each id in the ledger as soon as it exists), then
+hands the papers to the shared exactly-once loop through a `ChannelOutbox`. A 403 pauses the feed
+(and tells its creator once), a 404 on the channel disables it; both go through `FeedChanges`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from bot.delivery.exactly_once import deliver_pending
+from bot.delivery.messages import MessageSpec, nonce_for, thread_name
+from bot.delivery.posting import Forbidden, NotFound, Poster, PostError, Rejected, TargetGone
+from bot.destinations import ChannelKind, PostMode
+from bot.feed_changes import FeedChanges
+from bot.store import Store
+from bot.store import deliveries as ledger
+from bot.store import feeds as feeds_repo
+from bot.store.database import Clock
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FORBIDDEN_REASON = (
+    "I'm missing a permission I need to post here (View Channel, Send Messages, Embed Links,"
+    " Create Public Threads or Send Messages in Threads) — fix it and run /feed resume"
+)
+THREAD_REFUSED_NOTE = (
+    "Thread creation refused (403): digests are posted as plain messages. Give me"
+    " Create Public Threads to get threads back."
+)
+CHANNEL_GONE = "this feed is disabled: its channel is gone"
+
+
+class StopFeed(Exception):
+    """The feed was paused or disabled while posting: stop this feed's run (str: why)."""
+
+
+def feed_notes(feed: feeds_repo.Feed) -> str | None:
+    """What `/feed status` notes about how the feed posts, if anything."""
+    notes = [n for n in (THREAD_REFUSED_NOTE if feed.threads_refused else None, feed.notes) if n]
+    return "\n".join(notes) or None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelOutbox:
+    """A channel digest's messages go to its thread (or forum post), else to the channel."""
+
+    poster: Poster
+    guard: _Guard
+    target: int
+    thread_id: int | None
+    after: int | None  # history is searched after this message: the digest's first
+
+    async def send(self, spec: MessageSpec) -> int:
+        return await self.guard(self.poster.send(self.target, spec))
+
+    async def find_sent(self, spec: MessageSpec) -> int | None:
+        return await self.guard(self.poster.find_sent(self.target, spec, self.after))
+
+
+class _Guard:
+    """Awaits a Discord call for a feed, turning 403 into a pause and 404 into a disable or a
+    `TargetGone` (the thread vanished, the channel did not)."""
+
+    def __init__(self, posting: ChannelPosting, feed: feeds_repo.Feed) -> None:
+        self.posting = posting
+        self.feed = feed
+
+    async def __call__(self, call: Awaitable[T], *, thread_refusal: bool = False) -> T:
+        try:
+            return await call
+        except Forbidden:
+            if thread_refusal:
+                raise
+            await self.posting.pause_for_403(self.feed)
+            raise StopFeed(FORBIDDEN_REASON) from None
+        except NotFound:
+            if await self.posting.poster.channel_kind(self.feed.channel_id) is None:
+                await self.posting.disable(self.feed.channel_id)
+                raise StopFeed(CHANNEL_GONE) from None
+            raise TargetGone("the digest's thread or message is gone") from None
+
+
+class ChannelPosting:
+    """Posts channel digests recorded in the ledger; counts the papers delivered."""
+
+    def __init__(self, store: Store, poster: Poster, changes: FeedChanges, *, clock: Clock) -> None:
+        self.store = store
+        self.poster = poster
+        self.changes = changes
+        self.clock = clock
+
+    async def channel_kind(self, feed: feeds_repo.Feed) -> ChannelKind | None:
+        """The feed channel's kind; None (and the feed disabled) when it is gone."""
+        try:
+            kind = await self.poster.channel_kind(feed.channel_id)
+        except PostError as exc:  # unknown yet: assume a text channel and let posting decide
+            log.warning("Could not look up channel %s: %s", feed.channel_id, exc)
+            kind = ChannelKind.TEXT
+        if kind is None:
+            await self.disable(feed.channel_id)
+        return kind
+
+    async def post(
+        self,
+        feed: feeds_repo.Feed,
+        post: ledger.DigestPost,
+        *,
+        resumed: bool = False,
+        rerouted: bool = False,
+    ) -> int:
+        """Open the digest's header/thread/post (if not yet), then deliver its pending papers."""
+        guard = _Guard(self, feed)
+        try:
+            post = await self._open(guard, feed, post, resumed=resumed)
+        except Rejected as exc:  # Discord will never take this header: don't block later digests
+            log.error("Digest %s for %s can't be opened: %s", post.id, feed.channel_id, exc)
+            await self.store.run(ledger.fail_digest, post.id, error=str(exc), now=self.clock())
+            return 0
+        channel_id = feed.channel_id
+        in_thread = post.mode in (PostMode.THREAD, PostMode.FORUM)
+        target = post.thread_id if in_thread else channel_id
+        assert target is not None
+        outbox = ChannelOutbox(
+            self.poster,
+            guard,
+            target,
+            thread_id=post.thread_id if in_thread else None,
+            # In a thread the digest's messages follow its first message (the thread's id).
+            after=post.thread_id if in_thread else post.header_message_id,
+        )
+        progress = await deliver_pending(self.store, self.clock, post, outbox)
+        if progress.gone is None:
+            return progress.papers
+        # 404: nothing was created there. Go on in the channel (a new post for a forum).
+        log.warning("Digest %s lost its thread (%s): continuing without it", post.id, progress.gone)
+        if rerouted:  # the replacement is gone too: leave it to the next run
+            return progress.papers
+        if post.mode == PostMode.FORUM:
+            post = await self._update(post, thread_id=None, header_message_id=None)
+        else:
+            post = await self._update(post, mode=PostMode.PLAIN)
+        return progress.papers + await self.post(feed, post, rerouted=True)
+
+    async def _open(
+        self, guard: _Guard, feed: feeds_repo.Feed, post: ledger.DigestPost, *, resumed: bool
+    ) -> ledger.DigestPost:
+        channel_id = feed.channel_id
+        header = MessageSpec.from_json(post.header)
+        name = thread_name(date.fromisoformat(post.digest_date))
+        if post.mode == PostMode.FORUM and post.thread_id is None:
+            since = datetime.fromisoformat(post.created_at)
+            thread_id, message_id = await guard(
+                self.poster.start_forum_post(channel_id, name, header, since)
+            )
+            post = await self._update(post, thread_id=thread_id, header_message_id=message_id)
+        if post.mode in (PostMode.THREAD, PostMode.PLAIN) and post.header_message_id is None:
+            # A resumed digest's header may have been created with its answer lost.
+            found = (
+                await guard(self.poster.find_sent(channel_id, header, None)) if resumed else None
+            )
+            header_id = found or await guard(self.poster.send(channel_id, header))
+            post = await self._update(post, header_message_id=header_id)
+        if post.mode == PostMode.THREAD and post.thread_id is None:
+            assert post.header_message_id is not None
+            try:
+                thread_id = await guard(
+                    self.poster.start_thread(channel_id, post.header_message_id, name),
+                    thread_refusal=True,
+                )
+                post = await self._update(post, thread_id=thread_id)
+            except Forbidden:
+                await self.changes.apply(
+                    channel_id, feeds_repo.update_feed, channel_id, threads_refused=True
+                )
+                post = await self._update(post, mode=PostMode.PLAIN)
+        return post
+
+    async def _update(self, post: ledger.DigestPost, **changes: object) -> ledger.DigestPost:
+        return await self.store.run(ledger.update_digest, post.id, now=self.clock(), **changes)
+
+    async def pause_for_403(self, feed: feeds_repo.Feed) -> None:
+        """Pause the feed with the reason; its creator is DMed once, when it becomes paused."""
+        newly_paused = await self.changes.apply(
+            feed.channel_id, feeds_repo.pause_feed, feed.channel_id, reason=FORBIDDEN_REASON
+        )
+        log.warning("Paused feed %s: %s", feed.channel_id, FORBIDDEN_REASON)
+        if newly_paused and feed.created_by:
+            notice = MessageSpec(
+                content=f"Paperboy paused the paper feed in <#{feed.channel_id}>:"
+                f" {FORBIDDEN_REASON}.",
+                nonce=nonce_for("pause-notice", feed.channel_id, self.clock().isoformat()),
+            )
+            try:
+                await self.poster.send_dm(feed.created_by, notice)
+            except PostError as exc:  # best effort: /feed status shows the reason anyway
+                log.info("Could not tell %s about the paused feed: %s", feed.created_by, exc)
+
+    async def disable(self, channel_id: int) -> None:
+        """The channel is gone (404): stop scheduling its feed."""
+        await self.changes.apply(channel_id, feeds_repo.update_feed, channel_id, disabled=True)
+        log.warning("Disabled feed %s: channel not found (404)", channel_id)
