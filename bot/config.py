@@ -7,6 +7,14 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import __version__
+
+# Defaults that more than one module needs live here, once.
+DISCORD_API_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+# Sent with every HTTP request (sources and Discord), so operators on the other side can reach us.
+USER_AGENT = f"Paperboy/{__version__} (+https://github.com/paperboy-bot/paperboy)"
+
 
 class Settings(BaseSettings):
     """Every knob Paperboy has; each default works out of the box."""
@@ -33,8 +41,8 @@ class Settings(BaseSettings):
 
     # Discord
     discord_token: SecretStr | None = None
-    discord_api_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    discord_api_url: str = DISCORD_API_URL
+    discord_gateway_url: str = DISCORD_GATEWAY_URL
     dev_guild: int | None = None
     # seconds to wait for one Discord request while posting: discord.py itself never gives up
     discord_request_timeout: float = Field(default=60.0, gt=0)

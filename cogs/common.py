@@ -11,10 +11,11 @@ from discord import app_commands
 
 from bot.delivery.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
 from bot.discord.client import PaperboyBot
+from bot.discord.embeds import subscribed_text
 from bot.discord.replies import NO_MENTIONS
 from bot.errors import UserError
 from bot.feed_settings import describe_schedule
-from bot.subscribing import FeedDefaults, choice_matches
+from bot.subscribing import FeedDefaults, Subscribed, choice_matches
 from bot.text import neutralise_mentions
 
 MAX_CHOICES = 25
@@ -56,6 +57,13 @@ def new_feed_schedule(bot: PaperboyBot, feed_created: bool) -> str | None:
         return None
     defaults = feed_defaults(bot)
     return describe_schedule(defaults.schedule_time, defaults.timezone, "daily")
+
+
+async def reply_subscribed(interaction: Interaction, done: Subscribed, where: str) -> None:
+    """The answer to a new subscription: its normal form, where it goes, and its dry run."""
+    bot = interaction.client
+    schedule = new_feed_schedule(bot, done.feed_created)
+    await reply(interaction, subscribed_text(done.normal, done.dry_run, where, schedule))
 
 
 def guild_ids(interaction: Interaction) -> tuple[int, int]:

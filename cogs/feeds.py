@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.delivery.planner import plan_digest
 from bot.discord.client import PaperboyBot
-from bot.discord.embeds import code, post_now_text, preview_message, status_embed, subscribed_text
+from bot.discord.embeds import code, post_now_text, preview_message, status_embed
 from bot.errors import UserError
 from bot.feed_admin import (
     NO_FEED,
@@ -31,8 +31,8 @@ from cogs.common import (
     display_name,
     feed_defaults,
     guild_ids,
-    new_feed_schedule,
     reply,
+    reply_subscribed,
     scheduler_of,
     subscription_choices,
 )
@@ -91,15 +91,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             now=self.bot.clock(),
         )
         where = "in this channel's daily digest"
-        await reply(
-            interaction,
-            subscribed_text(
-                done.normal,
-                done.dry_run,
-                where,
-                new_feed_schedule(self.bot, done.feed_created),
-            ),
-        )
+        await reply_subscribed(interaction, done, where)
 
     @app_commands.command(
         name="unsubscribe", description="Remove one of this channel's subscriptions"

@@ -16,7 +16,7 @@ from bot.discord.replies import report_interaction_error
 from bot.paper_lookup import lookup_paper, parse_paper_id, search_since
 from bot.query import Query
 from bot.search import SearchPage, search_papers
-from bot.sources.http import RetryingClient
+from bot.sources import build_sources
 from bot.sources.huggingface import HuggingFaceSource
 from bot.subscribing import parse_query
 from bot.summarize import tldr
@@ -169,12 +169,9 @@ class Search(commands.Cog):
         await reply(interaction, embed=paper_embed(found, tldr(found)))
 
     def hf_source(self) -> HuggingFaceSource:
-        """Hugging Face's paper API over the bot's HTTP session."""
-        settings = self.bot.settings
-        client = RetryingClient(
-            self.bot.http_session, timeout=settings.http_timeout, retries=settings.http_retries
-        )
-        return HuggingFaceSource(client, settings.hf_api_url)
+        """Hugging Face's paper API over the bot's HTTP session, configured as ingest's is."""
+        hf, _ = build_sources(self.bot.http_session, self.bot.settings)
+        return hf
 
 
 async def setup(bot: PaperboyBot) -> None:

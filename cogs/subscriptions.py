@@ -6,15 +6,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import PaperboyBot
-from bot.discord.embeds import code, overview_text, personal_label, subscribed_text
+from bot.discord.embeds import code, overview_text, personal_label
 from bot.store import subscriptions as subs_repo
 from bot.subscribing import overview, parse_query, subscribe_personal, unsubscribe_personal
 from cogs.common import (
     Interaction,
     feed_defaults,
     guild_ids,
-    new_feed_schedule,
     reply,
+    reply_subscribed,
     subscription_choices,
 )
 
@@ -59,15 +59,7 @@ class Subscriptions(commands.Cog):
             may_create_feed=interaction.permissions.send_messages,
         )
         where = "daily by DM" if dm else f"in the daily digest of <#{channel_id}>, mentioning you"
-        await reply(
-            interaction,
-            subscribed_text(
-                done.normal,
-                done.dry_run,
-                where,
-                new_feed_schedule(self.bot, done.feed_created),
-            ),
-        )
+        await reply_subscribed(interaction, done, where)
 
     @app_commands.command(name="unsubscribe", description="Remove one of your subscriptions")
     @app_commands.describe(subscription="The subscription to remove (start typing to pick)")

@@ -30,9 +30,6 @@ T = TypeVar("T")
 THREAD_ALREADY_EXISTS = 160004  # "A thread has already been created for this message"
 CANNOT_DM_USER = 50007
 AUTO_ARCHIVE_MINUTES: Literal[1440] = 1440
-# discord.py sets no per-request timeout: without one a never-answered request stalls a feed.
-# The bot uses PAPERBOY_DISCORD_REQUEST_TIMEOUT (same default).
-REQUEST_TIMEOUT = 60.0
 HISTORY_LIMIT = 50  # a digest is at most `digest_cap` messages; the bot reads its recent ones
 
 
@@ -76,7 +73,9 @@ def _embed_dicts(message: discord.Message) -> list[dict[str, Any]]:
 class DiscordPoster:
     """`Poster` for a connected discord.py client."""
 
-    def __init__(self, client: discord.Client, *, request_timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(self, client: discord.Client, *, request_timeout: float) -> None:
+        # discord.py sets no per-request timeout: without one a never-answered request would
+        # stall a feed (PAPERBOY_DISCORD_REQUEST_TIMEOUT).
         self.client = client
         self.request_timeout = request_timeout
         # Channels that answered 404: the cache may be stale (a CHANNEL_DELETE missed while

@@ -16,16 +16,13 @@ import aiohttp
 import discord
 import yarl
 
-from bot.config import Settings
+from bot.config import DISCORD_API_URL, DISCORD_GATEWAY_URL, USER_AGENT, Settings
 from bot.discord.client import DEFAULT_EXTENSIONS, PaperboyBot
 from bot.store import Store, utcnow
 from bot.store.database import Clock
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://discord.com/api/v10"
-DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
-USER_AGENT = "Paperboy/0.1 (Discord research-paper alerts)"
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # worth retrying: Discord unreachable, unexpected crash
@@ -83,9 +80,9 @@ def point_discord_at(api_url: str, gateway_url: str) -> None:
     Both are class attributes read when each request/connection is made, so this is process-wide;
     the defaults are left untouched so discord.py keeps its own API version handling.
     """
-    if api_url.rstrip("/") != DEFAULT_API_URL:
+    if api_url.rstrip("/") != DISCORD_API_URL:
         discord.http.Route.BASE = api_url.rstrip("/")
-    if gateway_url != DEFAULT_GATEWAY_URL:
+    if gateway_url != DISCORD_GATEWAY_URL:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 

@@ -18,14 +18,13 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from bot import __version__
+from bot.config import USER_AGENT
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"Paperboy/{__version__} (+https://github.com/paperboy-bot/paperboy)"
 
 Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
+Monotonic = Callable[[], float]  # seconds, for spacing requests (not a wall clock)
 
 _RATELIMIT_RESET = re.compile(r"(?:^|;)\s*t=(\d+(?:\.\d+)?)")
 
@@ -89,7 +88,7 @@ class RetryingClient:
         min_interval: float = 0.0,
         user_agent: str = USER_AGENT,
         sleep: Sleep = asyncio.sleep,
-        clock: Clock = time.monotonic,
+        clock: Monotonic = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._session = session
