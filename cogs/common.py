@@ -43,7 +43,7 @@ class Scheduler(Protocol):
 
 
 def scheduler_of(bot: PaperboyBot) -> Scheduler | None:
-    """The bot's scheduler, or None when it isn't running (tests, `--no-scheduler`)."""
+    """The bot's scheduler, or None when it isn't running (tests, scheduler disabled)."""
     return getattr(bot, "scheduler", None)
 
 

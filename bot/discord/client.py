@@ -82,7 +82,7 @@ class PaperboyBot(commands.Bot):
         self.extension_names: tuple[str, ...] = tuple(extensions)
         self._services: list[Service] = []
         self._services_started = False
-        self.scheduler: FeedScheduler | None = None  # set in setup_hook (daily posts, issue 5)
+        self.scheduler: FeedScheduler | None = None  # set in setup_hook (daily posts)
 
     # Start-up and shutdown
 

@@ -167,7 +167,7 @@ def test_the_store_does_hold_sql() -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="issue 8: the delivery rewrite moves the remaining queries into bot/store/",
+    reason="the delivery rewrite has yet to move these queries into bot/store/",
 )
 def test_no_sql_outside_bot_store() -> None:
     offenders = sql_outside_the_store()

@@ -72,7 +72,7 @@ async def test_both_sources_are_stored_and_marked_healthy(store, tmp_path) -> No
     assert any(s.startswith("/rss/cs.CL+cs.LG") for s in seen)
     stored = {
         p.id: p
-        for p in await store.run(papers_repo.papers_first_seen_between, NOW, NOW.replace(year=2027))
+        for p in await store.run(papers_repo.papers_listed_between, NOW, NOW.replace(year=2027))
     }
     assert set(stored) >= HF_IDS
     assert "2608.10001" in stored and "arxiv" in stored["2608.10001"].sources

@@ -124,12 +124,12 @@ async def test_fts_index_follows_every_write(store: Store, tmp_path: Path) -> No
     assert count == 1
 
 
-async def test_papers_first_seen_window(store: Store) -> None:
+async def test_papers_listed_window(store: Store) -> None:
     old = Paper(id="2611.00001", title="Old", abstract="x", sources=frozenset({"hf"}))
     await store.run(papers_repo.upsert_papers, [old], NOW - timedelta(days=2))
     await store.run(papers_repo.upsert_papers, [HF_COPY], NOW)
     window = await store.run(
-        papers_repo.papers_first_seen_between, NOW - timedelta(days=1), NOW + timedelta(seconds=1)
+        papers_repo.papers_listed_between, NOW - timedelta(days=1), NOW + timedelta(seconds=1)
     )
     assert [p.id for p in window] == ["2611.01234"]
 
