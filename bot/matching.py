@@ -88,10 +88,6 @@ class BatchIndex:
         self._raw: dict[str, tuple[list[str], dict[str, int]]] = {}
         self._prefix: dict[tuple[str, str], int] = {}
 
-    def has_key(self, field: str, key: str) -> bool:
-        """Whether any paper has the key (a stemmed word or compound) in the field."""
-        return key in self.masks[field]
-
     def prefix_mask(self, field: str, prefix: str) -> int:
         """Papers with a raw token starting with `prefix` in the field."""
         cached = self._prefix.get((field, prefix))

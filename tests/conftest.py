@@ -1,13 +1,26 @@
-"""Shared pytest fixtures."""
+"""Fixtures for the whole suite: nothing reaches the internet, a clock tests move by hand, a
+fresh store on it, and the local Discord-compatible server. Helpers that are not fixtures live in
+`tests/support.py`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from tests.fakediscord import FakeDiscord
+from tests.support import NOW, FakeClock
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "now(moment): where the `clock` fixture starts (default tests.support.NOW)"
+    )
+
 
 # -- no test reaches the internet ------------------------------------------------------------
 
@@ -46,6 +59,25 @@ def restore_discord_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
     gateway = discord.gateway.DiscordWebSocket
     monkeypatch.setattr(gateway, "DEFAULT_GATEWAY", gateway.DEFAULT_GATEWAY)
+
+
+# -- time and the store ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> FakeClock:
+    """A clock the test moves by hand, at the module's or test's `now` mark (else `NOW`)."""
+    mark = request.node.get_closest_marker("now")
+    start: datetime = mark.args[0] if mark is not None else NOW
+    return FakeClock(start)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+    """A fresh, migrated store in `tmp_path/paperboy.db` on `clock`, closed after the test."""
+    opened = await Store.open(tmp_path / "paperboy.db", clock=clock)
+    yield opened
+    await opened.close()
 
 
 # -- the local Discord-compatible server (tests/fakediscord) ------------------------------------

@@ -132,7 +132,7 @@ class DmDigester:
         start = max(last.started_at if last else now - FIRST_RUN_LOOKBACK, now - MAX_LOOKBACK)
         destination = Destination.dm(user_id)
         subscribers = dm_subscribers(db, user_id)
-        listed = papers_repo.papers_first_seen_between(db, start, now + timedelta(microseconds=1))
+        listed = papers_repo.papers_listed_between(db, start, now + timedelta(microseconds=1))
         matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
         already = delivered_paper_ids(db, destination)
         fresh = [p for p in listed if p.id in matches and p.id not in already]

@@ -96,7 +96,7 @@ def plan_digest(
     start = window_start_for(db, channel_id, now)
     listed = [
         p
-        for p in papers_repo.papers_first_seen_between(db, start, now + timedelta(microseconds=1))
+        for p in papers_repo.papers_listed_between(db, start, now + timedelta(microseconds=1))
         if sources.accepts(p)
     ]
     subscribers = feed_subscribers(db, channel_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -41,7 +40,6 @@ class Store:
         self.clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-db")
         self._db: sqlite_utils.Database | None = None
-        self._thread: threading.Thread | None = None
         self._closed = False
 
     @classmethod
@@ -61,7 +59,6 @@ class Store:
         db.enable_wal()
         MIGRATIONS.apply(db)
         self._db = db
-        self._thread = threading.current_thread()
         log.debug("database %s ready", self.path)
 
     async def _submit(self, fn: Callable[[], T]) -> T:

@@ -142,14 +142,10 @@ def upsert_papers(
     return UpsertResult(new=tuple(new), updated=tuple(updated))
 
 
-def papers_first_seen_between(
-    db: sqlite_utils.Database, start: datetime, end: datetime
-) -> list[Paper]:
-    """Papers new to digests in [start, end): a source listed them for the first time then.
-
-    (That is `listed_at`, not `first_seen`: see `upsert_papers`. Papers no source has listed,
-    stored by a /paper lookup, are never included.)
-    """
+def papers_listed_between(db: sqlite_utils.Database, start: datetime, end: datetime) -> list[Paper]:
+    """Papers new to digests in [start, end): a source listed them for the first time then
+    (`listed_at`, not `first_seen`: see `upsert_papers`). Papers no source has listed, stored by
+    a /paper lookup, are never included."""
     found = rows(
         db,
         "SELECT * FROM papers WHERE listed_at >= ? AND listed_at < ? ORDER BY listed_at, id",

@@ -125,11 +125,6 @@ def dm_subscriptions(db: sqlite_utils.Database) -> list[PersonalSubscription]:
     return [_personal(r) for r in found]
 
 
-def all_personal(db: sqlite_utils.Database) -> list[PersonalSubscription]:
-    """Every personal subscription."""
-    return [_personal(r) for r in rows(db, "SELECT * FROM personal_subscriptions ORDER BY id")]
-
-
 def remove_personal(db: sqlite_utils.Database, *, sub_id: int, user_id: int) -> bool:
     """Delete one of the member's own subscriptions; False if it isn't theirs or doesn't exist."""
     cursor = db.execute(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +14,7 @@ from bot.store import Store
 from bot.store.papers import upsert_papers
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.now(NOW)
 
 
 def paper(n: int, title: str, *, days_ago: float, upvotes: int | None = None) -> Paper:
@@ -31,9 +30,9 @@ def paper(n: int, title: str, *, days_ago: float, upvotes: int | None = None) ->
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "paperboy.db", clock=lambda: NOW)
+@pytest.fixture(autouse=True)
+async def stored(store: Store) -> None:
+    """Six papers of the last nine days; four of the last seven match "diffusion"."""
     papers = [
         paper(1, "Diffusion transformers at scale", days_ago=1, upvotes=5),
         paper(2, "Masked diffusion language models", days_ago=2, upvotes=40),
@@ -42,9 +41,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         paper(5, "Old diffusion survey", days_ago=9, upvotes=99),  # outside the 7 days
         paper(6, "Sparse attention kernels", days_ago=1, upvotes=80),  # doesn't match
     ]
-    await s.run(upsert_papers, papers, NOW)
-    yield s
-    await s.close()
+    await store.run(upsert_papers, papers, NOW)
 
 
 async def test_counts_matches_of_the_last_seven_days_with_the_best_three_examples(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,8 @@ from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from bot.store.migrations import failed_deliveries_resume_in_place
-from tests.delivery_support import FakeClock, RecordingPoster, make_feed, paper, subscribe
+from tests.delivery.support import RecordingPoster
+from tests.support import FakeClock, make_feed, paper, subscribe
 
 CHANNEL = 500
 
@@ -26,17 +26,10 @@ class Crash(BaseException):
     """Stands in for the process dying mid-digest (not an Exception: nothing may catch it)."""
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock):
-    s = await Store.open(tmp_path / "p.db", clock=clock)
-    await make_feed(s, CHANNEL)
-    yield s
-    await s.close()
+@pytest.fixture(autouse=True)
+async def feed(store: Store) -> None:
+    """Every test here delivers to one feed, in channel CHANNEL."""
+    await make_feed(store, CHANNEL)
 
 
 def engine(
@@ -122,7 +115,7 @@ async def test_second_run_and_hf_arxiv_copies_post_nothing_twice(store, clock) -
 
 @pytest.mark.parametrize("accepted_before_crash", [False, True])
 async def test_crash_mid_digest_resumes_in_the_same_thread_exactly_once(
-    store, clock, tmp_path, accepted_before_crash
+    store, clock, accepted_before_crash
 ) -> None:
     await subscribe(store, CHANNEL, "diffusion")
     await add_papers(store, clock, *[paper(f"2611.0000{i}", f"Diffusion {i}") for i in range(1, 4)])
@@ -148,7 +141,7 @@ async def test_crash_mid_digest_resumes_in_the_same_thread_exactly_once(
     # "Restart": a new store and engine on the same file, Discord (with its nonces) unchanged.
     await store.close()
     clock.advance(minutes=5)
-    store2 = await Store.open(tmp_path / "p.db", clock=clock)
+    store2 = await Store.open(store.path, clock=clock)
     try:
         report = await engine(store2, discord, clock).run_feed(CHANNEL)
         thread_id = next(iter(discord.threads))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,25 +14,14 @@ from bot.store import Store, dm_runs
 from bot.store import deliveries as ledger
 from bot.store import papers as papers_repo
 from bot.store.rows import rows
-from tests.delivery_support import FakeClock, RecordingPoster, paper, subscribe
+from tests.delivery.support import RecordingPoster
+from tests.support import FakeClock, paper, subscribe
 
 ALICE, BOB = 42, 43
 
 
 class Crash(BaseException):
     """Stands in for the process dying mid-digest (not an Exception: nothing may catch it)."""
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock):
-    s = await Store.open(tmp_path / "p.db", clock=clock)
-    yield s
-    await s.close()
 
 
 def digester(store: Store, poster: RecordingPoster, clock: FakeClock) -> DmDigester:

@@ -18,10 +18,11 @@ from bot.sources.huggingface import HuggingFaceSource
 from bot.store import Store, source_status
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
-from bot.store import subscriptions as subs_repo
+from tests.support import make_feed, subscribe
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday
 CHANNEL = 500
+pytestmark = pytest.mark.now(NOW)
 
 
 def paper(pid: str, title: str, sources: set[str], cats: tuple[str, ...] = ()) -> Paper:
@@ -30,45 +31,10 @@ def paper(pid: str, title: str, sources: set[str], cats: tuple[str, ...] = ()) -
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "p.db", clock=lambda: NOW)
-    await s.run(
-        feeds_repo.ensure_feed,
-        channel_id=CHANNEL,
-        guild_id=1,
-        schedule_time="09:00",
-        timezone="Europe/Berlin",
-        sources="hf, arxiv:cs.CL",
-        created_by=7,
-        now=NOW - timedelta(days=10),
-    )
-    yield s
-    await s.close()
-
-
-async def subscribe(store: Store, query: str, user: int | None = None) -> None:
-    if user is None:
-        await store.run(
-            subs_repo.add_channel,
-            guild_id=1,
-            channel_id=CHANNEL,
-            query=query,
-            normal=query,
-            added_by=7,
-            now=NOW,
-        )
-    else:
-        await store.run(
-            subs_repo.add_personal,
-            guild_id=1,
-            user_id=user,
-            channel_id=CHANNEL,
-            query=query,
-            normal=query,
-            dm=False,
-            now=NOW,
-        )
+@pytest.fixture(autouse=True)
+async def feed(store: Store) -> None:
+    """Every test here plans the digest of one ten-day-old feed, in channel CHANNEL."""
+    await make_feed(store, CHANNEL, sources="hf, arxiv:cs.CL", created=NOW - timedelta(days=10))
 
 
 async def plan(store: Store, now: datetime = NOW):
@@ -78,8 +44,8 @@ async def plan(store: Store, now: datetime = NOW):
 
 
 async def test_first_run_takes_the_last_24_hours_from_the_feeds_sources(store: Store) -> None:
-    await subscribe(store, "diffusion")
-    await subscribe(store, "agents", user=42)
+    await subscribe(store, CHANNEL, "diffusion")
+    await subscribe(store, CHANNEL, "agents", user=42)
     await store.run(
         papers_repo.upsert_papers,
         [paper("2611.00001", "Old diffusion", {"hf"})],
@@ -106,7 +72,7 @@ async def test_first_run_takes_the_last_24_hours_from_the_feeds_sources(store: S
 async def test_window_starts_at_last_completed_run_but_never_beyond_three_days(
     store: Store,
 ) -> None:
-    await subscribe(store, "diffusion")
+    await subscribe(store, CHANNEL, "diffusion")
     done = await store.run(
         feeds_repo.start_run, channel_id=CHANNEL, window_start=NOW, now=NOW - timedelta(hours=5)
     )
@@ -120,7 +86,7 @@ async def test_window_starts_at_last_completed_run_but_never_beyond_three_days(
 
 
 async def test_already_delivered_papers_are_not_planned_again(store: Store) -> None:
-    await subscribe(store, "diffusion")
+    await subscribe(store, CHANNEL, "diffusion")
     await store.run(
         papers_repo.upsert_papers, [paper("2611.00002", "Diffusion", {"hf"})], NOW - timedelta(1)
     )
@@ -138,7 +104,7 @@ async def test_already_delivered_papers_are_not_planned_again(store: Store) -> N
 
 async def test_reasons_for_an_empty_digest(store: Store) -> None:
     assert (await plan(store)).reason.startswith("this channel has no subscriptions")
-    await subscribe(store, "diffusion")
+    await subscribe(store, CHANNEL, "diffusion")
     assert (await plan(store)).reason == (
         "no new papers from this feed's sources since the last digest"
     )
@@ -165,7 +131,7 @@ async def test_a_paper_hugging_face_lists_after_arxiv_reaches_a_feed_taking_only
     # arXiv announces most papers a day or more before Hugging Face lists them. A feed taking
     # `hf` (and not the paper's arXiv category) must get it on the day Hugging Face lists it.
     await store.run(feeds_repo.update_feed, CHANNEL, sources="hf")
-    await subscribe(store, "diffusion")
+    await subscribe(store, CHANNEL, "diffusion")
     arxiv_copy = paper("2611.00007", "Diffusion policies", {"arxiv"}, ("cs.LG",))
     await store.run(papers_repo.upsert_papers, [arxiv_copy], NOW - timedelta(hours=20))
     yesterday = await plan(store, NOW - timedelta(hours=12))
@@ -196,7 +162,7 @@ async def test_a_paper_looked_up_with_slash_paper_is_not_news_for_digests(store:
     document = json.loads(
         (Path(__file__).parent.parent / "fixtures" / "sources" / "hf_paper.json").read_text()
     )
-    await subscribe(store, "context")
+    await subscribe(store, CHANNEL, "context")
 
     async def serve(request: web.Request) -> web.Response:
         return web.json_response(document)
@@ -225,7 +191,7 @@ async def test_arxiv_only_feed_on_a_saturday_says_there_was_no_announcement(
     store: Store,
 ) -> None:
     await store.run(feeds_repo.update_feed, CHANNEL, sources="arxiv")
-    await subscribe(store, "diffusion")
+    await subscribe(store, CHANNEL, "diffusion")
     saturday = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 09:00 in New York
     assert (await plan(store, saturday)).reason == "no arXiv announcement on Saturdays"
     assert (await plan(store, NOW)).reason.startswith("no new papers")  # a Thursday

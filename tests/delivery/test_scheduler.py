@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,13 +16,18 @@ from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slo
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
-from tests.delivery_support import FakeClock, RecordingPoster, make_feed, paper, subscribe
+from tests.delivery.support import RecordingPoster
+from tests.support import FakeClock, make_feed, paper, subscribe
 
 CHANNEL = 500
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+# 10:30 in Berlin: today's 09:00 slot has passed.
+pytestmark = pytest.mark.now(utc(2026, 11, 26, 9, 30))
 
 
 @pytest.mark.parametrize(
@@ -52,24 +56,32 @@ def test_weekdays_only_skips_the_weekend() -> None:
 
 def test_latest_slot_looks_back_only_as_far_as_asked() -> None:
     trigger = feed_trigger("09:00", "UTC", "weekdays")
-    from datetime import timedelta
-
     monday_morning = utc(2026, 11, 30, 8)
     assert latest_slot(trigger, monday_morning, timedelta(days=4)) == utc(2026, 11, 27, 9)
     assert latest_slot(trigger, monday_morning, timedelta(hours=24)) is None
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(utc(2026, 11, 26, 9, 30))  # 10:30 in Berlin, the 09:00 slot has passed
+@pytest.fixture(autouse=True)
+async def feed(store: Store) -> None:
+    """Every test here schedules one feed (09:00 Berlin, daily), in channel CHANNEL."""
+    await make_feed(store, CHANNEL, created=utc(2026, 11, 1))
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock):
-    s = await Store.open(tmp_path / "p.db", clock=clock)
-    await make_feed(s, CHANNEL, created=utc(2026, 11, 1))
-    yield s
-    await s.close()
+def apscheduler_time(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """APScheduler reads `clock` instead of the wall clock: it takes no clock of its own, and
+    asks `datetime.now` only in these two modules (pinned APScheduler 3.11)."""
+    import apscheduler.executors.base
+    import apscheduler.schedulers.base
+
+    class ClockTime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return clock().astimezone(tz)
+
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", ClockTime)
+    monkeypatch.setattr(apscheduler.executors.base, "datetime", ClockTime)
+    return clock
 
 
 def make_scheduler(store: Store, clock: FakeClock, poster: RecordingPoster) -> FeedScheduler:
@@ -153,15 +165,16 @@ async def test_post_now_and_a_scheduled_run_never_overlap_for_one_feed(store, cl
             return RunReport(0, 0, 0, "nothing")
 
     scheduler = FeedScheduler(store, Settings(), SlowEngine(), clock=clock)  # type: ignore[arg-type]
-    await asyncio.gather(scheduler.run_feed_now(CHANNEL), scheduler._scheduled_run(CHANNEL))
+    await scheduler.refresh(CHANNEL)  # builds the feed's job, as `start` does
+    job = scheduler.scheduler.get_job(f"feed:{CHANNEL}")
+    # Post-now and what the feed's job runs when it fires, at once.
+    await asyncio.gather(scheduler.run_feed_now(CHANNEL), job.func(*job.args))
     assert most == 1
 
 
-async def test_a_started_scheduler_really_fires_the_feed_job_once(store) -> None:
-    def wall_clock() -> datetime:
-        return datetime.now(UTC)
-
-    fire_at = wall_clock().replace(microsecond=0) + timedelta(seconds=2)
+async def test_a_started_scheduler_really_fires_the_feed_job_once(store, apscheduler_time) -> None:
+    clock = apscheduler_time
+    fire_at = clock.now + timedelta(seconds=2)
     calls: list[tuple[int, datetime | None]] = []
     fired = asyncio.Event()
 
@@ -175,10 +188,14 @@ async def test_a_started_scheduler_really_fires_the_feed_job_once(store) -> None
         def trigger_for(self, feed: feeds_repo.Feed) -> BaseTrigger:
             return DateTrigger(run_date=fire_at)
 
-    scheduler = Soon(store, Settings(), RecordingEngine(), clock=wall_clock)  # type: ignore[arg-type]
+    scheduler = Soon(store, Settings(), RecordingEngine(), clock=clock)  # type: ignore[arg-type]
     await scheduler.start()
     try:
         assert calls == []  # nothing to make up: the job has not fired yet
+        job = scheduler.scheduler.get_job(f"feed:{CHANNEL}")
+        assert job is not None and job.next_run_time == fire_at
+        clock.now = fire_at
+        scheduler.scheduler.wakeup()  # what APScheduler's own timer does at `fire_at`
         await asyncio.wait_for(fired.wait(), timeout=20)
         await settle(scheduler)
         assert calls == [(CHANNEL, fire_at)]

@@ -13,7 +13,6 @@ import discord
 import pytest
 from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.discord.runner import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -24,6 +23,7 @@ from bot.discord.runner import (
 )
 from bot.logging_setup import REDACTED, RedactSecrets, configure_logging
 from tests.fakediscord import FakeDiscord
+from tests.support import settings_for
 
 # Shaped like a real token (base64 user id . timestamp . hmac) but never valid anywhere.
 BOT_ID = 1234567890123456789
@@ -31,10 +31,6 @@ FAKE_TOKEN = (
     base64.b64encode(str(BOT_ID).encode()).decode().rstrip("=")
     + ".GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789"
 )
-
-
-def settings_for(tmp_path: Path, **values: object) -> Settings:
-    return Settings(_env_file=None, db=tmp_path / "paperboy.db", **values)  # type: ignore[call-arg]
 
 
 # Missing, rejected, unreachable
@@ -86,10 +82,7 @@ async def test_rejected_token_exits_2_with_one_line_and_no_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = settings_for(
-        tmp_path,
-        discord_token=SecretStr("not.the.token-the-server-knows"),
-        discord_api_url=fake_discord.api_url,
-        discord_gateway_url=fake_discord.gateway_url,
+        tmp_path, fake_discord, discord_token=SecretStr("not.the.token-the-server-knows")
     )
     code = await run_bot(settings)
     err = capsys.readouterr().err.strip()

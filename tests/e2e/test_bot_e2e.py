@@ -19,7 +19,6 @@ import discord
 import pytest
 import sqlite_utils
 from discord import app_commands
-from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.discord.client import DEFAULT_EXTENSIONS, PaperboyBot
@@ -28,6 +27,7 @@ from bot.errors import UserError
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
 from tests.fakediscord import FakeDiscord, Guild
+from tests.support import eventually, settings_for
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 # Teammates' cogs join DEFAULT_EXTENSIONS; these tests pin the bot's own behaviour to /help alone.
@@ -35,19 +35,6 @@ ONLY_META = ("cogs.meta",)
 APOLOGY = re.compile(
     r"^Sorry, something went wrong \(error id ([0-9a-f]{8})\)\. It has been logged\.$"
 )
-
-
-def settings_for(fake: FakeDiscord, tmp_path: Path, **values: object) -> Settings:
-    """Settings pointing at the fake; the scheduler (tested by its owner) is off unless asked."""
-    values.setdefault("scheduler_enabled", False)
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        db=tmp_path / "paperboy.db",
-        discord_token=SecretStr(fake.token),
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-        **values,
-    )
 
 
 def failing_commands() -> list[app_commands.Command]:
@@ -128,7 +115,9 @@ async def test_comes_online_syncs_globally_and_answers_help_ephemerally(
     fake_discord: FakeDiscord, world, tmp_path: Path
 ) -> None:
     guild, channel, alice = world
-    async with running(settings_for(fake_discord, tmp_path), fake_discord) as bot:
+    async with running(
+        settings_for(tmp_path, fake_discord, scheduler_enabled=False), fake_discord
+    ) as bot:
         assert fake_discord.identify_count == 1
         assert bot.user is not None and bot.user.id == fake_discord.bot_user.id
         assert [g.id for g in bot.guilds] == [guild.id]
@@ -152,7 +141,7 @@ async def test_help_lists_exactly_what_paperboy_run_syncs(
 ) -> None:
     """With every default extension loaded (as `paperboy run` does), /help matches the sync."""
     _guild, channel, alice = world
-    settings = settings_for(fake_discord, tmp_path, scheduler_enabled=True)
+    settings = settings_for(tmp_path, fake_discord, scheduler_enabled=True)
     async with running(settings, fake_discord, extensions=DEFAULT_EXTENSIONS):
         reply = await fake_discord.run_command(alice, channel, "help")
     fields = reply.embeds[0]["fields"]
@@ -180,7 +169,7 @@ async def test_dev_guild_gets_the_commands_instantly_instead_of_globally(
     fake_discord: FakeDiscord, world, tmp_path: Path
 ) -> None:
     guild, channel, alice = world
-    settings = settings_for(fake_discord, tmp_path, dev_guild=guild.id)
+    settings = settings_for(tmp_path, fake_discord, dev_guild=guild.id, scheduler_enabled=False)
     async with running(settings, fake_discord):
         assert [c["name"] for c in fake_discord.synced_commands(guild)] == ["help"]
         assert fake_discord.synced_commands() == []
@@ -202,7 +191,7 @@ async def test_help_lists_every_command_including_subcommands(
     async def show(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("feed", ephemeral=True)
 
-    settings = settings_for(fake_discord, tmp_path)
+    settings = settings_for(tmp_path, fake_discord, scheduler_enabled=False)
     with_group = running(settings, fake_discord, prepare=lambda bot: bot.tree.add_command(group))
     async with with_group:
         reply = await fake_discord.run_command(alice, channel, "help")
@@ -219,7 +208,7 @@ async def test_resumes_after_a_dropped_connection_and_a_reconnect_request(
     fake_discord: FakeDiscord, world, tmp_path: Path
 ) -> None:
     _guild, channel, alice = world
-    async with running(settings_for(fake_discord, tmp_path), fake_discord):
+    async with running(settings_for(tmp_path, fake_discord, scheduler_enabled=False), fake_discord):
         await fake_discord.drop_gateway()  # network cut: no close frame
         await fake_discord.wait_for_resume(1, timeout=30)
         after_drop = await fake_discord.run_command(alice, channel, "help")
@@ -236,7 +225,7 @@ async def test_resumes_after_a_dropped_connection_and_a_reconnect_request(
 async def test_stops_cleanly_on_sigterm(fake_discord: FakeDiscord, world, tmp_path: Path) -> None:
     stop_never_set = asyncio.Event()
     built: list[PaperboyBot] = []
-    settings = settings_for(fake_discord, tmp_path)
+    settings = settings_for(tmp_path, fake_discord, scheduler_enabled=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         task = asyncio.create_task(
@@ -267,7 +256,7 @@ async def test_the_token_never_reaches_a_log_record(
     caplog.set_level(logging.DEBUG)
     for name in ("discord", "discord.http", "discord.gateway", "discord.client"):
         caplog.set_level(logging.DEBUG, logger=name)
-    async with running(settings_for(fake_discord, tmp_path), fake_discord):
+    async with running(settings_for(tmp_path, fake_discord, scheduler_enabled=False), fake_discord):
         await fake_discord.run_command(alice, channel, "help")
         await fake_discord.drop_gateway()
         await fake_discord.wait_for_resume(1, timeout=30)
@@ -292,7 +281,11 @@ async def test_errors_end_in_one_ephemeral_line_and_bugs_are_logged_with_an_id(
             bot.tree.add_command(command)
 
     caplog.set_level(logging.INFO, logger="bot.discord.client")
-    async with running(settings_for(fake_discord, tmp_path), fake_discord, prepare=add_failing):
+    async with running(
+        settings_for(tmp_path, fake_discord, scheduler_enabled=False),
+        fake_discord,
+        prepare=add_failing,
+    ):
         refused = await fake_discord.run_command(alice, channel, "refuse")
         crashed = await fake_discord.run_command(alice, channel, "boom")
         late = await fake_discord.run_command(alice, channel, "slow-boom")
@@ -329,7 +322,7 @@ async def test_nothing_the_bot_posts_pings_anyone_unless_asked(
         assert interaction.channel is not None
         await interaction.channel.send(text)  # type: ignore[union-attr]
 
-    settings = settings_for(fake_discord, tmp_path)
+    settings = settings_for(tmp_path, fake_discord, scheduler_enabled=False)
     async with running(settings, fake_discord, prepare=lambda b: b.tree.add_command(shout)):
         reply = await fake_discord.run_command(alice, channel, "shout")
         posted = await fake_discord.wait_for_message(
@@ -383,22 +376,15 @@ def _seed(db: sqlite_utils.Database, guild_id: int, channel_id: int, user_id: in
 TABLES = ("feeds", "personal_subscriptions", "channel_subscriptions")
 
 
-async def _eventually(bot: PaperboyBot, check: Callable[[sqlite_utils.Database], bool]) -> bool:
-    """Poll the store until `check` holds (listeners run as their own tasks), or give up."""
-    for _ in range(200):
-        if await bot.store.run(check):
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
 async def test_leaving_a_guild_forgets_its_feeds_and_subscriptions(
     fake_discord: FakeDiscord, world, tmp_path: Path
 ) -> None:
     guild, channel, alice = world
     other = fake_discord.add_guild("Other Lab")
     other_channel = other.add_text_channel("general")
-    async with running(settings_for(fake_discord, tmp_path), fake_discord) as bot:
+    async with running(
+        settings_for(tmp_path, fake_discord, scheduler_enabled=False), fake_discord
+    ) as bot:
         await bot.store.run(_seed, guild.id, channel.id, alice.id)
         await bot.store.run(_seed, other.id, other_channel.id, alice.id)
 
@@ -408,7 +394,7 @@ async def test_leaving_a_guild_forgets_its_feeds_and_subscriptions(
         def gone(db: sqlite_utils.Database) -> bool:
             return all(_count(db, t, guild.id) == 0 for t in TABLES)
 
-        assert await _eventually(bot, gone)
+        await eventually(lambda: bot.store.run(gone), "the listener to forget them")
         kept = await bot.store.run(lambda db: [_count(db, t, other.id) for t in TABLES])
     assert kept == [1, 1, 1]
 
@@ -419,7 +405,9 @@ async def test_a_deleted_channel_takes_its_feed_and_subscriptions_along(
     guild, channel, alice = world
     kept_channel = guild.add_text_channel("kept")
     bob = guild.add_member("bob")
-    async with running(settings_for(fake_discord, tmp_path), fake_discord) as bot:
+    async with running(
+        settings_for(tmp_path, fake_discord, scheduler_enabled=False), fake_discord
+    ) as bot:
         await bot.store.run(_seed, guild.id, channel.id, alice.id)
         await bot.store.run(_seed, guild.id, kept_channel.id, bob.id)
 
@@ -430,6 +418,6 @@ async def test_a_deleted_channel_takes_its_feed_and_subscriptions_along(
                 db, channel.id
             )
 
-        assert await _eventually(bot, gone)
+        await eventually(lambda: bot.store.run(gone), "the listener to forget them")
         kept = await bot.store.run(lambda db: [_count(db, t, guild.id) for t in TABLES])
     assert kept == [1, 1, 1]

@@ -15,7 +15,7 @@ from bot.discord.client import PaperboyBot
 from bot.feed_admin import set_paused
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
-from tests.cmd_support import MANAGE_CHANNELS, NOW, RecordingScheduler, World, paper, running_world
+from tests.e2e.world import MANAGE_CHANNELS, NOW, RecordingScheduler, World, paper, running_world
 from tests.fakediscord import CommandError, FakeDiscord
 from tests.fakediscord import actions as fake_actions
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.discord.client import PaperboyBot
-from tests.cmd_support import World, running_world
+from tests.e2e.world import World, running_world
 from tests.fakediscord import FakeDiscord
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -10,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.store import feeds as feeds_repo
-from tests.cmd_support import World, paper, running_world
+from tests.e2e.world import World, paper, running_world
 from tests.fakediscord import FakeDiscord, Message
+from tests.support import eventually
 
 
 @pytest.fixture
@@ -36,14 +36,13 @@ def everything_posted(world: World) -> list[Message]:
     return [m for c in places for m in world.fake.messages_in(c, include_ephemeral=False)]
 
 
-async def next_run_becomes(world: World, expected: datetime) -> bool:
+async def next_run_becomes(world: World, expected: datetime) -> None:
     """Reschedules apply in a task of their own: wait for the scheduler to show `expected`."""
-    assert world.bot.scheduler is not None
-    for _ in range(200):
-        if world.bot.scheduler.next_run(world.channel.id) == expected:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+    scheduler = world.bot.scheduler
+    assert scheduler is not None
+    await eventually(
+        lambda: scheduler.next_run(world.channel.id) == expected, f"the next run at {expected}"
+    )
 
 
 async def test_post_now_posts_once_and_never_reposts(world: World) -> None:
@@ -80,11 +79,11 @@ async def test_schedule_changes_and_pauses_reach_the_scheduler_at_once(world: Wo
     scheduler = world.bot.scheduler
     assert scheduler is not None
     # Created with the default 09:00 UTC; NOW is 12:00 UTC, so tomorrow.
-    assert await next_run_becomes(world, datetime.fromisoformat("2026-03-11T09:00:00+00:00"))
+    await next_run_becomes(world, datetime.fromisoformat("2026-03-11T09:00:00+00:00"))
 
     await world.run(world.mod, "feed schedule", time="18:00", timezone="Europe/Paris")
     evening = datetime.fromisoformat("2026-03-10T18:00:00+01:00")
-    assert await next_run_becomes(world, evening)
+    await next_run_becomes(world, evening)
     status = await world.run(world.mod, "feed status")
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     assert fields["State"] == f"Next run <t:{int(evening.timestamp())}:R>"
@@ -94,4 +93,4 @@ async def test_schedule_changes_and_pauses_reach_the_scheduler_at_once(world: Wo
     feed = await world.db(feeds_repo.get_feed, world.channel.id)
     assert feed is not None and feed.paused
     await world.run(world.mod, "feed resume")
-    assert await next_run_becomes(world, evening)
+    await next_run_becomes(world, evening)

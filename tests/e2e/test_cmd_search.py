@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
@@ -16,8 +15,9 @@ from aiohttp import web
 from bot.delivery.dm_notice import DM_CLOSED_NOTICE
 from bot.search import search_papers
 from bot.store.papers import get_paper
-from tests.cmd_support import World, paper, running_world
+from tests.e2e.world import World, paper, running_world
 from tests.fakediscord import CommandError, FakeDiscord, Message
+from tests.support import eventually
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
 NOT_YOURS = "These buttons belong to someone else's search — run /search yourself."
@@ -283,10 +283,8 @@ async def test_buttons_are_disabled_when_the_pager_times_out(
     reply = await world.run(world.alice, "search", query="diffusion")
     message = reply.message
     assert message is not None
-    for _ in range(200):  # poll: the view times out on its own clock
-        if not any(buttons(message).values()):
-            break
-        await asyncio.sleep(0.05)
+    # the view times out on its own clock
+    await eventually(lambda: not any(buttons(message).values()), "the pager to time out")
     assert buttons(message) == {"prev": False, "next": False}
     assert len(titles(message)) == 5  # the results stay
 

@@ -12,7 +12,7 @@ from bot.delivery.dm_notice import DM_CLOSED_NOTICE
 from bot.discord.client import PaperboyBot
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
-from tests.cmd_support import NOW, RecordingScheduler, World, paper, running_world
+from tests.e2e.world import NOW, RecordingScheduler, World, paper, running_world
 from tests.fakediscord import FakeDiscord
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
-from tests.delivery_support import paper
-from tests.e2e_support import NOW, running, seeded_lab
+from tests.e2e.lab import NOW, running, seeded_lab
 from tests.fakediscord import FakeDiscord
+from tests.support import paper
 
 
 async def test_deleted_channel_disables_the_feed_and_drops_its_job(

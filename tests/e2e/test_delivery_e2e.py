@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.delivery.channels import FORBIDDEN_REASON, feed_notes
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
-from tests.e2e_support import running, seeded_lab
+from tests.e2e.lab import running, seeded_lab
 from tests.fakediscord import FakeDiscord
 
 

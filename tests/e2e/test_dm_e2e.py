@@ -9,9 +9,9 @@ from bot.delivery.dms import DmReport
 from bot.store import Store
 from bot.store import papers as papers_repo
 from bot.store.rows import rows
-from tests.delivery_support import paper, subscribe
-from tests.e2e_support import NOW, running, settings_for
+from tests.e2e.lab import NOW, running
 from tests.fakediscord import FakeDiscord
+from tests.support import paper, settings_for, subscribe
 
 
 async def seed(db: Path, alice: int, carol: int) -> None:
@@ -37,7 +37,7 @@ async def test_dm_digest_once_and_closed_dms_recorded(
     guild.add_text_channel("papers")
     alice, carol = guild.add_member("alice"), guild.add_member("carol")
     carol.user.accepts_dms = False
-    settings = settings_for(fake, tmp_path)
+    settings = settings_for(tmp_path, fake)
     await seed(settings.db, alice.id, carol.id)
     async with running(settings, fake) as bot:
         assert bot.scheduler is not None

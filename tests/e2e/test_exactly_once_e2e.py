@@ -18,9 +18,9 @@ from bot.discord.poster import DiscordPoster
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import papers as papers_repo
-from tests.delivery_support import make_feed, paper, subscribe
-from tests.e2e_support import NOW, running, settings_for
+from tests.e2e.lab import NOW, running
 from tests.fakediscord import FakeDiscord, LostAnswer
+from tests.support import make_feed, paper, settings_for, subscribe
 
 PAPERS = {
     "2611.00001": "Diffusion agents",
@@ -53,7 +53,7 @@ async def test_a_lost_reply_is_not_posted_twice_on_the_next_run(
     guild = fake.add_guild("Lab")
     chan = guild.add_text_channel("papers")
     admin = guild.add_member("root")
-    settings = settings_for(fake, tmp_path)
+    settings = settings_for(tmp_path, fake)
     await seed(settings.db, chan.id, admin.id)
     # Header (channel) and paper 1 (thread) go through; paper 2 is created, its reply lost.
     lost = fake.lose_responses("POST", "/channels/{id}/messages", how=how, skip=2)

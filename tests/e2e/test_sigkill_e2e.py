@@ -15,9 +15,9 @@ from pathlib import Path
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import papers as papers_repo
-from tests.delivery_support import make_feed, paper, subscribe
 from tests.fakediscord import Channel, FakeDiscord
 from tests.fakediscord.faults import Fault
+from tests.support import eventually, make_feed, paper, subscribe
 
 RUN_BOT = "import sys; from bot.cli import main; sys.exit(main(['run']))"
 TITLES = ["Diffusion one", "Diffusion two", "Diffusion three"]
@@ -65,16 +65,6 @@ async def seed(db: Path, channel_id: int, admin_id: int) -> None:
         await store.run(papers_repo.upsert_papers, papers, now - timedelta(hours=2))
 
 
-async def until(predicate: object, what: str) -> None:
-    """Wait (bounded) for a condition the fake's driver has no event for."""
-    assert callable(predicate)
-    for _ in range(600):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def titles_in(fake: FakeDiscord, thread: Channel) -> list[str]:
     return [t for m in fake.messages_in(thread) for t in m.embed_titles]
 
@@ -95,7 +85,7 @@ async def test_sigkill_between_thread_messages_then_restart_posts_each_paper_onc
 
     async with bot_process(fake, db, log, identifies=1) as proc:
         await fake.run_command(admin, chan, "feed post-now")
-        await until(lambda: held.hits == 1, "the second thread message to be in flight")
+        await eventually(lambda: held.hits == 1, "the second thread message to be in flight")
         os.kill(proc.pid, signal.SIGKILL)
         await proc.wait()
     assert proc.returncode == -signal.SIGKILL

@@ -15,7 +15,7 @@ from bot.matching import (
 )
 from bot.models import Paper
 from bot.query import MatchedTerm, Query, QueryError, parse
-from tests.query_support import PAPERS, papers, query_texts
+from tests.query.support import PAPERS, papers, query_texts
 
 
 def _queries(texts: list[str]) -> list[Query]:

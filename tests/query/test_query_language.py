@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.query import Match, MatchedTerm, parse
-from tests.query_support import PAPERS
+from tests.query.support import PAPERS
 
 ALL = {p.id for p in PAPERS}
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.models import Paper
 from bot.query import Query, QueryError, parse
 from bot.query.text import stem, word_forms
-from tests.query_support import PAPERS, papers, query_texts
+from tests.query.support import PAPERS, papers, query_texts
 
 
 def _parse_or_skip(text: str) -> Query:

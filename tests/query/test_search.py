@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +13,7 @@ from bot.store import Store
 from bot.store import papers as papers_repo
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+pytestmark = pytest.mark.now(NOW)
 
 PAPERS = [
     Paper(
@@ -47,13 +47,11 @@ PAPERS = [
 ]
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "p.db", clock=lambda: NOW)
-    await s.run(papers_repo.upsert_papers, PAPERS[:3], NOW - timedelta(days=20))
-    await s.run(papers_repo.upsert_papers, PAPERS[3:], NOW - timedelta(days=1))
-    yield s
-    await s.close()
+@pytest.fixture(autouse=True)
+async def stored(store: Store) -> None:
+    """Three papers listed 20 days ago, the fourth yesterday."""
+    await store.run(papers_repo.upsert_papers, PAPERS[:3], NOW - timedelta(days=20))
+    await store.run(papers_repo.upsert_papers, PAPERS[3:], NOW - timedelta(days=1))
 
 
 async def ids(store: Store, query: str, **kw) -> list[str]:

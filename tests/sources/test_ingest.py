@@ -14,11 +14,13 @@ from aiohttp.test_utils import TestServer
 from bot.cli import main
 from bot.config import Settings
 from bot.ingest import ingest_once
-from bot.store import Store, source_status
 from bot.store import papers as papers_repo
+from bot.store import source_status
+from tests.support import settings_for
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
 NOW = datetime(2026, 8, 11, 9, 0, tzinfo=UTC)
+pytestmark = pytest.mark.now(NOW)
 HF_IDS = {"2608.09888", "2608.01234", "2608.07777"}  # the others are malformed
 
 
@@ -48,9 +50,10 @@ def source_app(*, hf_status: int = 200) -> tuple[web.Application, list[str]]:
     return app, seen
 
 
-def settings_for(server: TestServer, tmp_path: Path) -> Settings:
-    return Settings(
-        db=tmp_path / "p.db",
+def sources_at(server: TestServer, tmp_path: Path) -> Settings:
+    """Settings fetching both sources from `server`, at once and without retries."""
+    return settings_for(
+        tmp_path,
         hf_api_url=str(server.make_url("/api")),
         arxiv_rss_url=str(server.make_url("/rss")),
         arxiv_categories="cs.CL,cs.LG",
@@ -59,24 +62,17 @@ def settings_for(server: TestServer, tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "p.db", clock=lambda: NOW)
-    yield s
-    await s.close()
-
-
 async def test_both_sources_are_stored_and_marked_healthy(store, tmp_path) -> None:
     app, seen = source_app()
     async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as session:
-        report = await ingest_once(store, session, settings_for(server, tmp_path))
+        report = await ingest_once(store, session, sources_at(server, tmp_path))
     assert report.ok
     assert any("date=2026-08-11" in s for s in seen)
     assert any("date=2026-08-10" in s for s in seen)
     assert any(s.startswith("/rss/cs.CL+cs.LG") for s in seen)
     stored = {
         p.id: p
-        for p in await store.run(papers_repo.papers_first_seen_between, NOW, NOW.replace(year=2027))
+        for p in await store.run(papers_repo.papers_listed_between, NOW, NOW.replace(year=2027))
     }
     assert set(stored) >= HF_IDS
     assert "2608.10001" in stored and "arxiv" in stored["2608.10001"].sources
@@ -88,7 +84,7 @@ async def test_both_sources_are_stored_and_marked_healthy(store, tmp_path) -> No
 async def test_one_source_down_keeps_the_other_and_records_the_failure(store, tmp_path) -> None:
     app, _ = source_app(hf_status=503)
     async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as session:
-        report = await ingest_once(store, session, settings_for(server, tmp_path))
+        report = await ingest_once(store, session, sources_at(server, tmp_path))
     assert not report.ok
     (hf,) = [r for r in report.results if r.source == "hf"]
     assert hf.error and "503" in hf.error
@@ -102,7 +98,7 @@ async def test_a_given_day_and_source_only(store, tmp_path) -> None:
     app, seen = source_app()
     async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as session:
         report = await ingest_once(
-            store, session, settings_for(server, tmp_path), day=date(2026, 8, 11), source="hf"
+            store, session, sources_at(server, tmp_path), day=date(2026, 8, 11), source="hf"
         )
     assert [r.source for r in report.results] == ["hf"] and report.results[0].new == len(HF_IDS)
     assert len(seen) == 1 and "date=2026-08-11" in seen[0]

@@ -18,6 +18,7 @@ from bot.store import subscriptions as subs_repo
 from bot.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+pytestmark = pytest.mark.now(NOW)
 
 HF_COPY = Paper(
     id="2611.01234",
@@ -43,20 +44,15 @@ ARXIV_COPY = Paper(
 )
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "paperboy.db", clock=lambda: NOW)
-    yield s
-    await s.close()
-
-
 async def test_empty_file_gets_every_migration(tmp_path: Path) -> None:
     path = tmp_path / "fresh.db"
     store = await Store.open(path)
     await store.close()
     db = sqlite_utils.Database(path)
     applied = [m.name for m in MIGRATIONS.applied(db)]
-    assert applied == [m.name for m in MIGRATIONS._migrations]
+    # every registered migration, in order: all of them are pending on an empty database
+    assert applied == [m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True))]
+    assert MIGRATIONS.pending(db) == []
     assert {
         "papers",
         "papers_fts",
@@ -128,12 +124,12 @@ async def test_fts_index_follows_every_write(store: Store, tmp_path: Path) -> No
     assert count == 1
 
 
-async def test_papers_first_seen_window(store: Store) -> None:
+async def test_papers_listed_window(store: Store) -> None:
     old = Paper(id="2611.00001", title="Old", abstract="x", sources=frozenset({"hf"}))
     await store.run(papers_repo.upsert_papers, [old], NOW - timedelta(days=2))
     await store.run(papers_repo.upsert_papers, [HF_COPY], NOW)
     window = await store.run(
-        papers_repo.papers_first_seen_between, NOW - timedelta(days=1), NOW + timedelta(seconds=1)
+        papers_repo.papers_listed_between, NOW - timedelta(days=1), NOW + timedelta(seconds=1)
     )
     assert [p.id for p in window] == ["2611.01234"]
 

@@ -10,29 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import SecretStr
-
 from bot.config import Settings
 from bot.discord.client import PaperboyBot
 from bot.discord.runner import run_bot
 from bot.store import Store
 from bot.store import papers as papers_repo
-from tests.delivery_support import make_feed, paper, subscribe
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.state import Channel, Guild, Member
+from tests.support import make_feed, paper, settings_for, subscribe
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, an hour before the feed
-
-
-def settings_for(fake: FakeDiscord, tmp_path: Path) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        db=tmp_path / "paperboy.db",
-        discord_token=SecretStr(fake.token),
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-        poll_sources=False,
-    )
 
 
 @asynccontextmanager
@@ -93,6 +80,6 @@ async def seeded_lab(
     guild = fake.add_guild("Lab")
     channel = guild.add_forum_channel("paper-forum") if forum else guild.add_text_channel("papers")
     alice, bob, admin = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("root")
-    config = settings_for(fake, tmp_path).model_copy(update=settings)
+    config = settings_for(tmp_path, fake, **settings)
     await seed(config.db, channel.id, alice.id, bob.id, admin.id)
     return Lab(guild, channel, alice, bob, admin, config)

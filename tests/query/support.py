@@ -1,4 +1,5 @@
-"""Shared data for the query and matcher tests (no tests here): hand-written and random papers."""
+"""Shared data for the query and matcher tests: hand-written papers and hypothesis strategies
+for random papers and queries."""
 
 from __future__ import annotations
 

@@ -1,102 +1,12 @@
-"""Helpers for the delivery and scheduler tests: a settable clock, a feed, papers, a poster."""
+"""The delivery and scheduler tests' stand-in for Discord: a `Poster` that records what it would
+send and fails on demand."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 from bot.delivery.messages import MessageSpec
 from bot.delivery.posting import carries
-from bot.models import Paper
-from bot.store import Store
-from bot.store import feeds as feeds_repo
-from bot.store import subscriptions as subs_repo
-
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday, 09:00 in Berlin
-
-
-@dataclass
-class FakeClock:
-    """A clock tests move by hand."""
-
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-def paper(
-    pid: str, title: str, *, sources: tuple[str, ...] = ("hf",), upvotes: int = 0, **kw
-) -> Paper:
-    return Paper(
-        id=pid,
-        title=title,
-        abstract=f"We propose {title}. It works well.",
-        authors=("Ada Lovelace", "Alan Turing"),
-        sources=frozenset(sources),
-        upvotes=upvotes,
-        **kw,
-    )
-
-
-async def make_feed(
-    store: Store,
-    channel_id: int,
-    *,
-    created_by: int = 7,
-    tz: str = "Europe/Berlin",
-    schedule: str = "09:00",
-    days: str = "daily",
-    guild_id: int = 1,
-    created: datetime = NOW,
-) -> None:
-    await store.run(
-        feeds_repo.ensure_feed,
-        channel_id=channel_id,
-        guild_id=guild_id,
-        schedule_time=schedule,
-        timezone=tz,
-        sources="hf, arxiv",
-        created_by=created_by,
-        now=created,
-    )
-    if days != "daily":
-        await store.run(feeds_repo.update_feed, channel_id, days=days)
-
-
-async def subscribe(
-    store: Store,
-    channel_id: int,
-    query: str,
-    *,
-    user: int | None = None,
-    guild_id: int = 1,
-    dm: bool = False,
-) -> None:
-    if user is None:
-        await store.run(
-            subs_repo.add_channel,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            query=query,
-            normal=query,
-            added_by=7,
-            now=NOW,
-        )
-    else:
-        await store.run(
-            subs_repo.add_personal,
-            guild_id=guild_id,
-            user_id=user,
-            channel_id=None if dm else channel_id,
-            query=query,
-            normal=query,
-            dm=dm,
-            now=NOW,
-        )
 
 
 @dataclass
