@@ -132,6 +132,11 @@ class FeedScheduler:
         for task in list(self._tasks):
             task.cancel()
 
+    async def settled(self) -> None:
+        """Wait for every reschedule and make-up run started so far (e.g. before reading jobs)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
     def _spawn(self, coro: Awaitable[object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(coro)
         self._tasks.add(task)

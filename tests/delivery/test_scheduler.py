@@ -91,8 +91,7 @@ def make_scheduler(store: Store, clock: FakeClock, poster: RecordingPoster) -> F
 
 
 async def settle(scheduler: FeedScheduler) -> None:
-    while scheduler._tasks:
-        await asyncio.gather(*list(scheduler._tasks))
+    await scheduler.settled()
 
 
 async def test_jobs_follow_the_stored_schedule_and_pause(store, clock) -> None:
