@@ -17,7 +17,15 @@ from typing import TypeVar
 
 from bot.delivery.exactly_once import deliver_pending
 from bot.delivery.messages import MessageSpec, nonce_for, thread_name
-from bot.delivery.posting import Forbidden, NotFound, Poster, PostError, Rejected, TargetGone
+from bot.delivery.posting import (
+    Forbidden,
+    NotFound,
+    Poster,
+    PostError,
+    Rejected,
+    TargetGone,
+    Unavailable,
+)
 from bot.destinations import ChannelKind, PostMode
 from bot.feed_changes import FeedChanges
 from bot.store import Store
@@ -123,6 +131,13 @@ class ChannelPosting:
             post = await self._open(guard, feed, post, resumed=resumed)
         except Rejected as exc:  # Discord will never take this header: don't block later digests
             log.error("Digest %s for %s can't be opened: %s", post.id, feed.channel_id, exc)
+            await self.store.run(ledger.fail_digest, post.id, error=str(exc), now=self.clock())
+            return 0
+        except Unavailable as exc:  # no answer: the next run tries again, a few times at most
+            tries = await self.store.run(ledger.count_open_attempt, post.id, now=self.clock())
+            if tries < ledger.MAX_ATTEMPTS:
+                raise
+            log.error("Gave up opening digest %s after %d tries: %s", post.id, tries, exc)
             await self.store.run(ledger.fail_digest, post.id, error=str(exc), now=self.clock())
             return 0
         channel_id = feed.channel_id

@@ -100,7 +100,12 @@ class DmDigester:
 
     async def run_all(self) -> list[DmReport]:
         """Finish DM digests a crash interrupted, then run every member's digest for today."""
+        oldest = self.clock() - MAX_LOOKBACK
         for post in await self.store.run(ledger.open_dm_digests):
+            if datetime.fromisoformat(post.created_at) < oldest:  # never let it block new ones
+                error = "expired: still undelivered after 3 days"
+                await self.store.run(ledger.fail_digest, post.id, error=error, now=self.clock())
+                continue
             await self._post(post)
         users = await self.store.run(
             lambda db: sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})

@@ -26,7 +26,7 @@ import sqlite_utils
 from bot.config import Settings
 from bot.delivery.channels import CHANNEL_GONE, ChannelPosting, StopFeed
 from bot.delivery.messages import header_message, paper_message
-from bot.delivery.planner import plan_digest, window_start_for
+from bot.delivery.planner import MAX_LOOKBACK, plan_digest, window_start_for
 from bot.delivery.posting import Poster, Unavailable
 from bot.destinations import ChannelKind, Destination, PostMode, RunState
 from bot.feed_changes import FeedChanges
@@ -105,8 +105,15 @@ class DeliveryEngine:
         if kind is None:
             return RunReport(0, 0, 0, CHANNEL_GONE)
         resumed = 0
+        destination = Destination.channel(channel_id)
+        await self.store.run(
+            ledger.expire_open_digests,
+            destination,
+            before=self.clock() - MAX_LOOKBACK,
+            now=self.clock(),
+        )
         try:
-            for post in await self.store.run(ledger.open_digests, Destination.channel(channel_id)):
+            for post in await self.store.run(ledger.open_digests, destination):
                 resumed += await self.channels.post(feed, post, resumed=True)
                 await self.store.run(self._finish_resumed, post, resumed)
             day = self.clock().astimezone(ZoneInfo(feed.timezone)).date()

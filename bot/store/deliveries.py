@@ -58,6 +58,7 @@ class DigestPost:
     thread_id: int | None
     state: DigestState
     created_at: str
+    attempts: int = 0  # tries at opening it (header, thread or forum post) that got no answer
 
     @property
     def target(self) -> Destination:
@@ -148,6 +149,30 @@ def open_dm_digests(db: sqlite_utils.Database) -> list[DigestPost]:
         "SELECT * FROM digest_posts WHERE destination LIKE 'dm:%' AND state = 'open' ORDER BY id",
     )
     return [_post(r) for r in found]
+
+
+def count_open_attempt(db: sqlite_utils.Database, post_id: int, *, now: datetime) -> int:
+    """Opening the digest got no answer: count it; how many tries there have been."""
+    db.execute(
+        "UPDATE digest_posts SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
+        [iso(now), post_id],
+    )
+    return get_digest(db, post_id).attempts
+
+
+def expire_open_digests(
+    db: sqlite_utils.Database, destination: Destination | str, *, before: datetime, now: datetime
+) -> int:
+    """Close digests to the destination still open since before `before`, failing their pending
+    rows: an old digest must never block the next one. How many were closed."""
+    found = rows(
+        db,
+        "SELECT id FROM digest_posts WHERE destination = ? AND state = 'open' AND created_at < ?",
+        [_key(destination), iso(before)],
+    )
+    for row in found:
+        fail_digest(db, row["id"], error="expired: still undelivered after 3 days", now=now)
+    return len(found)
 
 
 def update_digest(

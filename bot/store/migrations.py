@@ -241,11 +241,13 @@ def failed_deliveries_resume_in_place(db: sqlite_utils.Database) -> None:
 
 @MIGRATIONS(name="0009_feeds_threads_refused")
 def feeds_threads_refused(db: sqlite_utils.Database) -> None:
-    """A real column for "Discord refused to start a thread here: post plain digests".
+    """A real column for "Discord refused to start a thread here: post plain digests", and a
+    count of tries at opening a digest (its header, thread or forum post).
 
-    It used to be a sentence in `notes`, and the engine compared that sentence to decide how to
-    post. Existing feeds with that note get the flag; the note itself is now rendered from it.
+    The flag used to be a sentence in `notes`, and the engine compared that sentence to decide
+    how to post. Existing feeds with that note get the flag; the note is now rendered from it.
     """
+    db.execute("ALTER TABLE digest_posts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE feeds ADD COLUMN threads_refused INTEGER NOT NULL DEFAULT 0")
     db.execute(
         "UPDATE feeds SET threads_refused = 1, notes = NULL"

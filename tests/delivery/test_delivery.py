@@ -279,9 +279,9 @@ async def test_five_unknown_outcomes_give_up_close_the_digest_and_log_why(
     failures: list[Exception | None] = [Unavailable("502 Bad Gateway")] * ledger.MAX_ATTEMPTS
     poster = RecordingPoster(fail_sends=[None, *failures])
     eng = engine(store, poster, clock)
-    for _ in range(ledger.MAX_ATTEMPTS - 1):
+    for _ in range(ledger.MAX_ATTEMPTS - 1):  # twice a day: all five tries fit in the 3 days
         await eng.run_feed(CHANNEL)
-        clock.advance(hours=24)
+        clock.advance(hours=12)
     (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
     assert (row.state, row.attempts) == ("pending", ledger.MAX_ATTEMPTS - 1)
     assert len(await store.run(ledger.open_digests, f"channel:{CHANNEL}")) == 1
@@ -490,3 +490,38 @@ async def test_a_rejected_header_closes_its_digest_so_the_next_one_goes_out(stor
     clock.advance(days=1)
     await add_papers(store, clock, paper("2611.00002", "Diffusion two"))
     assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
+
+
+async def test_a_header_discord_never_answers_is_given_up_and_never_blocks_the_feed(
+    store, clock
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster(fail_sends=[Unavailable("503")] * ledger.MAX_ATTEMPTS)
+    for _ in range(ledger.MAX_ATTEMPTS):
+        report = await engine(store, poster, clock).run_feed(CHANNEL)
+        assert report.posted == 0
+        clock.advance(hours=1)
+    assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []
+    (row,) = await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")
+    assert row.state == "failed"
+    await add_papers(store, clock, paper("2611.00002", "Diffusion two"))
+    assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
+
+
+async def test_an_open_digest_older_than_three_days_is_closed_before_the_next_one(
+    store, clock
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster(fail_sends=[None, Unavailable("503")])  # paper 1: unknown outcome
+    await engine(store, poster, clock).run_feed(CHANNEL)
+    assert len(await store.run(ledger.open_digests, f"channel:{CHANNEL}")) == 1
+    clock.advance(days=4)
+    await add_papers(store, clock, paper("2611.00002", "Diffusion two"))
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    rows = {r.paper_id: r for r in await store.run(ledger.deliveries_to, f"channel:{CHANNEL}")}
+    assert rows["2611.00001"].state == "failed" and "expired" in (
+        rows["2611.00001"].last_error or ""
+    )
+    assert rows["2611.00002"].state == "sent" and report.posted == 1
