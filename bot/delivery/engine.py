@@ -25,7 +25,7 @@ import sqlite_utils
 
 from bot.config import Settings
 from bot.delivery.channels import CHANNEL_GONE, ChannelPosting, StopFeed
-from bot.delivery.messages import header_message, paper_message
+from bot.delivery.messages import header_message, paper_messages
 from bot.delivery.planner import MAX_LOOKBACK, plan_digest, window_start_for
 from bot.delivery.posting import Poster, Unavailable
 from bot.destinations import ChannelKind, Destination, PostMode, RunState
@@ -166,9 +166,9 @@ class DeliveryEngine:
         mode = _mode_for(kind, threads_refused=bool(feed and feed.threads_refused))
         header = header_message(destination, run.id, day, entries, plan.digest.overflow)
         messages = [
-            ledger.PendingMessage((e.paper.id,), spec.nonce, spec.to_json())
+            ledger.PendingMessage(spec.paper_ids, spec.nonce, spec.to_json())
             for e in entries
-            for spec in [paper_message(destination, e)]
+            for spec in paper_messages(destination, e)
         ]
         post = ledger.create_digest(
             db,

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.delivery.messages import MessageSpec
+from bot.delivery.messages import MessageSpec, is_part
 from bot.delivery.posting import Rejected, TargetGone, Unavailable, Unreachable
 from bot.store import Store
 from bot.store import deliveries as ledger
@@ -103,7 +103,7 @@ async def deliver_pending(
         await store.run(
             ledger.mark_sent, ids, message_id=message_id, thread_id=outbox.thread_id, now=clock()
         )
-        papers += len(group)
+        papers += sum(not is_part(d.paper_id) for d in group)  # follow-ups deliver no paper
         messages += 1
     done = await store.run(ledger.close_if_delivered, post.id, now=clock())
     return Progress(papers, messages, unreachable=unreachable, open=not done)

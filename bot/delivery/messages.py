@@ -20,6 +20,7 @@ from bot.limits import (
     EMBED_TOTAL_LIMIT,
     EMBEDS_PER_MESSAGE,
     FIELD_VALUE_LIMIT,
+    MENTIONED_USERS_LIMIT,
     MESSAGE_LIMIT,
     NONCE_LENGTH,
     THREAD_NAME_LIMIT,
@@ -188,16 +189,70 @@ def mention_text(user_ids: Sequence[int]) -> str:
     return " ".join(f"<@{uid}>" for uid in user_ids)
 
 
+PART_MARK = "#"  # "2611.00001#2": the ledger row of a paper's second message (more mentions)
+
+
+def part_id(paper_id: str, part: int) -> str:
+    """The ledger key of a paper's `part`-th message (2, 3, …) carrying further mentions."""
+    return f"{paper_id}{PART_MARK}{part}"
+
+
+def is_part(ledger_paper_id: str) -> bool:
+    """True for a continuation message's ledger key, which delivers no paper of its own."""
+    return PART_MARK in ledger_paper_id
+
+
+def mention_chunks(user_ids: Sequence[int]) -> list[tuple[int, ...]]:
+    """The members to mention, split so each message stays within Discord's limits: at most
+    100 users in `allowed_mentions` and 2,000 characters of content (prefix included)."""
+    chunks: list[tuple[int, ...]] = []
+    current: list[int] = []
+    length = len(CONTINUATION_PREFIX)
+    for uid in dict.fromkeys(user_ids):  # each member once, in order
+        mention = len(f"<@{uid}>") + 1
+        if current and (len(current) >= MENTIONED_USERS_LIMIT or length + mention > MESSAGE_LIMIT):
+            chunks.append(tuple(current))
+            current, length = [], len(CONTINUATION_PREFIX)
+        current.append(uid)
+        length += mention
+    if current:
+        chunks.append(tuple(current))
+    return chunks
+
+
+CONTINUATION_PREFIX = "↳ "
+
+
 def paper_message(destination: Destination, entry: DigestEntry) -> MessageSpec:
-    """The thread (or channel) message for one paper, mentioning exactly its subscribers."""
-    users = tuple(entry.mention_user_ids)
-    return MessageSpec(
-        content=mention_text(users),
-        embeds=(paper_embed(entry),),
-        mention_user_ids=users,
-        nonce=nonce_for(destination, entry.paper.id),
-        paper_ids=(entry.paper.id,),
-    )
+    """The thread (or channel) message for one paper, mentioning (the first of) its subscribers."""
+    return paper_messages(destination, entry)[0]
+
+
+def paper_messages(destination: Destination, entry: DigestEntry) -> list[MessageSpec]:
+    """The messages for one paper: its embed mentioning its subscribers, then, when they are too
+    many for one message, follow-ups mentioning the rest — each member exactly once."""
+    chunks = mention_chunks(entry.mention_user_ids) or [()]
+    paper_id = entry.paper.id
+    specs = [
+        MessageSpec(
+            content=mention_text(chunks[0]),
+            embeds=(paper_embed(entry),),
+            mention_user_ids=chunks[0],
+            nonce=nonce_for(destination, paper_id),
+            paper_ids=(paper_id,),
+        )
+    ]
+    for part, chunk in enumerate(chunks[1:], start=2):
+        key = part_id(paper_id, part)
+        specs.append(
+            MessageSpec(
+                content=CONTINUATION_PREFIX + mention_text(chunk),
+                mention_user_ids=chunk,
+                nonce=nonce_for(destination, key),
+                paper_ids=(key,),
+            )
+        )
+    return specs
 
 
 def header_message(

@@ -525,3 +525,20 @@ async def test_an_open_digest_older_than_three_days_is_closed_before_the_next_on
         rows["2611.00001"].last_error or ""
     )
     assert rows["2611.00002"].state == "sent" and report.posted == 1
+
+
+async def test_120_matching_members_each_get_one_mention_across_follow_ups(store, clock) -> None:
+    members = [10**17 + i for i in range(120)]
+    for uid in members:
+        await subscribe(store, CHANNEL, "diffusion", user=uid)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster()
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 1  # one paper, however many messages carry its mentions
+    in_thread = [m for m in poster.sent if m.channel_id != CHANNEL]
+    assert len(in_thread) >= 2 and in_thread[0].spec.embeds
+    mentioned = [uid for m in in_thread for uid in m.spec.mention_user_ids]
+    assert sorted(mentioned) == members
+    assert all(len(m.spec.mention_user_ids) <= 100 for m in in_thread)
+    again = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert again.posted == 0 and len(poster.sent) == len(in_thread) + 1  # nothing re-sent

@@ -14,7 +14,9 @@ from bot.delivery.messages import (
     header_text,
     nonce_for,
     paper_embed,
+    is_part,
     paper_message,
+    paper_messages,
     thread_name,
 )
 from bot.models import Paper
@@ -115,3 +117,25 @@ def test_dm_batches_hold_at_most_ten_embeds() -> None:
 def test_spec_round_trips_through_json() -> None:
     spec = paper_message("channel:1", entry(users=(5,)))
     assert MessageSpec.from_json(spec.to_json()) == spec
+
+
+def test_120_members_are_each_mentioned_once_in_messages_within_discords_limits() -> None:
+    users = [10**17 + i for i in range(120)]  # real snowflakes are 17–19 digits
+    specs = paper_messages("channel:1", entry(users=users))
+    assert len(specs) >= 2 and specs[0].embeds and not specs[1].embeds
+    mentioned = [uid for s in specs for uid in s.mention_user_ids]
+    assert sorted(mentioned) == users  # everyone, exactly once
+    for spec in specs:
+        assert len(spec.content) <= MESSAGE_LIMIT
+        assert len(spec.mention_user_ids) <= 100
+        assert {f"<@{uid}>" for uid in spec.mention_user_ids} == set(
+            spec.content.split()[-len(spec.mention_user_ids) :]
+        )
+    assert len({s.nonce for s in specs}) == len(specs)  # each message its own nonce
+    assert specs[0].paper_ids == ("2611.00001",)
+    assert all(is_part(pid) for s in specs[1:] for pid in s.paper_ids)
+
+
+def test_a_few_members_fit_in_the_paper_message_itself() -> None:
+    (only,) = paper_messages("channel:1", entry(users=(5, 6, 5)))
+    assert only.mention_user_ids == (5, 6) and only.content == "<@5> <@6>"
