@@ -27,8 +27,30 @@ class PostMode(StrEnum):
 class ChannelKind(StrEnum):
     """What a feed's channel is, as far as posting a digest there is concerned."""
 
-    TEXT = "text"
-    FORUM = "forum"
+    TEXT = "text"  # type 0
+    ANNOUNCEMENT = "announcement"  # type 5: its threads are announcement threads (type 10)
+    FORUM = "forum"  # type 15
+    MEDIA = "media"  # type 16: posts like a forum's
+    THREAD = "thread"  # types 10, 11, 12: no thread can start inside one
+    VOICE = "voice"  # types 2 and 13: the text chat of a voice or stage channel
+
+    @property
+    def mode(self) -> PostMode:
+        """How a digest is posted here (before any refusal changes it)."""
+        if self in (ChannelKind.FORUM, ChannelKind.MEDIA):
+            return PostMode.FORUM
+        if self in (ChannelKind.THREAD, ChannelKind.VOICE):
+            return PostMode.PLAIN
+        return PostMode.THREAD
+
+    def describe_digest(self) -> str:
+        """The form a digest takes here, in words for a reply."""
+        mode = self.mode
+        if mode == PostMode.FORUM:
+            return "one post a day in this forum, one message per paper"
+        if mode == PostMode.PLAIN:
+            return "a header message and one message per paper, right here (no thread)"
+        return "a header message with a thread holding one message per paper"
 
 
 class DeliveryState(StrEnum):

@@ -36,6 +36,8 @@ from bot.store.database import Clock
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+THREAD_CAP_CODE = 160006  # "Maximum number of active threads reached"
+
 FORBIDDEN_REASON = (
     "I'm missing a permission I need to post here (View Channel, Send Messages, Embed Links,"
     " Create Public Threads or Send Messages in Threads) — fix it and run /feed resume"
@@ -45,6 +47,15 @@ THREAD_REFUSED_NOTE = (
     " Create Public Threads to get threads back."
 )
 CHANNEL_GONE = "this feed is disabled: its channel is gone"
+THREAD_CAP_NOTE = "this server has reached Discord's limit of active threads"
+
+
+def timed_out_text(until: datetime) -> str:
+    """Why a run posted nothing while the bot is timed out (the feed is not paused)."""
+    return (
+        f"I'm timed out in this server until <t:{int(until.timestamp())}:f>;"
+        " the first run after that posts as usual"
+    )
 
 
 class StopFeed(Exception):
@@ -85,11 +96,15 @@ class _Guard:
     async def __call__(self, call: Awaitable[T], *, thread_refusal: bool = False) -> T:
         try:
             return await call
-        except Forbidden:
+        except Forbidden as refusal:
+            blocked = await self.posting.poster.blocked(self.feed.channel_id, after_refusal=True)
+            if blocked is not None and blocked.until is not None:  # timed out: wait, don't pause
+                raise StopFeed(timed_out_text(blocked.until)) from None
             if thread_refusal:
                 raise
-            await self.posting.pause_for_403(self.feed)
-            raise StopFeed(FORBIDDEN_REASON) from None
+            reason = refusal.reason or (blocked.reason if blocked else None) or FORBIDDEN_REASON
+            await self.posting.pause(self.feed, reason)
+            raise StopFeed(reason) from None
         except NotFound:
             if await self.posting.poster.channel_kind(self.feed.channel_id) is None:
                 await self.posting.disable(self.feed.channel_id)
@@ -105,6 +120,17 @@ class ChannelPosting:
         self.poster = poster
         self.changes = changes
         self.clock = clock
+
+    async def check_blocked(self, feed: feeds_repo.Feed) -> str | None:
+        """Why the feed can't post now, known without trying: timed out (wait) or a missing
+        permission Discord would not refuse outright (pause); None when it can try."""
+        blocked = await self.poster.blocked(feed.channel_id)
+        if blocked is None:
+            return None
+        if blocked.until is not None:
+            return timed_out_text(blocked.until)
+        await self.pause(feed, blocked.reason)
+        return blocked.reason
 
     async def channel_kind(self, feed: feeds_repo.Feed) -> ChannelKind | None:
         """The feed channel's kind; None (and the feed disabled) when it is gone."""
@@ -192,26 +218,28 @@ class ChannelPosting:
                     thread_refusal=True,
                 )
                 post = await self._update(post, thread_id=thread_id)
-            except Forbidden:
-                await self.changes.apply(
-                    channel_id, feeds_repo.update_feed, channel_id, threads_refused=True
-                )
+            except Forbidden as refusal:
+                if refusal.code != THREAD_CAP_CODE:  # refused for good: remember it
+                    await self.changes.apply(
+                        channel_id, feeds_repo.update_feed, channel_id, threads_refused=True
+                    )
+                else:  # too many active threads in the server: plain this time only
+                    log.warning("Feed %s: %s; posting plain", channel_id, THREAD_CAP_NOTE)
                 post = await self._update(post, mode=PostMode.PLAIN)
         return post
 
     async def _update(self, post: ledger.DigestPost, **changes: object) -> ledger.DigestPost:
         return await self.store.run(ledger.update_digest, post.id, now=self.clock(), **changes)
 
-    async def pause_for_403(self, feed: feeds_repo.Feed) -> None:
+    async def pause(self, feed: feeds_repo.Feed, reason: str) -> None:
         """Pause the feed with the reason; its creator is DMed once, when it becomes paused."""
         newly_paused = await self.changes.apply(
-            feed.channel_id, feeds_repo.pause_feed, feed.channel_id, reason=FORBIDDEN_REASON
+            feed.channel_id, feeds_repo.pause_feed, feed.channel_id, reason=reason
         )
-        log.warning("Paused feed %s: %s", feed.channel_id, FORBIDDEN_REASON)
+        log.warning("Paused feed %s: %s", feed.channel_id, reason)
         if newly_paused and feed.created_by:
             notice = MessageSpec(
-                content=f"Paperboy paused the paper feed in <#{feed.channel_id}>:"
-                f" {FORBIDDEN_REASON}.",
+                content=f"Paperboy paused the paper feed in <#{feed.channel_id}>: {reason}.",
                 nonce=nonce_for("pause-notice", feed.channel_id, self.clock().isoformat()),
             )
             try:

@@ -104,6 +104,8 @@ class DeliveryEngine:
         kind = await self.channels.channel_kind(feed)
         if kind is None:
             return RunReport(0, 0, 0, CHANNEL_GONE)
+        if (waiting := await self.channels.check_blocked(feed)) is not None:
+            return RunReport(0, 0, 0, waiting)
         resumed = 0
         destination = Destination.channel(channel_id)
         await self.store.run(
@@ -205,7 +207,7 @@ class DeliveryEngine:
 
 
 def _mode_for(kind: ChannelKind, *, threads_refused: bool) -> PostMode:
-    """How a digest is posted in a channel of this kind."""
-    if kind == ChannelKind.FORUM:
-        return PostMode.FORUM
-    return PostMode.PLAIN if threads_refused else PostMode.THREAD
+    """How a digest is posted in a channel of this kind (plain where threads were refused)."""
+    if kind.mode == PostMode.THREAD and threads_refused:
+        return PostMode.PLAIN
+    return kind.mode

@@ -5,11 +5,21 @@ discord.py, and tests with a recording fake."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.delivery.messages import MessageSpec
 from bot.destinations import ChannelKind
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """The bot can't post in a channel right now. With `until` it passes by itself (the bot is
+    timed out in that server): wait, don't pause. Without it a person must act: pause."""
+
+    reason: str
+    until: datetime | None = None
 
 
 class PostError(Exception):
@@ -22,7 +32,14 @@ class PostError(Exception):
 
 
 class Forbidden(PostError):
-    """403: the bot lacks a permission there."""
+    """The feed can't post there until a person acts: 403 (a permission, a locked thread), or a
+    forum's demands (40067 tag required) and limits (160006 too many active threads). `reason`,
+    when set, is what `/feed status` shows; `code` is Discord's JSON error code."""
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
 
 
 class NotFound(PostError):
@@ -54,6 +71,11 @@ class Poster(Protocol):
 
     async def channel_kind(self, channel_id: int) -> ChannelKind | None:
         """What the channel is, or None when it no longer exists."""
+        ...
+
+    async def blocked(self, channel_id: int, *, after_refusal: bool = False) -> Blocked | None:
+        """Why posting there can't work now, if known without trying (from the cache; after a
+        refusal, asked of Discord): the bot timed out, or missing Embed Links."""
         ...
 
     async def send(self, channel_id: int, spec: MessageSpec) -> int:

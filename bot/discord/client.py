@@ -115,7 +115,9 @@ class PaperboyBot(commands.Bot):
 
     def _build_scheduler(self) -> FeedScheduler:
         """The delivery engine and scheduler, posting through this client."""
-        poster = DiscordPoster(self, request_timeout=self.settings.discord_request_timeout)
+        poster = DiscordPoster(
+            self, request_timeout=self.settings.discord_request_timeout, clock=self.clock
+        )
         engine = DeliveryEngine(
             self.store, poster, self.settings, clock=self.clock, changes=self.feeds
         )

@@ -14,6 +14,7 @@ import discord
 
 from bot.delivery.messages import MessageSpec
 from bot.delivery.posting import (
+    Blocked,
     DmClosed,
     Forbidden,
     NotFound,
@@ -23,6 +24,15 @@ from bot.delivery.posting import (
     carries,
 )
 from bot.destinations import ChannelKind
+from bot.discord.channels import (
+    EMBED_LINKS_REASON,
+    forum_tag,
+    kind_of,
+    lacks_embed_links,
+    timed_out_until,
+)
+from bot.store import utcnow
+from bot.store.database import Clock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,16 +58,35 @@ def embeds_of(spec: MessageSpec) -> list[discord.Embed]:
     return [discord.Embed.from_dict(dict(e)) for e in spec.embeds]
 
 
+# Refusals that no retry or other message can fix: the feed waits for a person (paused), with
+# Discord's words and what to do. Codes from Discord's "JSON Error Codes" table.
+FEED_REFUSALS = {
+    40067: "this forum requires a tag on every post and has none I can use ({text})"
+    " — add a tag and run /feed resume",
+    50083: "this thread is archived and locked, so I can't post in it ({text})"
+    " — unlock it and run /feed resume",
+    160006: "this server has reached Discord's limit of active threads ({text})"
+    " — archive some threads and run /feed resume",
+}
+
+
 async def _translate(call: Awaitable[T], seconds: float) -> T:
+    """Await a discord.py call, classifying every failure once: see `bot.delivery.posting`."""
     try:
         return await asyncio.wait_for(call, seconds)
     except discord.Forbidden as exc:
-        raise Forbidden(f"403 {exc.text or 'Forbidden'} (code {exc.code})") from exc
+        reason = FEED_REFUSALS.get(exc.code, "").format(text=exc.text) or None
+        message = f"403 {exc.text or 'Forbidden'} (code {exc.code})"
+        raise Forbidden(message, code=exc.code, reason=reason) from exc
     except discord.NotFound as exc:
         raise NotFound(f"404 {exc.text or 'Not Found'} (code {exc.code})") from exc
     except discord.HTTPException as exc:
+        message = f"{exc.status} {exc.text or 'rejected'} (code {exc.code})"
+        if exc.code in FEED_REFUSALS:
+            reason = FEED_REFUSALS[exc.code].format(text=exc.text)
+            raise Forbidden(message, code=exc.code, reason=reason) from exc
         if 400 <= exc.status < 500 and exc.status != 429:  # the payload itself is refused
-            raise Rejected(f"{exc.status} {exc.text or 'rejected'} (code {exc.code})") from exc
+            raise Rejected(message) from exc
         # 429/5xx left over after discord.py's own retries: the request may have landed
         raise Unavailable(f"{exc.status} {exc.text or 'HTTP error'}") from exc
     except TimeoutError as exc:  # asyncio.TimeoutError is TimeoutError since Python 3.11
@@ -73,11 +102,17 @@ def _embed_dicts(message: discord.Message) -> list[dict[str, Any]]:
 class DiscordPoster:
     """`Poster` for a connected discord.py client."""
 
-    def __init__(self, client: discord.Client, *, request_timeout: float) -> None:
+    def __init__(
+        self, client: discord.Client, *, request_timeout: float, clock: Clock = utcnow
+    ) -> None:
         # discord.py sets no per-request timeout: without one a never-answered request would
         # stall a feed (PAPERBOY_DISCORD_REQUEST_TIMEOUT).
         self.client = client
         self.request_timeout = request_timeout
+        self.clock = clock
+        # When the bot's timeout ends, per server, as last read from Discord: the cached member
+        # may be stale (no members intent), so a refusal asks the API and remembers the answer.
+        self._timeouts: dict[int, datetime | None] = {}
         # Channels that answered 404: the cache may be stale (a CHANNEL_DELETE missed while
         # offline), so the next `channel_kind` asks the API instead of trusting it.
         self._maybe_gone: set[int] = set()
@@ -93,7 +128,30 @@ class DiscordPoster:
             except NotFound:
                 return None
             self._maybe_gone.discard(channel_id)
-        return ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
+        return kind_of(channel)
+
+    async def blocked(self, channel_id: int, *, after_refusal: bool = False) -> Blocked | None:
+        """A timeout (wait) or a missing Embed Links (pause), as far as Discord lets us know."""
+        channel = self.client.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        if not isinstance(guild, discord.Guild):
+            return None  # not cached: posting will tell
+        now = self.clock()
+        if after_refusal and self.client.user is not None:
+            try:
+                member = await _translate(
+                    guild.fetch_member(self.client.user.id), self.request_timeout
+                )
+            except PostError as exc:
+                log.info("Could not read my membership in %s: %s", guild.id, exc)
+            else:
+                self._timeouts[guild.id] = timed_out_until(member, now)
+        until = self._timeouts.get(guild.id) or timed_out_until(guild.me, now)
+        if until is not None and until > now:
+            return Blocked("timed out", until=until)
+        if not after_refusal and lacks_embed_links(channel):
+            return Blocked(EMBED_LINKS_REASON)
+        return None
 
     async def _call(self, channel_id: int, call: Awaitable[T]) -> T:
         try:
@@ -119,7 +177,7 @@ class DiscordPoster:
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int:
         """A public thread on the header message (its id equals the message id)."""
         channel = self.client.get_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
+        if not isinstance(channel, discord.TextChannel):  # text and announcement channels
             raise NotFound(f"channel {channel_id} is not a text channel I can see")
         try:
             thread = await self._call(
@@ -144,6 +202,7 @@ class DiscordPoster:
         forum = self.client.get_channel(channel_id)
         if not isinstance(forum, discord.ForumChannel):
             raise NotFound(f"channel {channel_id} is not a forum I can see")
+        tag = forum_tag(forum)
         me = self.client.user.id if self.client.user else None
         for thread in forum.threads:  # forum posts have no nonce: find a post made before a crash
             created = thread.created_at
@@ -157,6 +216,7 @@ class DiscordPoster:
                 embeds=embeds_of(spec),
                 allowed_mentions=allowed_mentions_for(spec),
                 auto_archive_duration=AUTO_ARCHIVE_MINUTES,
+                applied_tags=[tag] if tag is not None else [],
             ),
         )
         return made.thread.id, made.message.id

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.delivery.messages import MessageSpec
-from bot.delivery.posting import carries
+from bot.delivery.posting import Blocked, carries
+from bot.destinations import ChannelKind
 
 
 @dataclass
@@ -34,13 +35,20 @@ class RecordingPoster:
     fail_dms: dict[int, Exception] = field(default_factory=dict)
     by_nonce: dict[str, int] = field(default_factory=dict)
     next_id: int = 1000
+    blocks: dict[int, Blocked] = field(default_factory=dict)  # what `blocked` answers, per channel
+    block_checks: list[tuple[int, bool]] = field(default_factory=list)
 
     def _id(self) -> int:
         self.next_id += 1
         return self.next_id
 
-    async def channel_kind(self, channel_id: int) -> str | None:
-        return self.kinds.get(channel_id, "text")
+    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+        kind = self.kinds.get(channel_id, "text")
+        return None if kind is None else ChannelKind(kind)
+
+    async def blocked(self, channel_id: int, *, after_refusal: bool = False) -> Blocked | None:
+        self.block_checks.append((channel_id, after_refusal))
+        return self.blocks.get(channel_id)
 
     async def send(self, channel_id: int, spec: MessageSpec) -> int:
         if self.fail_sends:

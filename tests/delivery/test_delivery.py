@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
 from bot.config import Settings
 from bot.delivery.channels import FORBIDDEN_REASON, THREAD_REFUSED_NOTE, feed_notes
 from bot.delivery.engine import DeliveryEngine
-from bot.delivery.posting import Forbidden, NotFound, Rejected, Unavailable
+from bot.delivery.posting import Blocked, Forbidden, NotFound, Rejected, Unavailable
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
@@ -542,3 +543,88 @@ async def test_120_matching_members_each_get_one_mention_across_follow_ups(store
     assert all(len(m.spec.mention_user_ids) <= 100 for m in in_thread)
     again = await engine(store, poster, clock).run_feed(CHANNEL)
     assert again.posted == 0 and len(poster.sent) == len(in_thread) + 1  # nothing re-sent
+
+
+@pytest.mark.parametrize(
+    ("kind", "in_thread"),
+    [("text", True), ("announcement", True), ("thread", False), ("voice", False)],
+)
+async def test_each_channel_kind_gets_the_digest_form_it_allows(
+    store, clock, kind, in_thread
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster(kinds={CHANNEL: kind})
+    assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
+    assert bool(poster.threads) is in_thread
+    in_channel = poster.in_channel(CHANNEL)
+    assert len(in_channel) == (1 if in_thread else 2)  # header (+ the paper, when plain)
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and not feed.threads_refused and not feed.paused
+
+
+async def test_a_timed_out_bot_waits_without_pausing_and_posts_once_it_ends(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    until = clock.now + timedelta(hours=2)
+    poster = RecordingPoster(blocks={CHANNEL: Blocked("timed out", until=until)})
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 0 and report.reason and "timed out" in report.reason
+    assert poster.sent == [] and poster.dms == []  # no request, no notice to anyone
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and not feed.paused
+    clock.advance(hours=3)
+    poster.blocks.clear()
+    assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
+
+
+async def test_a_refusal_while_timed_out_is_a_wait_not_a_pause(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster(fail_sends=[Forbidden("403 Missing Permissions", code=50013)])
+
+    async def blocked(channel_id, *, after_refusal=False):  # the cache was stale: ask says yes
+        return Blocked("timed out", until=clock.now + timedelta(hours=1)) if after_refusal else None
+
+    poster.blocked = blocked  # type: ignore[method-assign]
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.reason and "timed out" in report.reason
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and not feed.paused and poster.dms == []
+
+
+async def test_missing_embed_links_pauses_instead_of_posting_bare_papers(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    poster = RecordingPoster(blocks={CHANNEL: Blocked("I'm missing the Embed Links permission")})
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 0 and poster.sent == []
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and feed.paused and "Embed Links" in (feed.pause_reason or "")
+
+
+async def test_too_many_active_threads_posts_plain_this_time_only(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    cap = Forbidden("400 Maximum number of active threads reached", code=160006, reason="cap")
+    poster = RecordingPoster(fail_threads=cap)
+    assert (await engine(store, poster, clock).run_feed(CHANNEL)).posted == 1
+    assert len(poster.in_channel(CHANNEL)) == 2 and not poster.threads  # plain, this once
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and not feed.threads_refused and not feed.paused
+
+
+async def test_a_forum_refusing_untagged_posts_pauses_with_discords_reason(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    reason = "this forum requires a tag on every post and has none I can use — add a tag"
+    poster = RecordingPoster(kinds={CHANNEL: "forum"})
+
+    async def no_tag(*args, **kwargs):
+        raise Forbidden("400 A tag is required (code 40067)", code=40067, reason=reason)
+
+    poster.start_forum_post = no_tag  # type: ignore[method-assign]
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.reason == reason
+    feed = await store.run(feeds_repo.get_feed, CHANNEL)
+    assert feed is not None and feed.paused and feed.pause_reason == reason
