@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.delivery.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
+from bot.discord.channels import digest_form
 from bot.discord.client import PaperboyBot
 from bot.discord.embeds import subscribed_text
 from bot.discord.replies import NO_MENTIONS
@@ -59,11 +60,15 @@ def new_feed_schedule(bot: PaperboyBot, feed_created: bool) -> str | None:
     return describe_schedule(defaults.schedule_time, defaults.timezone, "daily")
 
 
-async def reply_subscribed(interaction: Interaction, done: Subscribed, where: str) -> None:
-    """The answer to a new subscription: its normal form, where it goes, and its dry run."""
+async def reply_subscribed(
+    interaction: Interaction, done: Subscribed, where: str, *, by_dm: bool = False
+) -> None:
+    """The answer to a new subscription: its normal form, where it goes, its dry run, and the
+    form the channel's digest takes there (channel types differ: thread, plain, forum post)."""
     bot = interaction.client
     schedule = new_feed_schedule(bot, done.feed_created)
-    await reply(interaction, subscribed_text(done.normal, done.dry_run, where, schedule))
+    form = None if by_dm else digest_form(interaction.channel)
+    await reply(interaction, subscribed_text(done.normal, done.dry_run, where, schedule, form))
 
 
 def guild_ids(interaction: Interaction) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.planner import plan_digest
+from bot.discord.channels import digest_form
 from bot.discord.client import PaperboyBot
 from bot.discord.embeds import code, post_now_text, preview_message, status_embed
 from bot.errors import UserError
@@ -193,7 +194,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         found = await self.bot.store.run(feed_status, channel_id)
         scheduler = scheduler_of(self.bot)
         next_run = scheduler.next_run(channel_id) if scheduler else None
-        await reply(interaction, embed=status_embed(found, next_run, self.bot.clock()))
+        form = digest_form(interaction.channel)
+        await reply(interaction, embed=status_embed(found, next_run, self.bot.clock(), form))
 
     @app_commands.command(name="preview", description="What the digest would post right now")
     async def preview(self, interaction: Interaction) -> None:

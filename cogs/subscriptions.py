@@ -59,7 +59,7 @@ class Subscriptions(commands.Cog):
             may_create_feed=interaction.permissions.send_messages,
         )
         where = "daily by DM" if dm else f"in the daily digest of <#{channel_id}>, mentioning you"
-        await reply_subscribed(interaction, done, where)
+        await reply_subscribed(interaction, done, where, by_dm=dm)
 
     @app_commands.command(name="unsubscribe", description="Remove one of your subscriptions")
     @app_commands.describe(subscription="The subscription to remove (start typing to pick)")

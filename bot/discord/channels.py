@@ -65,3 +65,11 @@ def lacks_embed_links(channel: object) -> bool:
         return not permissions_for(me).embed_links
     except (AttributeError, discord.ClientException):  # an uncached parent: can't tell
         return False
+
+
+def digest_form(channel: object) -> str:
+    """How a digest is posted in this channel, in words (with the forum tag it carries)."""
+    form = kind_of(channel).describe_digest()
+    if isinstance(channel, discord.ForumChannel) and (tag := forum_tag(channel)) is not None:
+        form += f", tagged “{tag.name}” (this forum requires a tag)"
+    return form

@@ -138,9 +138,16 @@ NO_MATCHES_YET = (
 NOTHING_STORED_YET = "No papers from those days are stored yet, so there was nothing to try it on."
 
 
-def subscribed_text(normal: str, run: DryRun, where: str, new_feed_schedule: str | None) -> str:
+def subscribed_text(
+    normal: str,
+    run: DryRun,
+    where: str,
+    new_feed_schedule: str | None,
+    digest_form: str | None = None,
+) -> str:
     """The /subscribe reply: the normal form, where matches go, the schedule of a feed started
-    for it (`new_feed_schedule`, None if the channel had one), and the dry run."""
+    for it (`new_feed_schedule`, None if the channel had one), the dry run, and the form the
+    channel's digest takes (`digest_form`, for channel digests)."""
     lines = [f"Subscribed to {code(normal)}: {where}."]
     if new_feed_schedule:
         lines.append(
@@ -151,6 +158,8 @@ def subscribed_text(normal: str, run: DryRun, where: str, new_feed_schedule: str
     if not run.matched:
         lines.append(NOTHING_STORED_YET if not run.considered else NO_MATCHES_YET)
     lines.extend(f"• [{md(truncate(p.title, 150))}](<{p.abs_url}>)" for p in run.examples)
+    if digest_form:
+        lines.append(f"Here the digest is {digest_form}.")
     return truncate("\n".join(lines), MESSAGE_LIMIT)
 
 
@@ -203,8 +212,11 @@ def _sub_lines(
     return truncate("\n".join(lines), FIELD_LIMIT) if lines else "None yet (/feed subscribe)."
 
 
-def status_embed(status: FeedStatus, next_run: datetime | None, now: datetime) -> discord.Embed:
-    """/feed status: schedule, sources, next and last run, pause state, notes, subscriptions."""
+def status_embed(
+    status: FeedStatus, next_run: datetime | None, now: datetime, digest_form: str | None = None
+) -> discord.Embed:
+    """/feed status: schedule, sources, the digest's form here, next and last run, pause state,
+    notes, subscriptions."""
     feed = status.feed
     embed = discord.Embed(title="Feed status", colour=EMBED_COLOUR)
     slot = next_slot(feed.schedule_time, feed.timezone, feed.days, now)
@@ -219,6 +231,8 @@ def status_embed(status: FeedStatus, next_run: datetime | None, now: datetime) -
     except SourcesError:
         sources = feed.sources
     embed.add_field(name="Sources", value=sources, inline=False)
+    if digest_form:
+        embed.add_field(name="Posts as", value=truncate(digest_form, FIELD_LIMIT), inline=False)
     if feed.disabled:
         state = "Disabled: I can no longer post in this channel."
     elif feed.paused:

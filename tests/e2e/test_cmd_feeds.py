@@ -124,6 +124,9 @@ async def test_feed_subscribe_starts_the_feed_and_dry_runs(world: World) -> None
     assert reply.ephemeral and reply.deferred
     lines = reply.content.splitlines()
     assert lines[0] == "Subscribed to `diffusion`: in this channel's daily digest."
+    assert lines[-1] == (
+        "Here the digest is a header message with a thread holding one message per paper."
+    )
     assert lines[1] == (
         "This channel had no feed, so I started one with the default schedule: "
         "09:00 UTC, every day (change it with /feed schedule)."
