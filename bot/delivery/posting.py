@@ -66,6 +66,14 @@ class TargetGone(PostError):
     """The digest's thread or forum post answered 404 while its channel still exists."""
 
 
+class DmChannelBook(Protocol):
+    """Where the poster keeps members' DM channel ids between DMs (and restarts)."""
+
+    async def get(self, user_id: int) -> int | None: ...
+
+    async def remember(self, user_id: int, channel_id: int) -> None: ...
+
+
 class Poster(Protocol):
     """What the engine needs from Discord; each method raises a `PostError` subclass on failure."""
 

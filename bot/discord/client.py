@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.delivery.dm_channels import StoredDmChannels
 from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine
 from bot.discord.poster import DiscordPoster
@@ -116,7 +117,10 @@ class PaperboyBot(commands.Bot):
     def _build_scheduler(self) -> FeedScheduler:
         """The delivery engine and scheduler, posting through this client."""
         poster = DiscordPoster(
-            self, request_timeout=self.settings.discord_request_timeout, clock=self.clock
+            self,
+            request_timeout=self.settings.discord_request_timeout,
+            clock=self.clock,
+            dm_channels=StoredDmChannels(self.store),
         )
         engine = DeliveryEngine(
             self.store, poster, self.settings, clock=self.clock, changes=self.feeds

@@ -15,6 +15,7 @@ import discord
 from bot.delivery.messages import MessageSpec
 from bot.delivery.posting import (
     Blocked,
+    DmChannelBook,
     DmClosed,
     Forbidden,
     NotFound,
@@ -103,7 +104,12 @@ class DiscordPoster:
     """`Poster` for a connected discord.py client."""
 
     def __init__(
-        self, client: discord.Client, *, request_timeout: float, clock: Clock = utcnow
+        self,
+        client: discord.Client,
+        *,
+        request_timeout: float,
+        clock: Clock = utcnow,
+        dm_channels: DmChannelBook | None = None,
     ) -> None:
         # discord.py sets no per-request timeout: without one a never-answered request would
         # stall a feed (PAPERBOY_DISCORD_REQUEST_TIMEOUT).
@@ -113,6 +119,7 @@ class DiscordPoster:
         # When the bot's timeout ends, per server, as last read from Discord: the cached member
         # may be stale (no members intent), so a refusal asks the API and remembers the answer.
         self._timeouts: dict[int, datetime | None] = {}
+        self.dm_channels = dm_channels
         # Channels that answered 404: the cache may be stale (a CHANNEL_DELETE missed while
         # offline), so the next `channel_kind` asks the API instead of trusting it.
         self._maybe_gone: set[int] = set()
@@ -241,12 +248,20 @@ class DiscordPoster:
             raise
         return message.id
 
-    async def _dm_channel(self, user_id: int) -> discord.DMChannel:
+    async def _dm_channel(self, user_id: int) -> discord.abc.Messageable:
+        """The member's DM channel: the one kept from before, else opened (and kept)."""
+        known = await self.dm_channels.get(user_id) if self.dm_channels else None
+        if known is not None:
+            return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
+
         async def open_dm() -> discord.DMChannel:
             user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
             return await user.create_dm()
 
-        return await _translate(open_dm(), self.request_timeout)
+        channel = await _translate(open_dm(), self.request_timeout)
+        if self.dm_channels is not None:
+            await self.dm_channels.remember(user_id, channel.id)
+        return channel
 
     async def find_sent(
         self, target_id: int, spec: MessageSpec, after_message_id: int | None

@@ -344,3 +344,18 @@ def take_dm_notice(db: sqlite_utils.Database, user_id: int) -> bool:
         [user_id],
     )
     return cursor.rowcount > 0
+
+
+def dm_channel_of(db: sqlite_utils.Database, user_id: int) -> int | None:
+    """The member's DM channel id, if the bot opened it before."""
+    found = rows(db, "SELECT channel_id FROM dm_status WHERE user_id = ?", [user_id])
+    return found[0]["channel_id"] if found else None
+
+
+def remember_dm_channel(db: sqlite_utils.Database, user_id: int, channel_id: int) -> None:
+    """Keep the member's DM channel id for the next DMs."""
+    db.execute(
+        "INSERT INTO dm_status (user_id, told_user, channel_id) VALUES (?, 0, ?)"
+        " ON CONFLICT(user_id) DO UPDATE SET channel_id = excluded.channel_id",
+        [user_id, channel_id],
+    )

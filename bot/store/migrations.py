@@ -248,6 +248,9 @@ def feeds_threads_refused(db: sqlite_utils.Database) -> None:
     how to post. Existing feeds with that note get the flag; the note is now rendered from it.
     """
     db.execute("ALTER TABLE digest_posts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    # A member's DM channel, kept so daily DMs don't open it again every day (Discord warns that
+    # opening many DM channels gets a bot limited).
+    db.execute("ALTER TABLE dm_status ADD COLUMN channel_id INTEGER")
     db.execute("ALTER TABLE feeds ADD COLUMN threads_refused INTEGER NOT NULL DEFAULT 0")
     db.execute(
         "UPDATE feeds SET threads_refused = 1, notes = NULL"
