@@ -117,17 +117,32 @@ def check_message_body(body: dict[str, Any], *, require_content: bool = True) ->
         errors["nonce"] = problem
     if rows := _check_components(body.get("components") or []):
         errors["components"] = rows
-    allowed = body.get("allowed_mentions")
-    if allowed and "users" in (allowed.get("parse") or []) and allowed.get("users"):
-        errors["allowed_mentions"] = _err(
-            "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
-            'parse:["users"] and users: [ids...] are mutually exclusive.',
-        )
+    if problem := _check_allowed_mentions(body.get("allowed_mentions")):
+        errors["allowed_mentions"] = problem
     if errors:
         raise form_error(errors)
     has_something = content or embeds or body.get("components") or body.get("sticker_ids")
     if require_content and not has_something:
         raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+def _check_allowed_mentions(allowed: Any) -> Errors | None:
+    # resources/message.mdx "Allowed Mentions Object": `users` and `roles` hold at most 100 ids
+    # each, and parse:["users"] with a `users` list (or "roles" with `roles`) is an error.
+    if not allowed:
+        return None
+    parse = allowed.get("parse") or []
+    errors: Errors = {}
+    for key in ("users", "roles"):
+        ids = allowed.get(key) or []
+        if len(ids) > 100:
+            errors[key] = _err("BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+        elif key in parse and ids:
+            return _err(
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{key}"] and {key}: [ids...] are mutually exclusive.',
+            )
+    return errors or None
 
 
 def _check_components(rows: list[dict[str, Any]]) -> Errors:
