@@ -13,7 +13,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .sharding import AUTHENTICATION_FAILED, DISALLOWED_INTENTS, Sharding, shard_of
+from .sharding import (
+    AUTHENTICATION_FAILED,
+    DISALLOWED_INTENTS,
+    INVALID_INTENTS,
+    VALID_INTENTS,
+    Sharding,
+    shard_of,
+)
 from .state import Guild, World
 
 log = logging.getLogger(__name__)
@@ -241,13 +248,10 @@ class Gateway:
             return
         self.sharding.identify_used += 1
         intents = int(data.get("intents", 0))
-        shard, refused = self.sharding.check_identify(
-            data.get("shard"), intents, list(self.world.guilds)
-        )
-        if refused is None and any(
-            intents & bit and name not in self.allowed_privileged
-            for bit, name in PRIVILEGED.items()
-        ):
+        shard, refused = self.sharding.check_shard(data.get("shard"), list(self.world.guilds))
+        if intents & ~VALID_INTENTS:
+            refused = INVALID_INTENTS
+        elif any(intents & b and n not in self.allowed_privileged for b, n in PRIVILEGED.items()):
             refused = DISALLOWED_INTENTS
         if refused is not None:
             await self._close(conn, refused)

@@ -12,6 +12,7 @@ from typing import Any
 VALID_INTENTS = sum(1 << bit for bit in (*range(17), 20, 21, 24, 25))
 
 # Close codes (topics/opcodes-and-status-codes.mdx "Gateway Close Event Codes").
+Close = tuple[int, str]
 AUTHENTICATION_FAILED = (4004, "Authentication failed.")
 INVALID_SHARD = (4010, "Invalid shard.")
 SHARDING_REQUIRED = (4011, "Sharding required.")
@@ -56,12 +57,8 @@ class Sharding:
             "max_concurrency": self.max_concurrency,
         }
 
-    def check_identify(
-        self, shard: Any, intents: int, guild_ids: list[int]
-    ) -> tuple[tuple[int, int], tuple[int, str] | None]:
+    def check_shard(self, shard: Any, guild_ids: list[int]) -> tuple[tuple[int, int], Close | None]:
         """The (shard id, shard count) of an IDENTIFY and the close code it earns, if any."""
-        if intents & ~VALID_INTENTS:
-            return (0, 1), INVALID_INTENTS
         if shard is None:
             shard = [0, 1]
         try:
