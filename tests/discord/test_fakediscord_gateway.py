@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,18 @@ async def identify(
         return ws.close_code, frames
 
 
+def add_guilds_on_alternate_shards(fake: FakeDiscord, count: int) -> list[Guild]:
+    """Guilds whose ids fall on shards 0, 1, 0, 1… of two ((id >> 22) % 2)."""
+    # A pinned clock, ahead of every id made so far, moves exactly 1 ms per guild.
+    fake.clock.set(datetime.now(UTC) + timedelta(days=1))
+    guilds = []
+    for n in range(count):
+        guilds.append(fake.add_guild(f"guild {n}"))
+        fake.clock.advance(0.001)
+    assert len({g.id >> 22 & 1 for g in guilds}) == min(count, 2)
+    return guilds
+
+
 async def bot_get(fake: FakeDiscord, http: aiohttp.ClientSession, path: str) -> Any:
     headers = {"Authorization": f"Bot {fake.token}"}
     async with http.get(fake.api_url + path, headers=headers) as response:
@@ -69,8 +82,7 @@ async def test_gateway_bot_recommends_shards_and_counts_identifies(
 async def test_identify_close_codes(
     fake_discord: FakeDiscord, session: aiohttp.ClientSession
 ) -> None:
-    for guild in range(3):
-        fake_discord.add_guild(f"guild {guild}")
+    add_guilds_on_alternate_shards(fake_discord, 3)
     fake_discord.sharding.max_guilds_per_shard = 2
     fake_discord.server.gateway.allowed_privileged = set()
     cases = [
@@ -124,10 +136,7 @@ class ShardedBot(discord.AutoShardedClient):
 async def test_auto_sharded_client_gets_every_guild_across_shards(
     discord_at_fake: FakeDiscord,
 ) -> None:
-    guilds: list[Guild] = []
-    for n in range(5):
-        guilds.append(discord_at_fake.add_guild(f"guild {n}"))
-        discord_at_fake.clock.advance(0.001)  # the next id's millisecond puts it on the other shard
+    guilds = add_guilds_on_alternate_shards(discord_at_fake, 5)
     discord_at_fake.sharding.max_guilds_per_shard = 3  # five guilds need two shards
     discord_at_fake.sharding.recommended_shards = 2
     client = ShardedBot(intents=discord.Intents.default(), guild_ready_timeout=0.1)
