@@ -147,7 +147,8 @@ class Gateway:
         return True
 
     def _redact(self, intents: int, event: str, data: dict[str, Any]) -> dict[str, Any]:
-        # Without MESSAGE_CONTENT, Discord blanks content unless the bot wrote it, is pinged, or DM.
+        # Without MESSAGE_CONTENT, Discord blanks content unless the bot wrote it, is pinged, or DM
+        # (events/gateway.mdx "Message Content Intent").
         if event != "MESSAGE_CREATE" or intents & MESSAGE_CONTENT or "guild_id" not in data:
             return data
         me = str(self.world.bot_user.id)

@@ -121,6 +121,7 @@ class Interactions:
         if record is None or record.token != request.match_info["token"]:
             raise ApiError(*UNKNOWN_INTERACTION)
         if record.response_type is not None:
+            # receiving-and-responding.mdx: one initial response per interaction (40060 after).
             raise ApiError(*ALREADY_ACKNOWLEDGED)
         age = self.age(record)
         late = self.deadline is not None and age > self.deadline
@@ -232,6 +233,8 @@ class Interactions:
             raise ApiError(*UNKNOWN_WEBHOOK)
         body = await read_body(request)
         original = record.original
+        # receiving-and-responding.mdx "Followup Messages": after a defer the first follow-up
+        # edits the loading message, and its ephemeral flag is the defer's, not the follow-up's.
         if record.response_type == DEFER and original is not None and original.loading:
             # Discord: this edits the "thinking…" message; its ephemeral flag stays as deferred.
             edit_message(self.world, original, {k: v for k, v in body.items() if k != "flags"})
@@ -278,6 +281,8 @@ class Interactions:
 
 
 def _check_choices(choices: Any) -> list[dict[str, Any]]:
+    # receiving-and-responding.mdx "Autocomplete": up to 25 choices; application-commands.mdx
+    # "Application Command Option Choice Structure": name 1-100, a string value ≤ 100.
     if not isinstance(choices, list):
         raise form_error(
             {"data": {"choices": _err("BASE_TYPE_REQUIRED", "This field is required")}}

@@ -121,6 +121,8 @@ def base_permissions(member: Member) -> int:
 
 def channel_permissions(member: Member, channel: Channel) -> int:
     """Compute a member's permissions in a guild channel or thread, like Discord does."""
+    # topics/permissions.mdx "Permission Overwrites" (order: @everyone, roles, member) and
+    # "Implicit Permissions"; topics/threads.mdx "Permissions": threads use the parent's.
     base = base_permissions(member)
     if base & ADMINISTRATOR:
         return ALL

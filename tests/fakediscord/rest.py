@@ -120,6 +120,8 @@ class Rest:
             self._check_dm_allowed(channel)
         if channel.is_thread:
             self.threads.before_send(channel, perms)
+        # resources/message.mdx "Create Message": with enforce_nonce, a nonce the same author
+        # used in the past few minutes returns that message instead of creating another.
         if body.get("enforce_nonce"):
             nonce = body.get("nonce")
             found = find_nonce_duplicate(
@@ -155,6 +157,8 @@ class Rest:
         return found
 
     def _check_dm_allowed(self, channel: Channel) -> None:
+        # topics/opcodes-and-status-codes.mdx 50007 "Cannot send messages to this user": DMs
+        # closed by the user, or no guild in common with the bot.
         user = channel.recipients[0]
         shares_guild = any(user.id in g.members for g in self.world.guilds.values())
         if not user.accepts_dms or not shares_guild:
@@ -162,6 +166,8 @@ class Rest:
 
     async def get_messages(self, request: web.Request) -> web.Response:
         """GET /channels/{id}/messages (newest first; empty without Read Message History)."""
+        # resources/message.mdx "Get Channel Messages": without READ_MESSAGE_HISTORY "no
+        # messages will be returned"; `limit` is 1-100 (default 50).
         channel = self.channel(request)
         if not self.bot_perms(channel) & p.READ_MESSAGE_HISTORY:
             return json_response([])
@@ -186,6 +192,7 @@ class Rest:
         channel = self.channel(request)
         message = self.message(channel, request.match_info["message_id"])
         if message.author is not self.world.bot_user:
+            # resources/message.mdx "Edit Message": only the author may edit content.
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
         body = await read_body(request)
         edit_message(self.world, message, body, author_perms=self.bot_perms(channel))

@@ -1,4 +1,5 @@
-"""The fake server's world: users, guilds, roles, members, channels, threads and messages."""
+"""The fake server's world: guilds (channels of every type, threads, members, timeouts) and the
+World that holds them with the server clock; the plain records live in entities.py."""
 
 from __future__ import annotations
 
