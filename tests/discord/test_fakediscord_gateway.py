@@ -184,3 +184,20 @@ async def test_invalid_requests_are_counted_and_too_many_ban_the_bot(
         assert (await client.fetch_user(discord_at_fake.bot_user.id)).id == client.user.id  # type: ignore[union-attr]
     finally:
         await client.close()
+
+
+async def test_server_clock_given_at_start_dates_ids_and_messages(
+    session: aiohttp.ClientSession,
+) -> None:
+    start = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    async with FakeDiscord(now=start) as fake:
+        papers = fake.add_guild("ML Lab").add_text_channel("papers")
+        fake.clock.advance(90)
+        headers = {"Authorization": f"Bot {fake.token}"}
+        url = f"{fake.api_url}/channels/{papers.id}/messages"
+        async with session.post(url, json={"content": "digest"}, headers=headers) as response:
+            sent = await response.json()
+    later = start + timedelta(seconds=90)
+    assert datetime.fromisoformat(sent["timestamp"]) == later
+    assert discord.utils.snowflake_time(int(sent["id"])) == later
+    assert discord.utils.snowflake_time(papers.id) == start

@@ -62,6 +62,7 @@ Start it, set up a world, point the bot at it, act as users, inspect what the bo
 
         # Time: the server clock drives timeouts, deadlines, tokens and the invalid counter.
         discord.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # or .follow(bot_clock)
+        FakeDiscord(now=bot_clock)   # from the start, so ids (snowflakes) carry that time too
         discord.clock.advance(60)                     # dates later, every age + 60 s
         discord.time_out_bot(guild, until=datetime(2026, 11, 26, 10, 30, tzinfo=UTC))
         discord.time_out(alice, timedelta(minutes=5)); discord.time_out_bot(guild, None)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from .actions import DISCORD_DEADLINE, InteractionNotAnswered, InteractionResult, Payloads
+from .clock import Clock
 from .commands import CommandError
 from .controls import ServerControls
 from .interactions import APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, InteractionRecord
@@ -36,12 +38,21 @@ class FakeDiscord(ServerControls):
         rate_limits: RateLimitConfig | None = None,
         heartbeat_interval: float = 41.25,
         interaction_deadline: float | None = DISCORD_DEADLINE,
+        now: datetime | Callable[[], datetime] | None = None,
     ) -> None:
+        # `now` pins (a datetime) or follows (e.g. the bot's clock) the server clock from the
+        # start, so even the first ids carry its time; later, use `self.clock`.
+        clock = Clock()
+        if isinstance(now, datetime):
+            clock.set(now)
+        elif now is not None:
+            clock.follow(now)
         self.server = FakeServer(
             token,
             bot_name=bot_name,
             rate_limits=rate_limits,
             heartbeat_interval_ms=int(heartbeat_interval * 1000),
+            clock=clock,
         )
         self.server.interactions.deadline = interaction_deadline
         self.payloads = Payloads(self.world, self.server.commands)

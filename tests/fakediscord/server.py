@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .clock import Clock
 from .commands import CommandStore
 from .faults import Fault, Faults
 from .gateway import Gateway
@@ -53,8 +54,9 @@ class FakeServer:
         bot_name: str = "Paperboy",
         rate_limits: RateLimitConfig | None = None,
         heartbeat_interval_ms: int = 41250,
+        clock: Clock | None = None,
     ) -> None:
-        self.world = World(bot_name)
+        self.world = World(bot_name, clock=clock)
         self.commands = CommandStore(self.world)
         self.gateway = Gateway(self.world, token, heartbeat_interval_ms=heartbeat_interval_ms)
         self.interactions = Interactions(self.world)

@@ -244,10 +244,10 @@ def _pos(channel: Channel) -> int:
 class World:
     """Everything the fake Discord knows; the REST routes, the gateway and tests share it."""
 
-    def __init__(self, bot_name: str = "Paperboy") -> None:
+    def __init__(self, bot_name: str = "Paperboy", *, clock: Clock | None = None) -> None:
         from .wire import Wire
 
-        self.clock = Clock()
+        self.clock = clock or Clock()
         self.ids = Snowflakes(self.clock)
         self.max_active_threads = DEFAULT_MAX_ACTIVE_THREADS
         self.wire = Wire(self)
