@@ -237,3 +237,31 @@ async def test_timed_out_bot_cannot_post_until_the_timeout_ends(
     fake_discord.clock.advance(timedelta(minutes=31))  # 10:31: the timeout is over
     await papers.send("digest")
     assert [m.content for m in fake_discord.messages_in(guild.channels[papers.id])] == ["digest"]
+
+
+async def test_without_embed_links_embeds_are_dropped_or_refused(
+    fake_discord: FakeDiscord, guild: Guild, client: discord.Client
+) -> None:
+    papers = named(client, guild, "papers")
+    assert isinstance(papers, discord.TextChannel)
+    guild.channels[papers.id].set_overwrite(guild.bot_member, deny=["embed_links"])
+    sent = await papers.send("1 new paper", embed=discord.Embed(title="Attention"))
+    assert sent.embeds == []  # the message went out, its embed did not
+    with pytest.raises(discord.Forbidden) as caught:
+        await papers.send(embed=discord.Embed(title="Attention"))
+    assert caught.value.code == 50013
+    [stored] = fake_discord.messages_in(guild.channels[papers.id])
+    assert (stored.content, stored.embeds) == ("1 new paper", [])
+
+
+async def test_thread_on_a_deleted_header_is_unknown_message(
+    fake_discord: FakeDiscord, guild: Guild, client: discord.Client
+) -> None:
+    papers = named(client, guild, "papers")
+    assert isinstance(papers, discord.TextChannel)
+    header = await papers.send("Daily digest")
+    fake_discord.world.messages[header.id].deleted = True  # a moderator removed it
+    with pytest.raises(discord.NotFound) as caught:
+        await header.create_thread(name="Papers")
+    assert caught.value.code == 10008
+    assert fake_discord.threads_of(guild.channels[papers.id]) == []

@@ -98,8 +98,14 @@ class Rest:
         """The bot's permissions in `channel`; 403 unless it may post this body there."""
         perms = self.bot_perms(channel)
         need = p.SEND_MESSAGES_IN_THREADS if channel.is_thread else p.SEND_MESSAGES
-        if body.get("embeds"):
-            need |= p.EMBED_LINKS
+        if body.get("embeds") and not perms & p.EMBED_LINKS:
+            # Without Embed Links, embeds alone are refused (403 50013) but a message that has
+            # something else goes through with its embeds dropped, as reported against the live
+            # API in discord/discord-api-docs#2601 (the docs pages do not describe it).
+            if body.get("content") or body.get("components") or body.get("_files"):
+                body["embeds"] = []
+            else:
+                need |= p.EMBED_LINKS
         if body.get("_files"):
             need |= p.ATTACH_FILES
         if perms & need != need:
