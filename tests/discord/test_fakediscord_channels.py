@@ -265,3 +265,25 @@ async def test_thread_on_a_deleted_header_is_unknown_message(
         await header.create_thread(name="Papers")
     assert caught.value.code == 10008
     assert fake_discord.threads_of(guild.channels[papers.id]) == []
+
+
+async def test_idle_thread_archives_itself_and_a_send_reopens_it(
+    fake_discord: FakeDiscord, guild: Guild, client: discord.Client
+) -> None:
+    papers = named(client, guild, "papers")
+    assert isinstance(papers, discord.TextChannel)
+    thread = await (await papers.send("digest")).create_thread(
+        name="day 1", auto_archive_duration=1440
+    )
+    await thread.send("paper")
+    fake_discord.clock.advance(timedelta(hours=24, minutes=1))  # a day without activity
+    heard = asyncio.create_task(client.wait_for("thread_update", timeout=5))
+    await papers.send("the next request sees the archive")
+    _, after = await heard
+    assert after.id == thread.id and after.archived
+    await thread.send("next day's paper")  # sending reopens it
+    assert not guild.channels[thread.id].archived
+    assert [m.content for m in fake_discord.messages_in(guild.channels[thread.id])] == [
+        "paper",
+        "next day's paper",
+    ]

@@ -59,6 +59,8 @@ Start it, set up a world, point the bot at it, act as users, inspect what the bo
         old = guild.add_thread(chan, "last week", owner=discord.bot_user, archived=True,
                                locked=False)        # a send reopens it; locked: 50083 / 160005
         discord.max_active_threads = 3      # 160006 past it (Discord: 1,000 per guild)
+        # Threads idle past auto_archive_duration archive themselves (THREAD_UPDATE) when the
+        # next request arrives after the server clock moved: discord.clock.advance(86_460).
 
         # Time: the server clock drives timeouts, deadlines, tokens and the invalid counter.
         discord.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # or .follow(bot_clock)

@@ -133,6 +133,7 @@ class Channel:
     flags: int = 0  # channel flags, e.g. REQUIRE_TAG on a forum or media channel
     created_at: datetime = field(default_factory=now)
     archived_at: datetime | None = None  # last archive/unarchive (thread_metadata)
+    active_at: datetime | None = None  # a thread's last activity: created, message, unarchived
 
     @property
     def is_thread(self) -> bool:

@@ -92,6 +92,8 @@ def make_message(
         message.mention_role_ids = pings.roles
         message.mention_everyone = pings.everyone
     world.messages[message.id] = message
+    if channel.is_thread:
+        channel.active_at = message.created_at  # a message is activity (auto-archive timer)
     if emit and not message.ephemeral:
         world.emit("MESSAGE_CREATE", world.wire.message(message), channel.guild)
     return message

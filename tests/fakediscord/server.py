@@ -89,6 +89,8 @@ class FakeServer:
         if not path.startswith(API_PREFIX):
             return await handler(request)
         sub = path[len(API_PREFIX) :]
+        # Time-driven changes happen lazily, before the next request sees the world.
+        self.world.archive_idle_threads()
         if self.invalid_requests.banned:
             # Cloudflare's temporary ban: an HTML 429 without Discord's `Via` header, which is how
             # clients tell it from a normal rate limit (topics/rate-limits.mdx).

@@ -199,7 +199,7 @@ class Guild:
             kind = ANNOUNCEMENT_THREAD
         thread = Channel(thread_id or self.world.ids.next(), kind, name, self, parent=parent)
         thread.owner_id, thread.archived, thread.locked = owner.id, archived, locked
-        thread.created_at = thread.archived_at = self.world.clock.now()
+        thread.created_at = thread.archived_at = thread.active_at = self.world.clock.now()
         self.channels[thread.id] = thread
         self.world.channels[thread.id] = thread
         return thread
@@ -295,6 +295,22 @@ class World:
         channel = Channel(self.ids.next(), DM, "", recipients=[user], created_at=self.clock.now())
         self.channels[channel.id] = channel
         return channel
+
+    def archive_idle_threads(self) -> list[Channel]:
+        """Archive threads idle for longer than their auto_archive_duration; return them."""
+        # topics/threads.mdx "Active & Archived Threads": threads archive automatically after
+        # `auto_archive_duration` minutes without activity (a message, an unarchive); each
+        # change fires THREAD_UPDATE (events/gateway-events.mdx "Thread Update").
+        now = self.clock.now()
+        archived = []
+        for guild in self.guilds.values():
+            for thread in guild.active_threads:
+                since = thread.active_at or thread.created_at
+                if (now - since).total_seconds() > thread.auto_archive_duration * 60:
+                    thread.archived, thread.archived_at = True, now
+                    archived.append(thread)
+                    self.emit("THREAD_UPDATE", self.wire.channel(thread), guild)
+        return archived
 
     def channel_messages(self, channel: Channel) -> list[Message]:
         """Messages in a channel, oldest first, deleted ones excluded."""

@@ -68,7 +68,8 @@ class Threads:
         if thread.archived:
             assert thread.guild is not None
             self.check_active_cap(thread.guild)
-            thread.archived, thread.archived_at = False, self.world.clock.now()
+            thread.archived = False
+            thread.archived_at = thread.active_at = self.world.clock.now()
             self.world.emit("THREAD_UPDATE", self.world.wire.channel(thread), thread.guild)
 
     def _announce_thread(self, thread: Channel) -> dict[str, Any]:
