@@ -9,6 +9,10 @@ needs, prints every message the bot posts, and reads commands from stdin:
     click <message-id> <custom-id>         clicks a button as the admin
     say <text>                             the admin posts a message in #papers
     drop | reconnect                       cut the gateway / send RECONNECT
+    advance <seconds>                      move the server clock forward
+    timeout <minutes>                      time the bot out in the demo guild (0 lifts it)
+    deadline on|off                        enforce Discord's 3 s interaction deadline or not
+    invalid                                show the invalid-request counter
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import contextlib
 import shlex
 import sys
+from datetime import timedelta
 from typing import Any
 
 from .driver import DEFAULT_TOKEN, FakeDiscord
@@ -50,6 +55,18 @@ async def _run_line(discord: FakeDiscord, admin: Member, papers: Channel, line: 
         await discord.drop_gateway()
     elif words[0] == "reconnect":
         await discord.send_reconnect()
+    elif words[0] == "advance" and len(words) == 2:
+        discord.clock.advance(float(words[1]))
+        print(f"server clock: {discord.clock.now().isoformat()}")
+    elif words[0] == "timeout" and len(words) == 2:
+        minutes = float(words[1])
+        assert papers.guild is not None
+        discord.time_out_bot(papers.guild, timedelta(minutes=minutes) if minutes else None)
+    elif words[0] == "deadline" and len(words) == 2:
+        discord.interaction_deadline = 3.0 if words[1] == "on" else None
+    elif words[0] == "invalid":
+        counter = discord.invalid_requests
+        print(f"invalid requests: {counter.count} in 10 min, {counter.total} in all")
     elif words[0] == "say":
         discord.user_says(admin, papers, " ".join(words[1:]))
     elif words[0] == "click" and len(words) == 3:
@@ -80,6 +97,9 @@ async def main(port: int, token: str) -> None:
     guild = discord.add_guild("Paperboy Demo")
     papers = guild.add_text_channel("papers")
     guild.add_forum_channel("paper-forum", tags=["cs.LG", "cs.CV"])
+    guild.add_forum_channel("tagged-forum", tags=["papers"], require_tag=True)
+    guild.add_announcement_channel("news")
+    guild.add_voice_channel("Lounge")
     admin = guild.add_member("admin", permissions=["administrator"])
     guild.add_member("alice")
     discord.world.sinks.append(lambda e, d, g: _describe(discord, e, d, g))

@@ -8,11 +8,11 @@ from typing import Any
 
 from . import permissions as p
 from .commands import SUB_COMMAND, SUB_COMMAND_GROUP, CommandError, CommandStore, nest, resolve_path
-from .interactions import DEFER, DEFER_UPDATE, InteractionRecord
+from .interactions import DEFER, DEFER_UPDATE, INITIAL_RESPONSE_DEADLINE, InteractionRecord
 from .state import PUBLIC_THREAD, Channel, Member, Message, Role, User, World
 
 _KIND_NAMES = {6: "user", 7: "channel", 8: "role"}
-DISCORD_DEADLINE = 3.0  # seconds Discord gives a bot to answer (or defer) an interaction
+DISCORD_DEADLINE = INITIAL_RESPONSE_DEADLINE  # seconds Discord gives a bot to answer or defer
 
 
 class InteractionNotAnswered(AssertionError):
@@ -38,6 +38,11 @@ class InteractionResult:
     def latency(self) -> float | None:
         """Seconds the bot took to send its first callback (None if it never did)."""
         return self.record.latency
+
+    @property
+    def refused_late(self) -> bool:
+        """True if the bot's only answers came too late and Discord refused them (10062)."""
+        return not self.answered and bool(self.record.refused_late)
 
     @property
     def answered_in_time(self) -> bool:

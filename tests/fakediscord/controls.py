@@ -1,12 +1,22 @@
-"""Test controls over the running fake server: injected faults, rate limits, gateway drops."""
+"""Test controls over the running fake server: injected faults, rate limits, gateway drops, the
+server clock, interaction deadlines, timeouts, the active-thread cap, sharding and the
+invalid-request counter."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from .clock import Clock
 from .faults import Fault, LostAnswer
+from .invalid import InvalidRequests
 from .ratelimit import RateLimitConfig
 from .server import FakeServer
+from .sharding import Sharding
+from .state import Guild, Member
+
+if TYPE_CHECKING:
+    from .actions import InteractionResult
 
 
 class ServerControls:
@@ -88,3 +98,58 @@ class ServerControls:
         if not gateway.connections:
             raise RuntimeError("the bot is not connected to the fake gateway")
         return gateway
+
+    # -- Discord's clocks --------------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        """The server clock: `.set(datetime)`, `.advance(seconds)`, `.follow(bot_clock)`."""
+        return self.server.world.clock
+
+    @property
+    def interaction_deadline(self) -> float | None:
+        """Seconds the bot has for its first answer (Discord: 3); None turns the rule off."""
+        return self.server.interactions.deadline
+
+    @interaction_deadline.setter
+    def interaction_deadline(self, seconds: float | None) -> None:
+        self.server.interactions.deadline = seconds
+
+    def age_interaction(self, result: InteractionResult, seconds: float = 15 * 60 + 1) -> None:
+        """Make one interaction `seconds` older (default: its 15-minute token has expired)."""
+        result.record.sent_at -= seconds
+
+    # -- guild rules -----------------------------------------------------------------------
+    def time_out(self, member: Member, until: datetime | timedelta | None) -> None:
+        """Time a member out until a moment (or for a duration, by the server clock); None lifts."""
+        if isinstance(until, timedelta):
+            until = self.clock.now() + until
+        member.guild.time_out(member, until)
+
+    def time_out_bot(self, guild: Guild, until: datetime | timedelta | None) -> None:
+        """Time the bot out in a guild: until then it may only view and read history (403 50013)."""
+        self.time_out(guild.bot_member, until)
+
+    @property
+    def max_active_threads(self) -> int:
+        """Active (unarchived) threads a guild may hold before 160006 (Discord: 1,000)."""
+        return self.server.world.max_active_threads
+
+    @max_active_threads.setter
+    def max_active_threads(self, count: int) -> None:
+        self.server.world.max_active_threads = count
+
+    # -- the gateway and the edge -------------------------------------------------------------
+    @property
+    def sharding(self) -> Sharding:
+        """Sharding rules: `.max_guilds_per_shard` (4011 past it), `.recommended_shards`, …"""
+        return self.server.gateway.sharding
+
+    @property
+    def gateway_closes(self) -> list[int]:
+        """Close codes the gateway sent (4004, 4010, 4011, 4013, 4014…), in order."""
+        return self.server.gateway.closes
+
+    @property
+    def invalid_requests(self) -> InvalidRequests:
+        """401/403/429 answers counted as Discord does: `.count` (10 min), `.total`, `.banned`."""
+        return self.server.invalid_requests

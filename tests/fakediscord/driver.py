@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from .actions import InteractionNotAnswered, InteractionResult, Payloads
+from .actions import DISCORD_DEADLINE, InteractionNotAnswered, InteractionResult, Payloads
+from .clock import Clock
 from .commands import CommandError
 from .controls import ServerControls
 from .interactions import APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, InteractionRecord
@@ -35,13 +37,22 @@ class FakeDiscord(ServerControls):
         port: int = 0,
         rate_limits: RateLimitConfig | None = None,
         heartbeat_interval: float = 41.25,
-        interaction_deadline: float | None = None,
+        interaction_deadline: float | None = DISCORD_DEADLINE,
+        now: datetime | Callable[[], datetime] | None = None,
     ) -> None:
+        # `now` pins (a datetime) or follows (e.g. the bot's clock) the server clock from the
+        # start, so even the first ids carry its time; later, use `self.clock`.
+        clock = Clock()
+        if isinstance(now, datetime):
+            clock.set(now)
+        elif now is not None:
+            clock.follow(now)
         self.server = FakeServer(
             token,
             bot_name=bot_name,
             rate_limits=rate_limits,
             heartbeat_interval_ms=int(heartbeat_interval * 1000),
+            clock=clock,
         )
         self.server.interactions.deadline = interaction_deadline
         self.payloads = Payloads(self.world, self.server.commands)
@@ -241,7 +252,16 @@ class FakeDiscord(ServerControls):
         self.world.emit("INTERACTION_CREATE", self.payloads.base(record), record.guild)
         result = InteractionResult(record)
         if expect_answer:
-            await result.wait_until(lambda: result.answered, timeout, "any answer")
+            await result.wait_until(
+                lambda: result.answered or result.refused_late, timeout, "any answer"
+            )
+            if result.refused_late:
+                age = record.refused_late[0]
+                raise InteractionNotAnswered(
+                    f"the bot answered after {age:.2f}s, past Discord's "
+                    f"{self.server.interactions.deadline}s deadline: Discord refused it with "
+                    "10062 Unknown interaction (a slow test may set interaction_deadline=None)"
+                )
         return result
 
     async def run_command(
@@ -287,13 +307,16 @@ class FakeDiscord(ServerControls):
         custom_id: str,
         *,
         timeout: float = 10.0,  # noqa: ASYNC109
+        expect_answer: bool = True,
     ) -> InteractionResult:
         """Click a button on a message; return the bot's answer."""
+        # Discord sends the click whatever the bot still handles (a "persistent" component is
+        # just a custom_id on a message): the interaction always reaches the bot.
         component = self.payloads.find_component(message, custom_id)
         if component.get("type") != 2:
             raise CommandError(f"{custom_id!r} is not a button; use select()")
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._component(_user(who), message, data, timeout)
+        return await self._component(_user(who), message, data, timeout, expect_answer)
 
     async def select(
         self,
@@ -311,7 +334,7 @@ class FakeDiscord(ServerControls):
             "component_type": component.get("type", 3),
             "values": list(values),
         }
-        return await self._component(_user(who), message, data, timeout)
+        return await self._component(_user(who), message, data, timeout, True)
 
     async def _component(
         self,
@@ -319,11 +342,12 @@ class FakeDiscord(ServerControls):
         message: Message,
         data: dict[str, Any],
         timeout: float,  # noqa: ASYNC109
+        expect_answer: bool,
     ) -> InteractionResult:
         record = self.server.interactions.new(
             COMPONENT, user, message.channel, data, target=message
         )
-        return await self._dispatch(record, timeout, True)
+        return await self._dispatch(record, timeout, expect_answer)
 
     def user_says(self, who: User | Member, channel: Channel, content: str) -> Message:
         """A user posts a message (the bot gets MESSAGE_CREATE if its intents allow)."""

@@ -1,4 +1,5 @@
-"""The gateway: HELLO/IDENTIFY/READY/RESUME over JSON text frames, event dispatch and replay."""
+"""The gateway: HELLO/IDENTIFY/READY/RESUME over JSON text frames, event dispatch and replay,
+one session per shard (the IDENTIFY rules and close codes come from sharding.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .sharding import (
+    AUTHENTICATION_FAILED,
+    DISALLOWED_INTENTS,
+    INVALID_INTENTS,
+    VALID_INTENTS,
+    Sharding,
+    shard_of,
+)
 from .state import Guild, World
 
 log = logging.getLogger(__name__)
@@ -35,6 +44,7 @@ _NEEDS_GUILDS = {
     "THREAD_DELETE",
 }
 _MESSAGE_EVENTS = {"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"}
+_MEMBER_EVENTS = {"GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE"}
 
 
 @dataclass(eq=False)
@@ -57,6 +67,7 @@ class Session:
 
     id: str
     intents: int
+    shard: tuple[int, int] = (0, 1)  # (shard id, shard count) from IDENTIFY
     seq: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
     conn: Connection | None = None
@@ -70,6 +81,13 @@ class Session:
         if self.conn is not None:
             self.conn.send(payload)
 
+    def handles(self, guild: Guild | None) -> bool:
+        """True if this session's shard receives events of `guild` (DMs: shard 0)."""
+        shard_id, count = self.shard
+        if guild is None:
+            return shard_id == 0
+        return shard_of(guild.id, count) == shard_id
+
 
 class Gateway:
     """Serves /gateway and dispatches world events to the bot's session(s)."""
@@ -82,6 +100,8 @@ class Gateway:
         self.allowed_privileged = {"members", "presences", "message_content"}
         self.sessions: dict[str, Session] = {}
         self.connections: list[Connection] = []
+        self.sharding = Sharding()
+        self.closes: list[int] = []  # close codes the gateway sent, in order
         self.identify_count = 0
         self.resume_count = 0
         self.changed = asyncio.Condition()
@@ -109,21 +129,26 @@ class Gateway:
     def on_world_event(self, event: str, data: dict[str, Any], guild: Guild | None) -> None:
         """Forward a world event to sessions whose intents ask for it."""
         for session in self.sessions.values():
-            if not self._wanted(session.intents, event, data, guild):
+            if not session.handles(guild) or not self._wanted(session.intents, event, data):
                 continue
             session.dispatch(event, self._redact(session.intents, event, data))
 
-    def _wanted(self, intents: int, event: str, data: dict[str, Any], guild: Guild | None) -> bool:
+    def _wanted(self, intents: int, event: str, data: dict[str, Any]) -> bool:
         if event in _NEEDS_GUILDS:
             return bool(intents & GUILDS)
-        if event == "GUILD_MEMBER_ADD":
-            return bool(intents & GUILD_MEMBERS)
+        if event in _MEMBER_EVENTS:
+            # events/gateway.mdx "Caveats": GUILD_MEMBER_UPDATE for the current user is sent
+            # whether or not the GUILD_MEMBERS intent is set.
+            me = str(self.world.bot_user.id)
+            own = event == "GUILD_MEMBER_UPDATE" and data.get("user", {}).get("id") == me
+            return own or bool(intents & GUILD_MEMBERS)
         if event in _MESSAGE_EVENTS:
             return bool(intents & (GUILD_MESSAGES if data.get("guild_id") else DIRECT_MESSAGES))
         return True
 
     def _redact(self, intents: int, event: str, data: dict[str, Any]) -> dict[str, Any]:
-        # Without MESSAGE_CONTENT, Discord blanks content unless the bot wrote it, is pinged, or DM.
+        # Without MESSAGE_CONTENT, Discord blanks content unless the bot wrote it, is pinged, or DM
+        # (events/gateway.mdx "Message Content Intent").
         if event != "MESSAGE_CREATE" or intents & MESSAGE_CONTENT or "guild_id" not in data:
             return data
         me = str(self.world.bot_user.id)
@@ -205,30 +230,49 @@ class Gateway:
         else:
             await conn.ws.close(code=4001, message=b"Unknown opcode.")
 
+    async def _close(self, conn: Connection, close: tuple[int, str]) -> None:
+        self.closes.append(close[0])
+        await conn.ws.close(code=close[0], message=close[1].encode())
+
     async def _identify(self, conn: Connection, data: dict[str, Any]) -> None:
         if data.get("token") != self.token:
-            await conn.ws.close(code=4004, message=b"Authentication failed.")
+            await self._close(conn, AUTHENTICATION_FAILED)
             return
         if conn.session is not None:
-            await conn.ws.close(code=4005, message=b"Already authenticated.")
+            await self._close(conn, (4005, "Already authenticated."))
             return
+        if self.sharding.identify_used >= self.sharding.identify_budget:
+            # events/gateway.mdx "Identifying": past 1,000 IDENTIFYs a day Discord resets the
+            # token, so this and every later login fails.
+            self.token = "reset-" + secrets.token_hex(8)
+            await self._close(conn, AUTHENTICATION_FAILED)
+            return
+        self.sharding.identify_used += 1
         intents = int(data.get("intents", 0))
-        for bit, name in PRIVILEGED.items():
-            if intents & bit and name not in self.allowed_privileged:
-                await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
-                return
-        session = Session(secrets.token_hex(16), intents, conn=conn)
-        self.sessions = {session.id: session}  # a new IDENTIFY replaces any older session
+        shard, refused = self.sharding.check_shard(data.get("shard"), list(self.world.guilds))
+        if intents & ~VALID_INTENTS:
+            refused = INVALID_INTENTS
+        elif any(intents & b and n not in self.allowed_privileged for b, n in PRIVILEGED.items()):
+            refused = DISALLOWED_INTENTS
+        if refused is not None:
+            await self._close(conn, refused)
+            return
+        session = Session(secrets.token_hex(16), intents, shard=shard, conn=conn)
+        # A new IDENTIFY replaces the older session of the same shard (other shards stay).
+        self.sessions = {k: v for k, v in self.sessions.items() if v.shard != shard}
+        self.sessions[session.id] = session
         conn.session = session
         self.identify_count += 1
         world = self.world
+        guilds = [g for g in world.guilds.values() if session.handles(g)]
         user = world.wire.user(world.bot_user) | {"verified": True, "mfa_enabled": False}
         session.dispatch(
             "READY",
             {
                 "v": 10,
                 "user": user,
-                "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+                "shard": list(shard),
                 "session_id": session.id,
                 "session_type": "normal",
                 "resume_gateway_url": self.url,
@@ -242,7 +286,7 @@ class Gateway:
                 "auth": {},
             },
         )
-        for guild in world.guilds.values():
+        for guild in guilds:
             if intents & GUILDS:
                 session.dispatch("GUILD_CREATE", world.wire.guild_create(guild))
         await self._notify()
@@ -258,7 +302,7 @@ class Gateway:
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         session = self.sessions.get(str(data.get("session_id")))
         if data.get("token") != self.token:
-            await conn.ws.close(code=4004, message=b"Authentication failed.")
+            await self._close(conn, AUTHENTICATION_FAILED)
             return
         if session is None:
             conn.send({"op": 9, "d": False, "s": None, "t": None})

@@ -1,10 +1,10 @@
-"""Interactions: the records a test drives, their callback route and the follow-up webhooks."""
+"""Interactions: the records a test drives, their callback route and the follow-up webhooks, with
+Discord's clocks: the 3-second initial-response deadline and the 15-minute interaction token."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,12 @@ MESSAGE, DEFER, DEFER_UPDATE, UPDATE, CHOICES, MODAL = 4, 5, 6, 7, 8, 9
 UNKNOWN_INTERACTION = (404, 10062, "Unknown interaction")
 ALREADY_ACKNOWLEDGED = (400, 40060, "Interaction has already been acknowledged.")
 UNKNOWN_WEBHOOK = (404, 10015, "Unknown Webhook")
+INVALID_WEBHOOK_TOKEN = (401, 50027, "Invalid Webhook Token")
+# interactions/receiving-and-responding.mdx "Responding to an Interaction": the initial response
+# must come within 3 seconds or the token is invalidated (10062 Unknown interaction); the token
+# then stays valid for follow-ups and edits for 15 minutes (50027 Invalid Webhook Token after).
+INITIAL_RESPONSE_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60.0
 
 
 @dataclass(eq=False)
@@ -34,7 +40,7 @@ class InteractionRecord:
     channel: Channel
     guild: Guild | None
     data: dict[str, Any]
-    sent_at: float = field(default_factory=time.monotonic)
+    sent_at: float = 0.0  # the server clock's monotonic() when dispatched
     response_type: int | None = None
     answered_at: float | None = None
     original: Message | None = None  # the response message, or the clicked message (type 6/7)
@@ -42,6 +48,7 @@ class InteractionRecord:
     followups: list[Message] = field(default_factory=list)
     choices: list[dict[str, Any]] | None = None
     modal: dict[str, Any] | None = None
+    refused_late: list[float] = field(default_factory=list)  # ages of callbacks refused (10062)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     version: int = 0  # bumped on every answer/edit/follow-up so waiters wake up
 
@@ -64,7 +71,9 @@ class Interactions:
         self.world = world
         self.records: dict[int, InteractionRecord] = {}
         self.by_token: dict[str, InteractionRecord] = {}
-        self.deadline: float | None = None  # seconds; None = answer late without 10062
+        # Seconds for the initial response; None lets a slow test answer late without 10062.
+        self.deadline: float | None = INITIAL_RESPONSE_DEADLINE
+        self.token_lifetime = TOKEN_LIFETIME
 
     def new(
         self,
@@ -87,6 +96,7 @@ class Interactions:
             channel,
             guild,
             data,
+            sent_at=self.world.clock.monotonic(),
             target=target,
         )
         self.records[record.id] = record
@@ -111,8 +121,13 @@ class Interactions:
         if record is None or record.token != request.match_info["token"]:
             raise ApiError(*UNKNOWN_INTERACTION)
         if record.response_type is not None:
+            # receiving-and-responding.mdx: one initial response per interaction (40060 after).
             raise ApiError(*ALREADY_ACKNOWLEDGED)
-        if self.deadline is not None and time.monotonic() - record.sent_at > self.deadline:
+        age = self.age(record)
+        late = self.deadline is not None and age > self.deadline
+        if late or age > self.token_lifetime:
+            record.refused_late.append(age)
+            await record.bump()
             raise ApiError(*UNKNOWN_INTERACTION)
         body = await read_body(request)
         kind = body.get("type")
@@ -123,7 +138,7 @@ class Interactions:
         assert isinstance(kind, int)
         resource = self._apply(record, kind, data)
         record.response_type = kind
-        record.answered_at = time.monotonic()
+        record.answered_at = self.world.clock.monotonic()
         await record.bump()
         if request.query.get("with_response") not in ("1", "true", "True"):
             return web.Response(status=204)
@@ -187,11 +202,17 @@ class Interactions:
         record.modal = data
         return None
 
+    def age(self, record: InteractionRecord) -> float:
+        """Seconds since the interaction was dispatched, by the server clock."""
+        return self.world.clock.monotonic() - record.sent_at
+
     # -- follow-ups (webhook with the interaction token) ---------------------------------------
     def _record(self, request: web.Request) -> InteractionRecord:
         record = self.by_token.get(request.match_info["token"])
         if record is None or request.match_info["application_id"] != str(self.world.bot_user.id):
             raise ApiError(*UNKNOWN_WEBHOOK)
+        if self.age(record) > self.token_lifetime:
+            raise ApiError(*INVALID_WEBHOOK_TOKEN)
         return record
 
     def _message(self, record: InteractionRecord, raw: str) -> Message:
@@ -212,6 +233,8 @@ class Interactions:
             raise ApiError(*UNKNOWN_WEBHOOK)
         body = await read_body(request)
         original = record.original
+        # receiving-and-responding.mdx "Followup Messages": after a defer the first follow-up
+        # edits the loading message, and its ephemeral flag is the defer's, not the follow-up's.
         if record.response_type == DEFER and original is not None and original.loading:
             # Discord: this edits the "thinking…" message; its ephemeral flag stays as deferred.
             edit_message(self.world, original, {k: v for k, v in body.items() if k != "flags"})
@@ -258,6 +281,8 @@ class Interactions:
 
 
 def _check_choices(choices: Any) -> list[dict[str, Any]]:
+    # receiving-and-responding.mdx "Autocomplete": up to 25 choices; application-commands.mdx
+    # "Application Command Option Choice Structure": name 1-100, a string value ≤ 100.
     if not isinstance(choices, list):
         raise form_error(
             {"data": {"choices": _err("BASE_TYPE_REQUIRED", "This field is required")}}

@@ -121,6 +121,8 @@ def base_permissions(member: Member) -> int:
 
 def channel_permissions(member: Member, channel: Channel) -> int:
     """Compute a member's permissions in a guild channel or thread, like Discord does."""
+    # topics/permissions.mdx "Permission Overwrites" (order: @everyone, roles, member) and
+    # "Implicit Permissions"; topics/threads.mdx "Permissions": threads use the parent's.
     base = base_permissions(member)
     if base & ADMINISTRATOR:
         return ALL
@@ -147,4 +149,8 @@ def channel_permissions(member: Member, channel: Channel) -> int:
     send_bit = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
     if not value & send_bit and not channel.is_forum:
         value &= ~_NEEDS_SEND
+    # topics/permissions.mdx "Permissions For Timed Out Members": a timed-out member keeps only
+    # View Channel and Read Message History (owner and Administrator returned ALL above).
+    if member.timed_out_at(member.guild.world.clock.now()):
+        value &= VIEW_CHANNEL | READ_MESSAGE_HISTORY
     return value

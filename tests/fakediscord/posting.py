@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from . import permissions as p
-from .state import Channel, Message, User, World, now
+from .state import Channel, Message, User, World
 from .validation import ApiError, check_message_body, compute_pings, form_error
 
 EPHEMERAL, SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS = 64, 4, 4096
@@ -82,6 +82,7 @@ def make_message(
         nonce=body.get("nonce"),
         reference_id=replied.id if replied else None,
         attachments=body.get("_files") or [],
+        created_at=world.clock.now(),
     )
     if not message.ephemeral:
         pings = compute_pings(
@@ -91,6 +92,8 @@ def make_message(
         message.mention_role_ids = pings.roles
         message.mention_everyone = pings.everyone
     world.messages[message.id] = message
+    if channel.is_thread:
+        channel.active_at = message.created_at  # a message is activity (auto-archive timer)
     if emit and not message.ephemeral:
         world.emit("MESSAGE_CREATE", world.wire.message(message), channel.guild)
     return message
@@ -121,7 +124,7 @@ def edit_message(
         message.mention_role_ids = pings.roles
         message.mention_everyone = pings.everyone
     message.loading = False
-    message.edited_at = now()
+    message.edited_at = world.clock.now()
     if not message.ephemeral:
         world.emit("MESSAGE_UPDATE", world.wire.message(message), message.channel.guild)
 
@@ -137,7 +140,7 @@ def find_nonce_duplicate(
     """A message the same author created in this channel with this nonce within `window` seconds."""
     if nonce is None:
         return None
-    cutoff = now().timestamp() - window
+    cutoff = world.clock.now().timestamp() - window
     for message in world.channel_messages(channel):
         if (
             message.author is author

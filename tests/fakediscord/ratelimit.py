@@ -49,6 +49,10 @@ class _Window:
 class RateLimiter:
     """Counts requests in fixed windows, like Discord's buckets as seen by a client."""
 
+    # topics/rate-limits.mdx: per-route buckets with X-RateLimit-Limit/Remaining/Reset/
+    # Reset-After/Bucket headers, a global 50 requests per second, and 429 bodies with
+    # `retry_after` and `global`.
+
     def __init__(self, config: RateLimitConfig) -> None:
         self.config = config
         self._buckets: dict[str, _Window] = {}

@@ -1,6 +1,8 @@
-"""REST routes the bot calls with its token: login, commands, channels, messages, DMs.
+"""REST routes about channels and messages: get a channel, send, list, edit and delete messages.
 
-Thread and forum-post routes live in threads.py."""
+Who may send where follows Discord's channel resource; thread and forum-post routes (and the
+archived/locked thread rules) live in threads.py; login, commands, guilds and DMs live in
+rest_guilds.py."""
 
 from __future__ import annotations
 
@@ -9,9 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from . import permissions as p
-from .commands import CommandStore
 from .posting import edit_message, find_nonce_duplicate, json_response, make_message, read_body
-from .state import DM, FORUM, Channel, Message, World
+from .state import CATEGORY, DM, Channel, Message, World
 from .threads import Threads
 from .validation import (
     MISSING_ACCESS,
@@ -31,32 +32,15 @@ DM_PERMS = (
 class Rest:
     """Handlers for the bot-authenticated REST API."""
 
-    def __init__(self, world: World, commands: CommandStore, gateway_url: Any) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
-        self.commands = commands
-        self.gateway_url = gateway_url  # callable returning the ws:// URL
         self.nonce_window = 300.0
         self.threads = Threads(self)
 
     def routes(self) -> list[web.RouteDef]:
         """The route table (paths relative to /api/v10)."""
-        app = "/applications/{application_id}"
         chan = "/channels/{channel_id}"
         return [
-            web.get("/users/@me", self.get_me),
-            web.get("/users/{user_id}", self.get_user),
-            web.get("/oauth2/applications/@me", self.get_application),
-            web.get("/applications/@me", self.get_application),
-            web.get("/gateway", self.get_gateway),
-            web.get("/gateway/bot", self.get_gateway_bot),
-            web.put(app + "/commands", self.put_commands),
-            web.get(app + "/commands", self.get_commands),
-            web.post(app + "/commands", self.post_command),
-            web.delete(app + "/commands/{command_id}", self.delete_command),
-            web.put(app + "/guilds/{guild_id}/commands", self.put_commands),
-            web.get(app + "/guilds/{guild_id}/commands", self.get_commands),
-            web.post(app + "/guilds/{guild_id}/commands", self.post_command),
-            web.delete(app + "/guilds/{guild_id}/commands/{command_id}", self.delete_command),
             web.get(chan, self.get_channel),
             web.post(chan + "/messages", self.post_message),
             web.get(chan + "/messages", self.get_messages),
@@ -68,12 +52,6 @@ class Rest:
             web.post(chan + "/typing", self.no_content),
             web.put(chan + "/thread-members/@me", self.no_content),
             web.put(chan + "/messages/{message_id}/reactions/{emoji}/@me", self.no_content),
-            web.post("/users/@me/channels", self.open_dm),
-            web.get("/guilds/{guild_id}", self.get_guild),
-            web.get("/guilds/{guild_id}/channels", self.get_guild_channels),
-            web.get("/guilds/{guild_id}/roles", self.get_guild_roles),
-            web.get("/guilds/{guild_id}/members/{user_id}", self.get_member),
-            web.get("/guilds/{guild_id}/threads/active", self.get_active_threads),
         ]
 
     # -- helpers ---------------------------------------------------------------------------
@@ -106,95 +84,9 @@ class Rest:
             raise fail(UNKNOWN_MESSAGE)
         return message
 
-    def guild(self, request: web.Request) -> Any:
-        """The guild in the path, or 404 Unknown Guild."""
-        guild = self.world.guilds.get(int(request.match_info["guild_id"]))
-        if guild is None:
-            raise ApiError(404, 10004, "Unknown Guild")
-        return guild
-
     async def no_content(self, request: web.Request) -> web.Response:
         """Accept and ignore (typing, joining threads, reactions)."""
         self.channel(request)
-        return web.Response(status=204)
-
-    # -- login -----------------------------------------------------------------------------
-    async def get_me(self, request: web.Request) -> web.Response:
-        """GET /users/@me."""
-        me = self.world.wire.user(self.world.bot_user)
-        return json_response(me | {"verified": True, "mfa_enabled": False, "locale": "en-US"})
-
-    async def get_user(self, request: web.Request) -> web.Response:
-        """GET /users/{id}."""
-        user = self.world.users.get(int(request.match_info["user_id"]))
-        if user is None:
-            raise ApiError(404, 10013, "Unknown User")
-        return json_response(self.world.wire.user(user))
-
-    async def get_application(self, request: web.Request) -> web.Response:
-        """GET /oauth2/applications/@me: the application that owns the bot."""
-        bot = self.world.bot_user
-        owner = next(iter(g.owner_id for g in self.world.guilds.values()), bot.id)
-        owner_user = self.world.users.get(owner, bot)
-        return json_response(
-            {
-                "id": str(bot.id),
-                "name": bot.username,
-                "description": "Fake Discord application",
-                "icon": None,
-                "bot_public": True,
-                "bot_require_code_grant": False,
-                "owner": self.world.wire.user(owner_user),
-                "verify_key": "0" * 64,
-                "flags": 0,
-                "team": None,
-                "summary": "",
-                "rpc_origins": [],
-                "bot": self.world.wire.user(bot),
-            }
-        )
-
-    async def get_gateway(self, request: web.Request) -> web.Response:
-        """GET /gateway."""
-        return json_response({"url": self.gateway_url()})
-
-    async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        """GET /gateway/bot (used by AutoShardedClient)."""
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
-        return json_response({"url": self.gateway_url(), "shards": 1, "session_start_limit": limit})
-
-    # -- application commands ----------------------------------------------------------------
-    def _scope(self, request: web.Request) -> int | None:
-        if request.match_info["application_id"] != str(self.world.bot_user.id):
-            raise ApiError(403, 50001, "Missing Access")
-        raw = request.match_info.get("guild_id")
-        if raw is None:
-            return None
-        return int(self.guild(request).id)
-
-    async def put_commands(self, request: web.Request) -> web.Response:
-        """PUT …/commands: bulk overwrite."""
-        scope = self._scope(request)
-        body = await request.json()
-        if not isinstance(body, list):
-            raise form_error(
-                {"_errors": [{"code": "LIST_TYPE_CONVERT", "message": "Must be a list"}]}
-            )
-        return json_response(self.commands.overwrite(scope, body))
-
-    async def get_commands(self, request: web.Request) -> web.Response:
-        """GET …/commands."""
-        return json_response(self.commands.listing(self._scope(request)))
-
-    async def post_command(self, request: web.Request) -> web.Response:
-        """POST …/commands: upsert one."""
-        scope = self._scope(request)
-        return json_response(self.commands.upsert(scope, await request.json()), status=201)
-
-    async def delete_command(self, request: web.Request) -> web.Response:
-        """DELETE …/commands/{id}."""
-        if not self.commands.delete(self._scope(request), request.match_info["command_id"]):
-            raise ApiError(404, 10063, "Unknown application command")
         return web.Response(status=204)
 
     # -- channels and messages ---------------------------------------------------------------
@@ -206,8 +98,14 @@ class Rest:
         """The bot's permissions in `channel`; 403 unless it may post this body there."""
         perms = self.bot_perms(channel)
         need = p.SEND_MESSAGES_IN_THREADS if channel.is_thread else p.SEND_MESSAGES
-        if body.get("embeds"):
-            need |= p.EMBED_LINKS
+        if body.get("embeds") and not perms & p.EMBED_LINKS:
+            # Without Embed Links, embeds alone are refused (403 50013) but a message that has
+            # something else goes through with its embeds dropped, as reported against the live
+            # API in discord/discord-api-docs#2601 (the docs pages do not describe it).
+            if body.get("content") or body.get("components") or body.get("_files"):
+                body["embeds"] = []
+            else:
+                need |= p.EMBED_LINKS
         if body.get("_files"):
             need |= p.ATTACH_FILES
         if perms & need != need:
@@ -218,15 +116,18 @@ class Rest:
         """POST /channels/{id}/messages."""
         channel = self.channel(request)
         body = await read_body(request)
-        if channel.type == FORUM:
+        # resources/channel.mdx "Channel Types": forum and media channels "can only contain
+        # threads" (posts go through POST /channels/{id}/threads) and a category holds nothing;
+        # voice and stage channels have a text chat that takes messages.
+        if channel.is_forum or channel.type == CATEGORY:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
         perms = self.send_permission(channel, body)
         if channel.type == DM:
             self._check_dm_allowed(channel)
-        if channel.is_thread and channel.archived:
-            if channel.locked:
-                raise ApiError(400, 50083, "Thread is archived")
-            channel.archived = False
+        if channel.is_thread:
+            self.threads.before_send(channel, perms)
+        # resources/message.mdx "Create Message": with enforce_nonce, a nonce the same author
+        # used in the past few minutes returns that message instead of creating another.
         if body.get("enforce_nonce"):
             nonce = body.get("nonce")
             found = find_nonce_duplicate(
@@ -262,6 +163,8 @@ class Rest:
         return found
 
     def _check_dm_allowed(self, channel: Channel) -> None:
+        # topics/opcodes-and-status-codes.mdx 50007 "Cannot send messages to this user": DMs
+        # closed by the user, or no guild in common with the bot.
         user = channel.recipients[0]
         shares_guild = any(user.id in g.members for g in self.world.guilds.values())
         if not user.accepts_dms or not shares_guild:
@@ -269,6 +172,8 @@ class Rest:
 
     async def get_messages(self, request: web.Request) -> web.Response:
         """GET /channels/{id}/messages (newest first; empty without Read Message History)."""
+        # resources/message.mdx "Get Channel Messages": without READ_MESSAGE_HISTORY "no
+        # messages will be returned"; `limit` is 1-100 (default 50).
         channel = self.channel(request)
         if not self.bot_perms(channel) & p.READ_MESSAGE_HISTORY:
             return json_response([])
@@ -293,6 +198,7 @@ class Rest:
         channel = self.channel(request)
         message = self.message(channel, request.match_info["message_id"])
         if message.author is not self.world.bot_user:
+            # resources/message.mdx "Edit Message": only the author may edit content.
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
         body = await read_body(request)
         edit_message(self.world, message, body, author_perms=self.bot_perms(channel))
@@ -313,42 +219,3 @@ class Rest:
             payload["guild_id"] = str(channel.guild.id)
         self.world.emit("MESSAGE_DELETE", payload, channel.guild)
         return web.Response(status=204)
-
-    # -- DMs and guilds ------------------------------------------------------------------------
-    async def open_dm(self, request: web.Request) -> web.Response:
-        """POST /users/@me/channels {recipient_id}."""
-        body = await read_body(request)
-        user = self.world.users.get(int(body.get("recipient_id") or 0))
-        if user is None:
-            raise ApiError(404, 10013, "Unknown User")
-        return json_response(self.world.wire.channel(self.world.dm_channel(user)))
-
-    async def get_guild(self, request: web.Request) -> web.Response:
-        """GET /guilds/{id}."""
-        data = self.world.wire.guild_create(self.guild(request))
-        for key in ("channels", "threads", "members", "voice_states", "presences"):
-            data.pop(key)
-        return json_response(data)
-
-    async def get_guild_channels(self, request: web.Request) -> web.Response:
-        """GET /guilds/{id}/channels (no threads, like Discord)."""
-        guild = self.guild(request)
-        return json_response([self.world.wire.channel(c) for c in guild.text_channels])
-
-    async def get_guild_roles(self, request: web.Request) -> web.Response:
-        """GET /guilds/{id}/roles."""
-        return json_response([self.world.wire.role(r) for r in self.guild(request).roles.values()])
-
-    async def get_member(self, request: web.Request) -> web.Response:
-        """GET /guilds/{gid}/members/{uid}."""
-        member = self.guild(request).members.get(int(request.match_info["user_id"]))
-        if member is None:
-            raise ApiError(404, 10007, "Unknown Member")
-        return json_response(self.world.wire.member(member))
-
-    async def get_active_threads(self, request: web.Request) -> web.Response:
-        """GET /guilds/{id}/threads/active."""
-        threads = [t for t in self.guild(request).threads if not t.archived]
-        return json_response(
-            {"threads": [self.world.wire.channel(t) for t in threads], "members": []}
-        )

@@ -1,4 +1,5 @@
-"""The aiohttp application: auth, fault injection, rate limits and error shapes."""
+"""The aiohttp application: auth, fault injection, rate limits, the invalid-request counter and
+error shapes."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from typing import Any
 
 from aiohttp import web
 
+from .clock import Clock
 from .commands import CommandStore
 from .faults import Fault, Faults
 from .gateway import Gateway
 from .interactions import Interactions
+from .invalid import InvalidRequests
 from .posting import json_response
 from .ratelimit import RateLimitConfig, RateLimited, RateLimiter
 from .rest import Rest
+from .rest_guilds import GuildRoutes
 from .state import World
 from .validation import ApiError
 
@@ -50,22 +54,30 @@ class FakeServer:
         bot_name: str = "Paperboy",
         rate_limits: RateLimitConfig | None = None,
         heartbeat_interval_ms: int = 41250,
+        clock: Clock | None = None,
     ) -> None:
-        self.token = token
-        self.world = World(bot_name)
+        self.world = World(bot_name, clock=clock)
         self.commands = CommandStore(self.world)
         self.gateway = Gateway(self.world, token, heartbeat_interval_ms=heartbeat_interval_ms)
         self.interactions = Interactions(self.world)
-        self.rest = Rest(self.world, self.commands, lambda: self.gateway.url)
+        self.rest = Rest(self.world)
+        self.guild_routes = GuildRoutes(self.world, self.commands, self.gateway)
+        self.invalid_requests = InvalidRequests(self.world.clock)
         self.faults = Faults()
         self.ratelimiter = RateLimiter(rate_limits or RateLimitConfig())
         self.requests: list[RequestLog] = []
         self.unhandled: list[str] = []  # "METHOD /path" of routes the fake does not know
 
+    @property
+    def token(self) -> str:
+        """The bot token Discord currently accepts (the gateway resets it past the IDENTIFY cap)."""
+        return self.gateway.token
+
     def app(self) -> web.Application:
         """The aiohttp application serving /api/v10/... and /gateway."""
         app = web.Application(middlewares=[self._middleware])
-        for route in [*self.rest.routes(), *self.interactions.routes()]:
+        routes = [*self.rest.routes(), *self.guild_routes.routes(), *self.interactions.routes()]
+        for route in routes:
             assert isinstance(route, web.RouteDef)
             app.router.add_route(route.method, API_PREFIX + route.path, route.handler)
         app.router.add_get("/gateway", self.gateway.handle)
@@ -77,7 +89,18 @@ class FakeServer:
         if not path.startswith(API_PREFIX):
             return await handler(request)
         sub = path[len(API_PREFIX) :]
-        response = await self._answer(request, handler, sub)
+        # Time-driven changes happen lazily, before the next request sees the world.
+        self.world.archive_idle_threads()
+        if self.invalid_requests.banned:
+            # Cloudflare's temporary ban: an HTML 429 without Discord's `Via` header, which is how
+            # clients tell it from a normal rate limit (topics/rate-limits.mdx).
+            response: web.StreamResponse = web.Response(
+                status=429, text="<html>error code: 1015</html>", content_type="text/html"
+            )
+        else:
+            response = await self._answer(request, handler, sub)
+            scope = response.headers.get("X-RateLimit-Scope")
+            self.invalid_requests.record(response.status, scope)
         lost = bool(request.get(_LOST, False))
         self.requests.append(RequestLog(request.method, sub, response.status, lost))
         return response

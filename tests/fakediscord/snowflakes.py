@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import itertools
-import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .clock import Clock
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
 class Snowflakes:
-    """Generates increasing snowflake ids whose timestamp is the current time."""
+    """Generates increasing snowflake ids whose timestamp is the server clock's time."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._counter = itertools.count()
         self._last = 0
 
     def next(self) -> int:
         """Return a new unique snowflake."""
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        ms = int(self._clock.now().timestamp() * 1000) - DISCORD_EPOCH_MS
         value = (ms << 22) | (next(self._counter) & 0x3FFFFF)
         # Keep ids strictly increasing even if the clock stands still or steps back.
         self._last = max(value, self._last + 1)

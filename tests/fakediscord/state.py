@@ -1,185 +1,42 @@
-"""The fake server's world: users, guilds, roles, members, channels, threads and messages."""
+"""The fake server's world: guilds (channels of every type, threads, members, timeouts) and the
+World that holds them with the server clock; the plain records live in entities.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from . import permissions as p
-from .snowflakes import Snowflakes, now
+from .clock import Clock
+from .entities import (
+    ANNOUNCEMENT,
+    ANNOUNCEMENT_THREAD,
+    CATEGORY,
+    DM,
+    FORUM,
+    MEDIA,
+    POST_ONLY_TYPES,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+    REQUIRE_TAG,
+    STAGE,
+    TEXT,
+    THREAD_TYPES,
+    VOICE,
+    Channel,
+    Member,
+    Message,
+    Overwrite,
+    Role,
+    User,
+)
+from .snowflakes import Snowflakes
 
-# Channel types (Discord's numbering).
-TEXT, DM, CATEGORY, PUBLIC_THREAD, PRIVATE_THREAD, FORUM = 0, 1, 4, 11, 12, 15
+# Discord caps the active (unarchived) threads of a guild (resources/channel.mdx "Example Thread
+# Channel": "Guilds have limits on the number of active threads"); 1,000 is the production cap.
+DEFAULT_MAX_ACTIVE_THREADS = 1000
 
 EventSink = Callable[[str, dict[str, Any], "Guild | None"], None]
-
-
-@dataclass(eq=False)
-class User:
-    """A Discord user (a person or a bot)."""
-
-    id: int
-    username: str
-    bot: bool = False
-    global_name: str | None = None
-    accepts_dms: bool = True  # False → sending a DM answers 403 50007
-
-    @property
-    def mention(self) -> str:
-        """The `<@id>` mention string."""
-        return f"<@{self.id}>"
-
-
-@dataclass(eq=False)
-class Role:
-    """A guild role; the @everyone role's id equals the guild id."""
-
-    id: int
-    guild: Guild
-    name: str
-    permissions: int = 0
-    position: int = 0
-    mentionable: bool = False
-    managed: bool = False
-
-    @property
-    def mention(self) -> str:
-        """The `<@&id>` mention string."""
-        return f"<@&{self.id}>"
-
-
-@dataclass(eq=False)
-class Member:
-    """A user's membership in a guild."""
-
-    user: User
-    guild: Guild
-    roles: list[Role] = field(default_factory=list)
-    nick: str | None = None
-    joined_at: datetime = field(default_factory=now)
-
-    @property
-    def id(self) -> int:
-        """The user's id."""
-        return self.user.id
-
-    @property
-    def name(self) -> str:
-        """The user's username."""
-        return self.user.username
-
-    @property
-    def mention(self) -> str:
-        """The `<@id>` mention string."""
-        return self.user.mention
-
-    def permissions_in(self, channel: Channel) -> int:
-        """This member's computed permissions in a channel."""
-        return p.channel_permissions(self, channel)
-
-
-@dataclass
-class Overwrite:
-    """A channel permission overwrite for a role (type 0) or a member (type 1)."""
-
-    id: int
-    type: int
-    allow: int = 0
-    deny: int = 0
-
-
-@dataclass(eq=False)
-class Channel:
-    """A guild channel, thread, or DM channel."""
-
-    id: int
-    type: int
-    name: str
-    guild: Guild | None = None
-    parent: Channel | None = None
-    position: int = 0
-    topic: str | None = None
-    overwrites: dict[int, Overwrite] = field(default_factory=dict)
-    recipients: list[User] = field(default_factory=list)
-    owner_id: int | None = None
-    archived: bool = False
-    locked: bool = False
-    auto_archive_duration: int = 1440
-    applied_tags: list[int] = field(default_factory=list)
-    available_tags: list[dict[str, Any]] = field(default_factory=list)
-    created_at: datetime = field(default_factory=now)
-
-    @property
-    def is_thread(self) -> bool:
-        """True for public and private threads (forum posts included)."""
-        return self.type in (PUBLIC_THREAD, PRIVATE_THREAD)
-
-    @property
-    def is_forum(self) -> bool:
-        """True for forum channels."""
-        return self.type == FORUM
-
-    @property
-    def mention(self) -> str:
-        """The `<#id>` mention string."""
-        return f"<#{self.id}>"
-
-    def set_overwrite(
-        self,
-        target: Role | Member | Guild,
-        *,
-        allow: int | Iterable[str] = 0,
-        deny: int | Iterable[str] = 0,
-    ) -> None:
-        """Set a permission overwrite; pass the Guild itself for @everyone."""
-        kind = 1 if isinstance(target, Member) else 0
-        self.overwrites[target.id] = Overwrite(target.id, kind, p.to_int(allow), p.to_int(deny))
-
-
-@dataclass(eq=False)
-class Message:
-    """A stored message with what Discord computed for it (pings, flags)."""
-
-    id: int
-    channel: Channel
-    author: User
-    content: str = ""
-    embeds: list[dict[str, Any]] = field(default_factory=list)
-    components: list[dict[str, Any]] = field(default_factory=list)
-    flags: int = 0
-    nonce: str | int | None = None
-    mentioned_user_ids: set[int] = field(default_factory=set)
-    mention_role_ids: set[int] = field(default_factory=set)
-    mention_everyone: bool = False
-    reference_id: int | None = None
-    created_at: datetime = field(default_factory=now)
-    edited_at: datetime | None = None
-    webhook_id: int | None = None
-    interaction_id: int | None = None
-    interaction_user: User | None = None
-    deleted: bool = False
-    loading: bool = False  # a deferred interaction's "thinking…" placeholder
-    applied_tags: list[int] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)  # {"filename", "size"}
-
-    @property
-    def ephemeral(self) -> bool:
-        """True when only the interaction user sees this message (flag 64)."""
-        return bool(self.flags & 64)
-
-    @property
-    def embed_titles(self) -> list[str]:
-        """Titles of this message's embeds (missing titles skipped)."""
-        return [e["title"] for e in self.embeds if e.get("title")]
-
-    @property
-    def thread(self) -> Channel | None:
-        """The thread started from this message, if any."""
-        guild = self.channel.guild
-        found = guild.channels.get(self.id) if guild is not None else None
-        return found if found is not None and found.is_thread else None
 
 
 class Guild:
@@ -205,7 +62,7 @@ class Guild:
         return self.roles[self.id]
 
     @property
-    def text_channels(self) -> list[Channel]:
+    def text_channels(self) -> list[Channel]:  # every non-thread channel, despite the name
         """Non-thread channels, by position."""
         return sorted((c for c in self.channels.values() if not c.is_thread), key=_pos)
 
@@ -266,6 +123,7 @@ class Guild:
 
     def _add_channel(self, kind: int, name: str, **extra: Any) -> Channel:
         channel = Channel(self.world.ids.next(), kind, name, self, position=len(self.channels))
+        channel.created_at = self.world.clock.now()
         for key, value in extra.items():
             setattr(channel, key, value)
         self.channels[channel.id] = channel
@@ -275,11 +133,41 @@ class Guild:
         return channel
 
     def add_text_channel(self, name: str, *, topic: str | None = None) -> Channel:
-        """Create a text channel."""
+        """Create a text channel (type 0)."""
         return self._add_channel(TEXT, name, topic=topic)
 
-    def add_forum_channel(self, name: str, *, tags: Iterable[str] = ()) -> Channel:
-        """Create a forum channel, optionally with named tags."""
+    def add_announcement_channel(self, name: str, *, topic: str | None = None) -> Channel:
+        """Create an announcement channel (type 5; its message threads are type 10)."""
+        return self._add_channel(ANNOUNCEMENT, name, topic=topic)
+
+    def add_voice_channel(self, name: str) -> Channel:
+        """Create a voice channel (type 2); its text chat takes messages, never threads."""
+        return self._add_channel(VOICE, name)
+
+    def add_stage_channel(self, name: str) -> Channel:
+        """Create a stage channel (type 13); its text chat takes messages, never threads."""
+        return self._add_channel(STAGE, name)
+
+    def add_category(self, name: str) -> Channel:
+        """Create a category (type 4): it holds no messages."""
+        return self._add_channel(CATEGORY, name)
+
+    def add_forum_channel(
+        self, name: str, *, tags: Iterable[str] = (), require_tag: bool = False
+    ) -> Channel:
+        """Create a forum channel (type 15) with named tags; `require_tag` sets REQUIRE_TAG."""
+        return self._add_posts_channel(FORUM, name, tags, require_tag)
+
+    def add_media_channel(
+        self, name: str, *, tags: Iterable[str] = (), require_tag: bool = False
+    ) -> Channel:
+        """Create a media channel (type 16): posts only, like a forum."""
+        return self._add_posts_channel(MEDIA, name, tags, require_tag)
+
+    def _add_posts_channel(
+        self, kind: int, name: str, tags: Iterable[str], require_tag: bool
+    ) -> Channel:
+        # Forum tag object: resources/channel.mdx "Forum Tag Object".
         available = [
             {
                 "id": str(self.world.ids.next()),
@@ -290,7 +178,8 @@ class Guild:
             }
             for t in tags
         ]
-        return self._add_channel(FORUM, name, available_tags=available)
+        flags = REQUIRE_TAG if require_tag else 0
+        return self._add_channel(kind, name, available_tags=available, flags=flags)
 
     def add_thread(
         self,
@@ -300,19 +189,31 @@ class Guild:
         owner: User,
         thread_id: int | None = None,
         private: bool = False,
+        archived: bool = False,
+        locked: bool = False,
     ) -> Channel:
         """Create a thread under a channel (used by the REST routes and by tests)."""
-        thread = Channel(
-            thread_id or self.world.ids.next(),
-            PRIVATE_THREAD if private else PUBLIC_THREAD,
-            name,
-            self,
-            parent=parent,
-            owner_id=owner.id,
-        )
+        # topics/threads.mdx: threads of an announcement channel are ANNOUNCEMENT_THREAD (10).
+        kind = PRIVATE_THREAD if private else PUBLIC_THREAD
+        if parent.type == ANNOUNCEMENT:
+            kind = ANNOUNCEMENT_THREAD
+        thread = Channel(thread_id or self.world.ids.next(), kind, name, self, parent=parent)
+        thread.owner_id, thread.archived, thread.locked = owner.id, archived, locked
+        thread.created_at = thread.archived_at = thread.active_at = self.world.clock.now()
         self.channels[thread.id] = thread
         self.world.channels[thread.id] = thread
         return thread
+
+    @property
+    def active_threads(self) -> list[Channel]:
+        """Threads that are not archived (what counts against the active-thread cap)."""
+        return [t for t in self.threads if not t.archived]
+
+    def time_out(self, member: Member, until: Any) -> None:
+        """Time a member out until a moment (None lifts it); GUILD_MEMBER_UPDATE follows."""
+        member.communication_disabled_until = until
+        data = {**self.world.wire.member(member), "guild_id": str(self.id)}
+        self._emit("GUILD_MEMBER_UPDATE", data)
 
     def delete_channel(self, channel: Channel, *, notify: bool = True) -> None:
         """Delete a channel (with its threads) or a thread; the bot hears unless notify=False."""
@@ -343,10 +244,12 @@ def _pos(channel: Channel) -> int:
 class World:
     """Everything the fake Discord knows; the REST routes, the gateway and tests share it."""
 
-    def __init__(self, bot_name: str = "Paperboy") -> None:
+    def __init__(self, bot_name: str = "Paperboy", *, clock: Clock | None = None) -> None:
         from .wire import Wire
 
-        self.ids = Snowflakes()
+        self.clock = clock or Clock()
+        self.ids = Snowflakes(self.clock)
+        self.max_active_threads = DEFAULT_MAX_ACTIVE_THREADS
         self.wire = Wire(self)
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}
@@ -389,10 +292,52 @@ class World:
         for channel in self.channels.values():
             if channel.type == DM and channel.recipients and channel.recipients[0] is user:
                 return channel
-        channel = Channel(self.ids.next(), DM, "", recipients=[user])
+        channel = Channel(self.ids.next(), DM, "", recipients=[user], created_at=self.clock.now())
         self.channels[channel.id] = channel
         return channel
+
+    def archive_idle_threads(self) -> list[Channel]:
+        """Archive threads idle for longer than their auto_archive_duration; return them."""
+        # topics/threads.mdx "Active & Archived Threads": threads archive automatically after
+        # `auto_archive_duration` minutes without activity (a message, an unarchive); each
+        # change fires THREAD_UPDATE (events/gateway-events.mdx "Thread Update").
+        now = self.clock.now()
+        archived = []
+        for guild in self.guilds.values():
+            for thread in guild.active_threads:
+                since = thread.active_at or thread.created_at
+                if (now - since).total_seconds() > thread.auto_archive_duration * 60:
+                    thread.archived, thread.archived_at = True, now
+                    archived.append(thread)
+                    self.emit("THREAD_UPDATE", self.wire.channel(thread), guild)
+        return archived
 
     def channel_messages(self, channel: Channel) -> list[Message]:
         """Messages in a channel, oldest first, deleted ones excluded."""
         return [m for m in self.messages.values() if m.channel is channel and not m.deleted]
+
+
+__all__ = [
+    "ANNOUNCEMENT",
+    "ANNOUNCEMENT_THREAD",
+    "CATEGORY",
+    "DM",
+    "FORUM",
+    "MEDIA",
+    "POST_ONLY_TYPES",
+    "PRIVATE_THREAD",
+    "PUBLIC_THREAD",
+    "REQUIRE_TAG",
+    "STAGE",
+    "TEXT",
+    "THREAD_TYPES",
+    "VOICE",
+    "Channel",
+    "Guild",
+    "Member",
+    "Message",
+    "Overwrite",
+    "Role",
+    "User",
+    "World",
+]

@@ -57,6 +57,8 @@ def _max_len(value: Any, limit: int) -> dict[str, Any] | None:
 
 
 def _check_embed(embed: dict[str, Any]) -> tuple[Errors, int]:
+    # resources/message.mdx "Embed Limits": title 256, description 4096, 25 fields (name 256,
+    # value 1024), footer 2048, author name 256, and 6000 characters over all embeds.
     errors: Errors = {}
     size = 0
     for key, limit in (("title", 256), ("description", 4096)):
@@ -91,6 +93,9 @@ def _check_embed(embed: dict[str, Any]) -> tuple[Errors, int]:
 
 def check_message_body(body: dict[str, Any], *, require_content: bool = True) -> None:
     """Raise ApiError when a message create/edit body breaks Discord's limits."""
+    # resources/message.mdx "Create Message": content ≤ 2000 characters, ≤ 10 embeds, a nonce of
+    # ≤ 25 characters, and at least one of content/embeds/components/stickers/files (else
+    # 50006 "Cannot send an empty message", topics/opcodes-and-status-codes.mdx).
     errors: Errors = {}
     content = body.get("content")
     if problem := _max_len(content, 2000):
@@ -117,12 +122,8 @@ def check_message_body(body: dict[str, Any], *, require_content: bool = True) ->
         errors["nonce"] = problem
     if rows := _check_components(body.get("components") or []):
         errors["components"] = rows
-    allowed = body.get("allowed_mentions")
-    if allowed and "users" in (allowed.get("parse") or []) and allowed.get("users"):
-        errors["allowed_mentions"] = _err(
-            "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
-            'parse:["users"] and users: [ids...] are mutually exclusive.',
-        )
+    if problem := _check_allowed_mentions(body.get("allowed_mentions")):
+        errors["allowed_mentions"] = problem
     if errors:
         raise form_error(errors)
     has_something = content or embeds or body.get("components") or body.get("sticker_ids")
@@ -130,7 +131,28 @@ def check_message_body(body: dict[str, Any], *, require_content: bool = True) ->
         raise ApiError(400, 50006, "Cannot send an empty message")
 
 
+def _check_allowed_mentions(allowed: Any) -> Errors | None:
+    # resources/message.mdx "Allowed Mentions Object": `users` and `roles` hold at most 100 ids
+    # each, and parse:["users"] with a `users` list (or "roles" with `roles`) is an error.
+    if not allowed:
+        return None
+    parse = allowed.get("parse") or []
+    errors: Errors = {}
+    for key in ("users", "roles"):
+        ids = allowed.get(key) or []
+        if len(ids) > 100:
+            errors[key] = _err("BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+        elif key in parse and ids:
+            return _err(
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{key}"] and {key}: [ids...] are mutually exclusive.',
+            )
+    return errors or None
+
+
 def _check_components(rows: list[dict[str, Any]]) -> Errors:
+    # components/reference.mdx: ≤ 5 action rows of ≤ 5 buttons, custom_id ≤ 100, label ≤ 80,
+    # a select menu ≤ 25 options.
     errors: Errors = {}
     if len(rows) > 5:
         return _err("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
@@ -150,6 +172,7 @@ def _check_components(rows: list[dict[str, Any]]) -> Errors:
 
 def check_thread_name(name: Any) -> None:
     """Raise 50035 unless the thread name is 1–100 characters."""
+    # resources/channel.mdx "Start Thread from Message": name is a "1-100 character channel name".
     if not isinstance(name, str) or not 1 <= len(name) <= 100:
         raise form_error(
             {"name": _err("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")}
@@ -174,6 +197,9 @@ def compute_pings(
     replied: Message | None = None,
 ) -> Pings:
     """Work out the pinged users/roles from content and allowed_mentions, as Discord does."""
+    # resources/message.mdx "Allowed Mentions Object": without the field every mention in the
+    # content is parsed; @everyone needs Mention Everyone, a role ping needs a mentionable role
+    # or Mention Everyone (topics/permissions.mdx); only members who can view the channel.
     if allowed is None:
         parse, users, roles, replied_user = {"users", "roles", "everyone"}, set(), set(), True
     else:

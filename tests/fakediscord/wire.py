@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .snowflakes import iso
-from .state import DM, FORUM
+from .state import DM, STAGE, VOICE
 
 if TYPE_CHECKING:
     from .state import Channel, Guild, Member, Message, Role, User, World
@@ -41,7 +41,11 @@ class Wire:
             "mute": False,
             "flags": 0,
             "pending": False,
-            "communication_disabled_until": None,
+            "communication_disabled_until": (
+                iso(member.communication_disabled_until)
+                if member.communication_disabled_until
+                else None
+            ),
         }
         if with_user:
             data["user"] = self.user(member.user)
@@ -69,7 +73,7 @@ class Wire:
             "id": str(channel.id),
             "type": channel.type,
             "name": channel.name,
-            "flags": 0,
+            "flags": channel.flags,
             "last_message_id": self._last_message_id(channel),
         }
         if channel.type == DM:
@@ -96,7 +100,7 @@ class Wire:
                     "archived": channel.archived,
                     "locked": channel.locked,
                     "auto_archive_duration": channel.auto_archive_duration,
-                    "archive_timestamp": iso(channel.created_at),
+                    "archive_timestamp": iso(channel.archived_at or channel.created_at),
                     "create_timestamp": iso(channel.created_at),
                 },
             )
@@ -106,7 +110,10 @@ class Wire:
             {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
             for o in channel.overwrites.values()
         ]
-        if channel.type == FORUM:
+        if channel.type in (VOICE, STAGE):
+            # resources/channel.mdx "Example Guild Voice Channel".
+            data.update(bitrate=64000, user_limit=0, rtc_region=None, video_quality_mode=1)
+        if channel.is_forum:
             data.update(
                 available_tags=channel.available_tags,
                 default_auto_archive_duration=1440,
@@ -215,7 +222,8 @@ class Wire:
             "emojis": [],
             "stickers": [],
             "channels": [self.channel(c) for c in guild.text_channels],
-            "threads": [self.channel(t) for t in guild.threads],
+            # events/gateway-events.mdx "Guild Create": `threads` holds the active threads only.
+            "threads": [self.channel(t) for t in guild.active_threads],
             "members": [self.member(m) for m in members],
             # member_count == len(members) so discord.py does not ask for chunks.
             "member_count": len(members),
