@@ -66,6 +66,8 @@ FEED_REFUSALS = {
     " — add a tag and run /feed resume",
     50083: "this thread is archived and locked, so I can't post in it ({text})"
     " — unlock it and run /feed resume",
+    160005: "this thread is locked, so I can't post in it ({text})"
+    " — unlock it and run /feed resume",
     160006: "this server has reached Discord's limit of active threads ({text})"
     " — archive some threads and run /feed resume",
 }

@@ -4,7 +4,7 @@ fixed clock and a seeded feed: shared by the end-to-end digest tests."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,9 @@ NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, an hour befor
 
 
 @asynccontextmanager
-async def running(settings: Settings, fake: FakeDiscord) -> AsyncIterator[PaperboyBot]:
+async def running(
+    settings: Settings, fake: FakeDiscord, *, clock: Callable[[], datetime] = lambda: NOW
+) -> AsyncIterator[PaperboyBot]:
     stop = asyncio.Event()
     built: list[PaperboyBot] = []
     made = asyncio.Event()
@@ -33,7 +35,7 @@ async def running(settings: Settings, fake: FakeDiscord) -> AsyncIterator[Paperb
         made.set()
 
     task = asyncio.create_task(
-        run_bot(settings, extensions=("cogs.meta",), clock=lambda: NOW, stop=stop, on_bot=on_bot)
+        run_bot(settings, extensions=("cogs.meta",), clock=clock, stop=stop, on_bot=on_bot)
     )
     try:
         await asyncio.wait_for(made.wait(), timeout=20)
