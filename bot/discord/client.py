@@ -228,12 +228,20 @@ class PaperboyBot(commands.Bot):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Forget a server's feeds and subscriptions when the bot is removed from it."""
         await self.store.run(feeds_repo.delete_guild, guild.id)
-        log.info("Removed from guild %s; deleted its feeds and subscriptions", guild.id)
+        log.info(
+            "Removed from guild %s; deleted its feeds and subscriptions",
+            guild.id,
+            extra={"guild_id": guild.id},
+        )
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """Forget a deleted channel's feed and subscriptions."""
         await self.store.run(feeds_repo.delete_channel, channel.id)
-        log.info("Channel %s deleted; removed its feed and subscriptions", channel.id)
+        log.info(
+            "Channel %s deleted; removed its feed and subscriptions",
+            channel.id,
+            extra={"guild_id": channel.guild.id, "channel_id": channel.id},
+        )
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """Forget anything delivered into a deleted thread (raw event: it may be uncached)."""

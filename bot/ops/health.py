@@ -48,8 +48,10 @@ class HealthServer:
         store: Store,
         metrics: Metrics,
         clock: Clock,
+        probe_seconds: float = DB_PROBE_SECONDS,
     ) -> None:
         self.host, self.port = host, port
+        self.probe_seconds = probe_seconds
         self.status, self.store, self.metrics, self.clock = status, store, metrics, clock
         self._runner: web.AppRunner | None = None
 
@@ -87,9 +89,9 @@ class HealthServer:
 
     async def _database(self) -> str:
         try:
-            await asyncio.wait_for(self.store.run(probe_write), DB_PROBE_SECONDS)
+            await asyncio.wait_for(self.store.run(probe_write), self.probe_seconds)
         except TimeoutError:
-            return f"not answering within {DB_PROBE_SECONDS:g} s"
+            return f"not answering within {self.probe_seconds:g} s"
         except (sqlite3.Error, RuntimeError) as exc:
             return f"not writable: {exc}"
         return "writable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ PAPERS = ["https://arxiv.org/abs/2611.00001", "https://arxiv.org/abs/2611.00002"
 def read_backup(copy: Path) -> list[tuple[str, str]]:
     """The copy's deliveries; it must be one self-contained file (no WAL beside it)."""
     assert not Path(f"{copy}-wal").exists()
-    with sqlite3.connect(copy) as conn:
+    with closing(sqlite3.connect(copy)) as conn:
         return conn.execute("SELECT paper_id, state FROM deliveries ORDER BY paper_id").fetchall()
 
 
@@ -39,7 +40,7 @@ async def test_backup_during_a_digest_restores_every_delivery(
     monkeypatch.chdir(tmp_path)
     copy = tmp_path / "backup.db"
     # Slow posts, so the backup lands between the header and the papers in its thread.
-    fake.delay_responses("POST", "/channels/{id}/messages", seconds=0.4, times=3)
+    fake.delay_responses("POST", "/channels/{id}/messages", seconds=1.0, times=3)
     async with running(lab.settings, fake) as bot:
         assert bot.scheduler is not None
         digest = asyncio.create_task(bot.scheduler.run_feed_now(lab.channel.id))
@@ -89,7 +90,7 @@ def test_restore_refuses_a_file_that_is_not_a_paperboy_backup(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PAPERBOY_DB", str(tmp_path / "live.db"))
     (tmp_path / "notes.txt").write_text("hello")
-    with sqlite3.connect(tmp_path / "other.db") as conn:
+    with closing(sqlite3.connect(tmp_path / "other.db")) as conn:
         conn.execute("CREATE TABLE t (x)")
     assert main(["restore", str(tmp_path / "notes.txt")]) == 2
     assert "is not a readable SQLite database" in capsys.readouterr().err
