@@ -14,6 +14,7 @@ import argparse
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def build(db: Path, deliveries: int, runs: int, papers: int) -> None:
         conn.commit()
 
 
-def timed(label: str, fn, repeat: int = 5) -> None:  # type: ignore[no-untyped-def]
+def timed(label: str, fn: Callable[[], object], repeat: int = 5) -> None:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
