@@ -215,7 +215,7 @@ class PaperboyBot(commands.Bot):
 
     async def on_disconnect(self) -> None:
         """The gateway connection dropped; discord.py reconnects by itself."""
-        if self.gateway_up:
+        if self.gateway_up and not self.is_closed():
             log.warning("Gateway connection lost; reconnecting")
         self.gateway_up = False
 

@@ -75,10 +75,8 @@ class HealthServer:
                 f"cannot serve /healthz on {self.host}:{self.port} ({exc.strerror});"
                 " change PAPERBOY_METRICS_PORT"
             ) from exc
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        if self._runner.addresses:
+            self.port = int(self._runner.addresses[0][1])
         log.info("Health and metrics on http://%s:%s/healthz and /metrics", self.host, self.port)
 
     async def stop(self) -> None:

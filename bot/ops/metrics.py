@@ -121,6 +121,14 @@ class StoreCollector(Collector):
         for outcome in ("posted", "empty", "failed", "running"):
             runs.add_metric([outcome], snap.digest_runs.get(outcome, 0))
         yield runs
+        dm_runs = CounterMetricFamily(
+            "paperboy_dm_digest_runs",
+            "Members' daily DM digest runs by outcome: posted, empty, running",
+            labels=["outcome"],
+        )
+        for outcome in ("posted", "empty", "running"):
+            dm_runs.add_metric([outcome], snap.dm_digest_runs.get(outcome, 0))
+        yield dm_runs
         feeds = GaugeMetricFamily("paperboy_feeds", "Feeds by state", labels=["state"])
         for state in ("active", "paused", "disabled"):
             feeds.add_metric([state], snap.feeds.get(state, 0))

@@ -19,6 +19,7 @@ class OpsSnapshot:
     """Counts describing what the bot has done and what is waiting."""
 
     digest_runs: dict[str, int] = field(default_factory=dict)  # posted | empty | failed | running
+    dm_digest_runs: dict[str, int] = field(default_factory=dict)  # posted | empty | running
     feeds: dict[str, int] = field(default_factory=dict)  # active | paused | disabled
     paused_by_reason: dict[str, int] = field(default_factory=dict)
     deliveries: dict[str, int] = field(default_factory=dict)  # pending | sent | failed
@@ -32,6 +33,12 @@ def ops_snapshot(db: sqlite_utils.Database) -> OpsSnapshot:
         "SELECT CASE WHEN state = 'done' AND posted > 0 THEN 'posted'"
         " WHEN state = 'done' THEN 'empty' ELSE state END AS outcome, count(*) AS n"
         " FROM feed_runs GROUP BY outcome",
+    )
+    dm_runs = rows(
+        db,
+        "SELECT CASE WHEN state = 'done' AND posted > 0 THEN 'posted'"
+        " WHEN state = 'done' THEN 'empty' ELSE state END AS outcome, count(*) AS n"
+        " FROM dm_runs GROUP BY outcome",
     )
     feeds = rows(
         db,
@@ -50,6 +57,7 @@ def ops_snapshot(db: sqlite_utils.Database) -> OpsSnapshot:
     }
     return OpsSnapshot(
         digest_runs={r["outcome"]: r["n"] for r in runs},
+        dm_digest_runs={r["outcome"]: r["n"] for r in dm_runs},
         feeds={r["state"]: r["n"] for r in feeds},
         paused_by_reason={r["reason"]: r["n"] for r in paused},
         deliveries=deliveries,

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.discord.client import PaperboyBot
 from bot.store import source_status
+from tests.delivery_support import subscribe
 from tests.e2e_support import NOW, running, seeded_lab, settings_for
 from tests.fakediscord import FakeDiscord
 
@@ -103,15 +104,18 @@ async def test_metrics_count_a_posted_digest_messages_429s_and_commands(
         report = await bot.scheduler.run_feed_now(lab.channel.id)
         assert report.posted == 2
         await fake.run_command(lab.alice, lab.channel, "help")
+        await subscribe(bot.store, lab.channel.id, "agents", user=lab.bob.id, dm=True)
+        await bot.scheduler.run_dm_digests_now()
         after = await scrape(bot)
         _, body = await healthz(bot)
 
     assert limited.hits == 1
     assert after[("paperboy_digest_runs_total", (("outcome", "posted"),))] == 1
-    assert after[("paperboy_deliveries", (("state", "sent"),))] == 2
+    assert after[("paperboy_deliveries", (("state", "sent"),))] == 3  # two papers, one DM
     assert after[("paperboy_deliveries", (("state", "pending"),))] == 0
-    # The header and one message per paper in its thread; the 429 is counted, not as a message.
-    assert after[("paperboy_discord_messages_sent_total", ())] == 3
+    assert after[("paperboy_dm_digest_runs_total", (("outcome", "posted"),))] == 1
+    # The header, one message per paper in its thread, and bob's DM; the 429 is not a message.
+    assert after[("paperboy_discord_messages_sent_total", ())] == 4
     assert after[("paperboy_discord_rate_limited_total", (("scope", "user"),))] == 1
     assert after[("paperboy_feeds", (("state", "active"),))] == 1
     assert after[("paperboy_source_seconds_since_success", (("source", "hf"),))] == 3600
