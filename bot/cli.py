@@ -1,4 +1,5 @@
-"""The `paperboy` command: run the bot, ingest papers, preview a subscription, search the store."""
+"""The `paperboy` command: run the bot, ingest papers, preview a subscription, search the store,
+and the operator commands (backup, restore, export, import, doctor) from `bot/ops/commands.py`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.query import QueryError, parse
 from bot.store import Store
 from bot.store import papers as papers_repo
@@ -45,7 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="search every stored paper")
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=10, help="results to show (default 10)")
+
+    backup = sub.add_parser("backup", help="copy the database consistently (safe while running)")
+    backup.add_argument("file", help="where to write the copy")
+    restore = sub.add_parser("restore", help="replace the database with a backup (bot stopped)")
+    restore.add_argument("file", help="the backup to restore")
+    sub.add_parser("doctor", help="check token, servers, feed permissions, sources, database")
+    export = sub.add_parser("export", help="write feeds and subscriptions to a JSON file")
+    export.add_argument("file")
+    export.add_argument("--guild", type=int, metavar="ID", help="only this server's")
+    imports = sub.add_parser("import", help="add the feeds and subscriptions of an export")
+    imports.add_argument("file")
     return parser
+
+
+OPS_COMMANDS = ("backup", "restore", "doctor", "export", "import")
 
 
 async def _preview(settings: Settings, args: argparse.Namespace, style: Style) -> int:
@@ -100,15 +115,26 @@ def _invite(settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `paperboy` console script."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"paperboy: {error}", file=sys.stderr)
+        return 2
     style = Style.for_stream(sys.stdout)
     try:
         if args.command == "run":
             from bot.discord.runner import run_bot
             from bot.logging_setup import configure_logging
 
-            configure_logging(settings.log_level, secrets=[settings.discord_token])
+            configure_logging(
+                settings.log_level, secrets=[settings.discord_token], fmt=settings.log_format
+            )
             return asyncio.run(run_bot(settings))
+        if args.command in OPS_COMMANDS:
+            from bot.ops import commands
+
+            handler = getattr(commands, f"{args.command}_command")
+            return int(handler(settings, args))
         if args.command == "invite":
             return _invite(settings)
         if args.command in ("preview", "search"):
@@ -120,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ingest":
             from bot.logging_setup import configure_logging
 
-            configure_logging(settings.log_level)
+            configure_logging(settings.log_level, fmt=settings.log_format)
             return asyncio.run(_ingest(settings, args))
     except QueryError as error:
         print(f"paperboy: invalid query: {error}", file=sys.stderr)

@@ -1,11 +1,15 @@
-"""Process-wide logging: one concise handler, quiet discord internals, secrets redacted."""
+"""Process-wide logging: one handler (concise text, or one JSON object per line), quiet discord
+internals, secrets redacted."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -21,6 +25,31 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_
 # job it adds or runs at INFO. Useful when debugging those libraries, noise otherwise (Paperboy logs
 # its own runs), so they only speak up for warnings.
 QUIET_LOGGERS = ("discord.http", "discord.gateway", "apscheduler")
+
+# Record attributes (set with `extra=`) copied into JSON lines when present, so a log pipeline
+# can filter on the server, channel or feed a line is about.
+CONTEXT_FIELDS = ("guild_id", "channel_id", "feed_id", "user_id", "command", "error_id")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, known ids, error id, traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str, ensure_ascii=False)
 
 
 class RedactSecrets(logging.Filter):
@@ -50,12 +79,17 @@ class RedactSecrets(logging.Filter):
 
 
 def configure_logging(
-    level: str | int = "INFO", *, secrets: Iterable[SecretStr | str | None] = ()
+    level: str | int = "INFO",
+    *,
+    secrets: Iterable[SecretStr | str | None] = (),
+    fmt: str = "text",
 ) -> logging.Handler:
-    """Send log records to stderr in one concise format, redacting `secrets`; call once in main."""
+    """Send log records to stderr as concise text (or JSON lines when `fmt` is "json"),
+    redacting `secrets`; call once in main."""
     plain = [s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets if s]
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    formatter = JsonFormatter() if fmt == "json" else logging.Formatter(FORMAT, DATE_FORMAT)
+    handler.setFormatter(formatter)
     # On the handler, not a logger: logger filters do not see records propagated from children.
     handler.addFilter(RedactSecrets(plain))
     handler.set_name("paperboy")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
 from pydantic import SecretStr
 
 from bot.config import Settings
@@ -19,6 +20,7 @@ from bot.models import Paper
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
+from bot.store.migrations import MIGRATIONS
 from tests.fakediscord import FakeDiscord
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday, 09:00 in Berlin
@@ -137,3 +139,9 @@ async def subscribe(
             dm=dm,
             now=NOW,
         )
+
+
+def latest_migration() -> str:
+    """The name of the newest schema migration (what a fresh database is at)."""
+    db = sqlite_utils.Database(memory=True)
+    return [m.name for m in MIGRATIONS.pending(db)][-1]

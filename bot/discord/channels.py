@@ -54,15 +54,17 @@ def timed_out_until(member: discord.Member | None, now: datetime | None = None) 
 
 
 def lacks_embed_links(channel: object) -> bool:
-    """True when the cache says the bot can't embed links there (messages would lose their
-    embeds rather than be refused). Unknown permissions count as present."""
+    """True when the cache says the bot may send there but not embed links (its messages would
+    lose their embeds rather than be refused). Unknown permissions count as present; without
+    Send Messages, posting itself is refused (403) and says so."""
     guild = getattr(channel, "guild", None)
     me = guild.me if guild is not None else None
     permissions_for = getattr(channel, "permissions_for", None)
     if me is None or permissions_for is None:
         return False
     try:
-        return not permissions_for(me).embed_links
+        permissions = permissions_for(me)
+        return bool(permissions.send_messages and not permissions.embed_links)
     except (AttributeError, discord.ClientException):  # an uncached parent: can't tell
         return False
 

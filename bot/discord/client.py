@@ -1,4 +1,5 @@
-"""The discord.py client `paperboy run` starts: extensions, command sync, services, errors."""
+"""The discord.py client `paperboy run` starts: extensions, command sync, services (scheduler,
+health endpoint), errors, and the gateway/command figures it reports to `bot/ops/metrics`."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine
 from bot.discord.poster import DiscordPoster
 from bot.discord.replies import NO_MENTIONS, report_interaction_error
+from bot.discord.telemetry import BotHealth, command_finished, command_started, http_trace
 from bot.feed_changes import FeedChanges
 from bot.ingest import ingest_once
+from bot.ops.health import HealthServer
+from bot.ops.metrics import Metrics
 from bot.scheduler import FeedScheduler
 from bot.store import Store, utcnow
 from bot.store.database import Clock
@@ -64,7 +68,9 @@ class PaperboyBot(commands.Bot):
         *,
         clock: Clock = utcnow,
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics()
         super().__init__(
             # Only slash commands are used; a mention prefix never matches a registered command.
             command_prefix=commands.when_mentioned,
@@ -75,7 +81,10 @@ class PaperboyBot(commands.Bot):
             allowed_mentions=NO_MENTIONS,
             # We never request member lists (no members intent); say so rather than rely on it.
             chunk_guilds_at_startup=False,
+            # Sees every REST answer on discord.py's own session: 429s and messages sent.
+            http_trace=http_trace(metrics),
         )
+        self.metrics = metrics
         self.settings = settings
         self.store = store
         self.http_session = http_session
@@ -87,6 +96,8 @@ class PaperboyBot(commands.Bot):
         # Every feed change is written and announced here; the scheduler follows it.
         self.feeds = FeedChanges(store)
         self.feeds.listen(self._feed_changed)
+        self.health: HealthServer | None = None  # set in setup_hook when a metrics port is set
+        self.gateway_up = False  # READY/RESUMED seen and no disconnect since
 
     # Start-up and shutdown
 
@@ -105,6 +116,16 @@ class PaperboyBot(commands.Bot):
         for name in self.extension_names:
             await self.load_extension(name)
         await self.sync_commands()
+        if self.settings.metrics_port is not None:
+            self.health = HealthServer(
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+                status=BotHealth(self),
+                store=self.store,
+                metrics=self.metrics,
+                clock=self.clock,
+            )
+            self.add_service(self.health)
         if self.settings.scheduler_enabled:
             self.scheduler = self._build_scheduler()
             self.add_service(self.scheduler)
@@ -129,7 +150,9 @@ class PaperboyBot(commands.Bot):
         dms = DmDigester(self.store, poster, self.settings, clock=self.clock)
 
         async def ingest(source: str) -> object:
-            return await ingest_once(self.store, self.http_session, self.settings, source=source)
+            report = await ingest_once(self.store, self.http_session, self.settings, source=source)
+            self.metrics.record_ingest(report)
+            return report
 
         return FeedScheduler(
             self.store,
@@ -191,6 +214,7 @@ class PaperboyBot(commands.Bot):
 
     async def on_ready(self) -> None:
         """Log who we are; nothing else, since this fires again after every reconnect."""
+        self.gateway_up = True
         user = self.user
         log.info(
             "Online as %s (id %s) in %d servers",
@@ -199,15 +223,40 @@ class PaperboyBot(commands.Bot):
             len(self.guilds),
         )
 
+    async def on_resumed(self) -> None:
+        """The gateway session came back after a drop."""
+        self.gateway_up = True
+        log.info("Gateway session resumed")
+
+    async def on_disconnect(self) -> None:
+        """The gateway connection dropped; discord.py reconnects by itself."""
+        if self.gateway_up and not self.is_closed():
+            log.warning("Gateway connection lost; reconnecting")
+        self.gateway_up = False
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[PaperboyBot], command: object
+    ) -> None:
+        """A slash command's handler finished: record its latency."""
+        command_finished(self.metrics, interaction, "ok")
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Forget a server's feeds and subscriptions when the bot is removed from it."""
         await self.feeds.delete_guild(guild.id)
-        log.info("Removed from guild %s; deleted its feeds and subscriptions", guild.id)
+        log.info(
+            "Removed from guild %s; deleted its feeds and subscriptions",
+            guild.id,
+            extra={"guild_id": guild.id},
+        )
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """Forget a deleted channel's feed and subscriptions."""
         await self.feeds.delete_channel(channel.id)
-        log.info("Channel %s deleted; removed its feed and subscriptions", channel.id)
+        log.info(
+            "Channel %s deleted; removed its feed and subscriptions",
+            channel.id,
+            extra={"guild_id": channel.guild.id, "channel_id": channel.id},
+        )
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """Forget anything delivered into a deleted thread (raw event: it may be uncached)."""
@@ -218,7 +267,13 @@ class PaperboyBot(commands.Bot):
 class PaperboyTree(app_commands.CommandTree[PaperboyBot]):
     """The command tree, whose error handler always ends an interaction with an ephemeral reply."""
 
+    async def interaction_check(self, interaction: discord.Interaction[PaperboyBot], /) -> bool:
+        """Runs before every command: note its start so its latency can be measured."""
+        command_started(interaction)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[PaperboyBot], error: app_commands.AppCommandError, /
     ) -> None:
+        command_finished(self.client.metrics, interaction, "error")
         await report_interaction_error(interaction, error)

@@ -68,6 +68,13 @@ async def report_interaction_error(
             interaction.channel_id,
             interaction.user.id,
             exc_info=original,
+            extra={
+                "error_id": error_id,
+                "command": name,
+                "guild_id": interaction.guild_id,
+                "channel_id": interaction.channel_id,
+                "user_id": interaction.user.id,
+            },
         )
         message = f"Sorry, something went wrong (error id {error_id}). It has been logged."
     await _reply_ephemeral(interaction, message)

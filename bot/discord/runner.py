@@ -18,6 +18,7 @@ import yarl
 
 from bot.config import DISCORD_API_URL, DISCORD_GATEWAY_URL, USER_AGENT, Settings
 from bot.discord.client import DEFAULT_EXTENSIONS, PaperboyBot
+from bot.ops.dblock import DatabaseBusy, DatabaseLock
 from bot.store import Store, utcnow
 from bot.store.database import Clock
 
@@ -96,13 +97,33 @@ async def run_bot(
 ) -> int:
     """Run Paperboy until Ctrl-C/SIGTERM (or `stop` is set); returns the process exit code.
 
-    Owns the resources the bot uses: the aiohttp session and the store are opened here, passed
-    in, and closed here after the bot. `on_bot` sees the bot once built (tests use it).
+    Owns the resources the bot uses: the database lock (so `paperboy restore` and a second bot
+    know it is in use), the aiohttp session and the store are taken here, passed in, and let go
+    here after the bot. `on_bot` sees the bot once built (tests use it).
     """
     token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
     if not token:
         print(MISSING_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        lock = DatabaseLock(settings.db).acquire()
+    except DatabaseBusy as busy:
+        print(f"{busy}: stop it first, or set PAPERBOY_DB to another file", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        return await _run_locked(settings, token, extensions, clock, stop, on_bot)
+    finally:
+        lock.release()
+
+
+async def _run_locked(
+    settings: Settings,
+    token: str,
+    extensions: Sequence[str],
+    clock: Clock,
+    stop: asyncio.Event | None,
+    on_bot: Callable[[PaperboyBot], object] | None,
+) -> int:
     point_discord_at(settings.discord_api_url, settings.discord_gateway_url)
     timeout = aiohttp.ClientTimeout(total=settings.http_timeout)
     async with aiohttp.ClientSession(

@@ -46,6 +46,7 @@ Start it, set up a world, point the bot at it, act as users, inspect what the bo
         discord.lose_responses("POST", "/channels/{id}/messages", how="drop", skip=2)
         discord.rate_limits.enabled = False; discord.rate_limits.message_window = 0.5
         await discord.drop_gateway(); await discord.send_reconnect()
+        discord.refuse_gateway(); discord.refuse_gateway(False)   # an outage: reconnects get 503
         await discord.send_invalid_session()
         await discord.wait_for_resume(); discord.identify_count; discord.resume_count
         discord.requests (method, path, status) / discord.unhandled_routes

@@ -82,6 +82,10 @@ class ServerControls:
         """Cut the gateway connection (abruptly, or with a close code); the bot should RESUME."""
         await self.server.gateway.drop(code)
 
+    def refuse_gateway(self, refuse: bool = True) -> None:
+        """While set, new gateway connections are refused (503): an outage after a drop."""
+        self.server.gateway.refusing = refuse
+
     async def send_reconnect(self) -> None:
         """Send op 7 RECONNECT; the bot should reconnect and RESUME."""
         self._require_connection().send_op(7)

@@ -103,6 +103,7 @@ class Gateway:
         self.sharding = Sharding()
         self.closes: list[int] = []  # close codes the gateway sent, in order
         self.identify_count = 0
+        self.refusing = False  # answer 503 instead of upgrading: the gateway is unreachable
         self.resume_count = 0
         self.changed = asyncio.Condition()
         world.sinks.append(self.on_world_event)
@@ -177,6 +178,10 @@ class Gateway:
     # -- the websocket handler ------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Serve one gateway connection."""
+        if self.refusing:
+            # An outage: the client must keep retrying with backoff and RESUME once it is back
+            # (docs.discord.com/developers/events/gateway#resuming).
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, request.transport)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from . import permissions as p
 from .commands import CommandStore
 from .posting import json_response, read_body
 from .state import Guild, World
@@ -30,6 +31,7 @@ class GuildRoutes:
         app = "/applications/{application_id}"
         return [
             web.get("/users/@me", self.get_me),
+            web.get("/users/@me/guilds", self.get_my_guilds),
             web.get("/users/{user_id}", self.get_user),
             web.get("/oauth2/applications/@me", self.get_application),
             web.get("/applications/@me", self.get_application),
@@ -63,6 +65,32 @@ class GuildRoutes:
         """GET /users/@me."""
         me = self.world.wire.user(self.world.bot_user)
         return json_response(me | {"verified": True, "mfa_enabled": False, "locale": "en-US"})
+
+    async def get_my_guilds(self, request: web.Request) -> web.Response:
+        """GET /users/@me/guilds: partial guilds the bot is in, with its base permissions.
+
+        docs.discord.com/developers/resources/user#get-current-user-guilds: id, name, icon,
+        owner, permissions (a string: the member's permissions without channel overwrites),
+        features; sorted by id, `limit` 1-200 (default 200), paged with `after`/`before`.
+        """
+        limit = max(1, min(int(request.query.get("limit", 200)), 200))
+        after = int(request.query.get("after", 0))
+        guilds = sorted((g for g in self.world.guilds.values() if g.id > after), key=lambda g: g.id)
+        me = self.world.bot_user
+        return json_response(
+            [
+                {
+                    "id": str(g.id),
+                    "name": g.name,
+                    "icon": None,
+                    "banner": None,
+                    "owner": g.owner_id == me.id,
+                    "permissions": str(p.base_permissions(g.bot_member)),
+                    "features": [],
+                }
+                for g in guilds[:limit]
+            ]
+        )
 
     async def get_user(self, request: web.Request) -> web.Response:
         """GET /users/{id}."""
