@@ -6,8 +6,24 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.fakediscord import FakeDiscord
+
+# -- Hypothesis: the same examples on every CI run, many more on request ---------------------
+
+# "ci" (the default) is derandomized, so a failure in CI fails again on the next run and on any
+# machine; run `pytest --hypothesis-profile=long` locally to search much harder with fresh seeds.
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, print_blob=True
+)
+settings.register_profile(
+    "long",
+    max_examples=5_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci")
 
 # -- no test reaches the internet ------------------------------------------------------------
 
