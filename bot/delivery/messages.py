@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.delivery.digest import DigestEntry
+from bot.links import markdown_link
 from bot.text import escape_markdown, neutralise_mentions, truncate
 
 MESSAGE_LIMIT = 2000
@@ -102,7 +103,7 @@ def header_text(day: date, titles: Sequence[tuple[str, str]], overflow: int) -> 
     budget = MESSAGE_LIMIT - len(first) - (len(tail) + 1 if tail else 0) - 40
     for index, (title, url) in enumerate(titles, start=1):
         # <url> keeps Discord from unfurling a preview for every link.
-        line = f"{index}. [{safe(truncate(title, HEADER_TITLE_LIMIT))}](<{url}>)"
+        line = f"{index}. {markdown_link(truncate(title, HEADER_TITLE_LIMIT), url, preview=False)}"
         if len(line) + 1 > budget:
             lines.append(f"…and {len(titles) - index + 1} more in the thread")
             break
@@ -133,7 +134,7 @@ def links_text(entry: DigestEntry) -> str:
         links.append(("code", paper.code_url))
     if paper.project_url:
         links.append(("project", paper.project_url))
-    return " · ".join(f"[{name}]({url})" for name, url in links)
+    return " · ".join(markdown_link(name, url) for name, url in links)
 
 
 def paper_embed(entry: DigestEntry) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from bot.dry_run import DryRun
 from bot.feed_admin import FeedStatus
 from bot.feed_settings import describe_schedule, next_slot
 from bot.feed_sources import SourcesError, parse_sources
+from bot.links import markdown_link
 from bot.models import Paper
 from bot.search import SearchPage
 from bot.store.feeds import Feed
@@ -76,12 +77,13 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
         embed.add_field(name="Categories", value=truncate(", ".join(paper.categories), 200))
     if paper.upvotes is not None:
         embed.add_field(name="Upvotes", value=str(paper.upvotes))
-    links = [f"[abs]({paper.abs_url})", f"[PDF]({paper.pdf_url})", f"[HF]({paper.hf_url})"]
+    links = [("abs", paper.abs_url), ("PDF", paper.pdf_url), ("HF", paper.hf_url)]
     if paper.code_url:
-        links.append(f"[code]({paper.code_url})")
+        links.append(("code", paper.code_url))
     if paper.project_url:
-        links.append(f"[project]({paper.project_url})")
-    embed.add_field(name="Links", value=" · ".join(links), inline=False)
+        links.append(("project", paper.project_url))
+    value = " · ".join(markdown_link(name, url) for name, url in links)
+    embed.add_field(name="Links", value=value, inline=False)
     if paper.thumbnail:
         embed.set_thumbnail(url=paper.thumbnail)
     embed.set_footer(text=f"arXiv:{paper.id}")
@@ -95,9 +97,9 @@ def search_embed(
     `Page 1 of 3 · 13 results` when the `total` is known."""
     blocks = []
     for rank, hit in enumerate(page.hits, start=page.offset + 1):
-        title = md(truncate(hit.paper.title, 250))
+        title = markdown_link(truncate(hit.paper.title, 250), hit.paper.abs_url)
         blocks.append(
-            f"**{rank}. [{title}]({hit.paper.abs_url})** · {paper_date(hit.paper)}\n"
+            f"**{rank}. {title}** · {paper_date(hit.paper)}\n"
             f"{neutralise_mentions(hit.snippet)}"
         )
     number = page.offset // per_page + 1
@@ -150,7 +152,9 @@ def subscribed_text(normal: str, run: DryRun, where: str, new_feed_schedule: str
     lines.append(run.describe() + (" For example:" if run.examples else ""))
     if not run.matched:
         lines.append(NOTHING_STORED_YET if not run.considered else NO_MATCHES_YET)
-    lines.extend(f"• [{md(truncate(p.title, 150))}](<{p.abs_url}>)" for p in run.examples)
+    lines.extend(
+        f"• {markdown_link(truncate(p.title, 150), p.abs_url, preview=False)}" for p in run.examples
+    )
     return truncate("\n".join(lines), MESSAGE_LIMIT)
 
 
