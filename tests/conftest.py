@@ -14,9 +14,7 @@ from tests.fakediscord import FakeDiscord
 
 # "ci" (the default) is derandomized, so a failure in CI fails again on the next run and on any
 # machine; run `pytest --hypothesis-profile=long` locally to search much harder with fresh seeds.
-settings.register_profile(
-    "ci", derandomize=True, database=None, deadline=None, print_blob=True
-)
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile(
     "long",
     max_examples=5_000,

@@ -62,11 +62,12 @@ def paper_date(paper: Paper) -> str:
 def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
     """One paper in full: title, authors, date, categories, TL;DR, abstract, links, upvotes."""
     embed = discord.Embed(
-        title=truncate(paper.title, TITLE_LIMIT), url=paper.abs_url, colour=EMBED_COLOUR
+        title=truncate(md(paper.title), TITLE_LIMIT), url=paper.abs_url, colour=EMBED_COLOUR
     )
     authors = ", ".join(paper.authors)
     if authors:
-        embed.set_author(name=truncate(authors, TITLE_LIMIT))
+        # author names render no Markdown, so only mentions are made inert
+        embed.set_author(name=truncate(neutralise_mentions(authors), TITLE_LIMIT))
     # The TL;DR leads (the description renders above every field); the abstract follows it.
     summary = f"**TL;DR** {truncate(md(tldr), FIELD_LIMIT)}" if tldr else ""
     room = ABSTRACT_BUDGET - len(summary)
@@ -74,7 +75,7 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
     embed.description = "\n\n".join(p for p in (summary, abstract) if p) or None
     embed.add_field(name="Date", value=paper_date(paper))
     if paper.categories:
-        embed.add_field(name="Categories", value=truncate(", ".join(paper.categories), 200))
+        embed.add_field(name="Categories", value=truncate(md(", ".join(paper.categories)), 200))
     if paper.upvotes is not None:
         embed.add_field(name="Upvotes", value=str(paper.upvotes))
     links = [("abs", paper.abs_url), ("PDF", paper.pdf_url), ("HF", paper.hf_url)]
@@ -99,8 +100,7 @@ def search_embed(
     for rank, hit in enumerate(page.hits, start=page.offset + 1):
         title = markdown_link(truncate(hit.paper.title, 250), hit.paper.abs_url)
         blocks.append(
-            f"**{rank}. {title}** · {paper_date(hit.paper)}\n"
-            f"{neutralise_mentions(hit.snippet)}"
+            f"**{rank}. {title}** · {paper_date(hit.paper)}\n{neutralise_mentions(hit.snippet)}"
         )
     number = page.offset // per_page + 1
     window = f" · {last_days(days)}" if days else ""
