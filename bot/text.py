@@ -1,4 +1,6 @@
-"""Text hygiene for paper titles and abstracts: clean source text, make it safe for Discord."""
+"""Text hygiene for paper titles and abstracts: clean source text (`clean_text`), fold it to the
+one form it is matched in (`fold`), and make it safe for Discord (escaping, mentions, truncating).
+Tokenising folded text for the query language lives in `bot.query.text`."""
 
 from __future__ import annotations
 
@@ -63,6 +65,17 @@ def clean_text(s: str | None, limit: int | None = None) -> str:
             break
         s = cleaned
     return truncate(s, limit) if limit is not None else s
+
+
+def fold(s: str) -> str:
+    """The one form text is matched in, for papers, the full-text index and queries alike:
+    compatibility-composed (NFKC: `ﬁ` is `fi`, full-width is ASCII) and fully case-folded
+    (`ß` is `ss`, `İ` is `i`, not `i` plus a combining dot)."""
+    if s.isascii():  # nearly every paper: skip the Unicode tables
+        return s.lower()
+    # casefold("İ") is "i̇" (i + U+0307), which a tokenizer splits in two; "İ" means "I" here
+    s = unicodedata.normalize("NFKC", s).replace("İ", "I")
+    return unicodedata.normalize("NFKC", s.casefold())
 
 
 def escape_markdown(s: str) -> str:
