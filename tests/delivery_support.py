@@ -63,8 +63,10 @@ async def make_feed(
         created_by=created_by,
         now=created,
     )
-    if days != "daily":
-        await store.run(feeds_repo.update_feed, channel_id, days=days)
+    # a feed that `subscribe` created first takes these settings now
+    await store.run(
+        feeds_repo.update_feed, channel_id, schedule_time=schedule, timezone=tz, days=days
+    )
 
 
 async def subscribe(
@@ -76,6 +78,10 @@ async def subscribe(
     guild_id: int = 1,
     dm: bool = False,
 ) -> None:
+    if not dm and await store.run(feeds_repo.get_feed, channel_id) is None:
+        # subscriptions belong to their channel's feed (a foreign key); the tests that care
+        # about the feed's settings call make_feed, before or after
+        await make_feed(store, channel_id, guild_id=guild_id)
     if user is None:
         await store.run(
             subs_repo.add_channel,
