@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     arxiv_min_interval: float = 3.0  # seconds between arXiv requests (arXiv's etiquette)
     http_timeout: float = 30.0
     http_retries: int = 4
+    # a source response larger than this is refused (one line in the log), never read whole
+    source_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     hf_poll_minutes: int = 30
     poll_sources: bool = True  # the bot fetches HF/arXiv on a schedule (off: ingest by cron/CLI)
     scheduler_enabled: bool = True  # daily digests, DMs and polls (off for command-only tests)

@@ -181,7 +181,10 @@ class Search(commands.Cog):
         """Hugging Face's paper API over the bot's HTTP session."""
         settings = self.bot.settings
         client = RetryingClient(
-            self.bot.http_session, timeout=settings.http_timeout, retries=settings.http_retries
+            self.bot.http_session,
+            timeout=settings.http_timeout,
+            retries=settings.http_retries,
+            max_bytes=settings.source_max_bytes,
         )
         return HuggingFaceSource(client, settings.hf_api_url)
 
