@@ -9,7 +9,7 @@ import re
 
 from yarl import URL
 
-from bot.text import escape_markdown, neutralise_mentions
+from bot.text import inert
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def markdown_link(label: str, url: str, *, preview: bool = True) -> str:
     A URL that fails `safe_url` renders the label alone, so a bad stored value shows as text
     rather than as a link. `preview=False` wraps the target in <> so Discord shows no preview.
     """
-    text = neutralise_mentions(escape_markdown(label))
+    text = inert(label)
     target = safe_url(url, what="link target")
     if target is None:
         return text

@@ -109,6 +109,12 @@ def neutralise_mentions(s: str) -> str:
     return _ANGLE_MENTION.sub("<" + ZWSP, s)
 
 
+def inert(s: str) -> str:
+    """Paper or user text made literal for Discord: Markdown escaped and mentions neutralised
+    (the one composition every renderer uses)."""
+    return neutralise_mentions(escape_markdown(s))
+
+
 def truncate(s: str, n: int, ellipsis: str = "…") -> str:
     """Shorten `s` to at most `n` characters, cutting on a word boundary and adding `ellipsis`."""
     if len(s) <= n:

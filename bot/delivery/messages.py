@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.delivery.digest import DigestEntry
 from bot.links import markdown_link
-from bot.text import escape_markdown, neutralise_mentions, truncate
+from bot.text import inert, neutralise_mentions, truncate
 
 MESSAGE_LIMIT = 2000
 EMBEDS_PER_MESSAGE = 10
@@ -70,7 +70,7 @@ def nonce_for(*parts: object) -> str:
 
 def safe(text: str) -> str:
     """Paper text made inert for Discord: no Markdown effects and no mentions."""
-    return neutralise_mentions(escape_markdown(text))
+    return inert(text)
 
 
 def date_label(day: date) -> str:

@@ -24,7 +24,7 @@ from bot.search import SearchPage
 from bot.store.feeds import Feed
 from bot.store.subscriptions import ChannelSubscription, PersonalSubscription
 from bot.subscribing import SubscriptionOverview
-from bot.text import escape_markdown, neutralise_mentions, truncate
+from bot.text import inert, neutralise_mentions, truncate
 
 EMBED_COLOUR = discord.Colour(0xFFB000)
 DESCRIPTION_LIMIT = 4096
@@ -38,7 +38,7 @@ ABSTRACT_BUDGET = 3000  # TL;DR + abstract, leaving room for authors, fields and
 
 def md(text: str) -> str:
     """Paper or user text made literal for Discord: Markdown escaped, mentions inert."""
-    return escape_markdown(neutralise_mentions(text))
+    return inert(text)
 
 
 def code(text: str) -> str:
