@@ -11,7 +11,7 @@ from datetime import date
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.query import QueryError, parse
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store import papers as papers_repo
 from bot.terminal import Style, render_digest, render_search
 
@@ -150,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_ingest(settings, args))
     except QueryError as error:
         print(f"paperboy: invalid query: {error}", file=sys.stderr)
+        return 2
+    except StoreError as error:
+        # exit 2, not a traceback and 1: a service manager must not restart into it forever
+        print(f"paperboy: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

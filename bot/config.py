@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     arxiv_min_interval: float = Field(default=3.0, ge=0)  # seconds (arXiv's etiquette)
     http_timeout: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=4, ge=0)
+    # a source response larger than this is refused (one line in the log), never read whole
+    source_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     hf_poll_minutes: int = Field(default=30, ge=1)
     poll_sources: bool = True  # the bot fetches HF/arXiv on a schedule (off: ingest by cron/CLI)
     scheduler_enabled: bool = True  # daily digests, DMs and polls (off for command-only tests)

@@ -1,9 +1,12 @@
-"""Text hygiene for paper titles and abstracts: clean source text, make it safe for Discord."""
+"""Text hygiene for paper titles and abstracts: clean source text (`clean_text`), fold it to the
+one form it is matched in (`fold`), and make it safe for Discord (escaping, mentions, truncating).
+Tokenising folded text for the query language lives in `bot.query.text`."""
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 ZWSP = "\u200b"
 
@@ -16,33 +19,63 @@ _MD_INLINE = re.compile(r"([\\*_~`|\[\]])")
 # Line-start syntax: headings (#, -#), block quotes (>), lists (-, +, 1.).
 _MD_LINE_START = re.compile(r"^(\s*)(?:([#>\-+])|(\d+)\.)", re.MULTILINE)
 # Discord does not render Markdown inside bare URLs, and a backslash there would break the link.
-_URL = re.compile(r"https?://[^\s<>\"']+")
+# Brackets are not part of the URL, so they are escaped and a URL can never carry a masked link.
+_URL = re.compile(r"https?://[^\s<>\"'\[\]]+")
 
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 # <@123>, <@!123>, <@&123> (users, roles), <#123> (channels), </cmd:123> (slash commands).
 _ANGLE_MENTION = re.compile(r"<(?=[@#/])")
 
 
+# A run of escaped ampersands ("&amp;amp;amp;…", also numeric and without the semicolon) is
+# one ampersand however deep the escaping: one linear pass instead of one unescape per level.
+_AMP_RUN = re.compile(r"&(?:(?:amp|AMP);?|#0*38;?|#[xX]0*26;?)+")
+# Feeds escape at most twice in practice; the run collapse above handles any deeper "&amp;".
+MAX_UNESCAPE_PASSES = 3
+
+# Longest text kept from a source, per field (arXiv caps abstracts at 1,920 characters): a
+# runaway value is cut at parse time, never stored, matched or rendered whole.
+TITLE_LIMIT = 1_000
+ABSTRACT_LIMIT = 10_000
+NAME_LIMIT = 300  # one author or keyword
+SUMMARY_LIMIT = 2_000
+MAX_AUTHORS = 3_000  # physics collaborations really do list thousands
+MAX_KEYWORDS = 50
+
+
 def _clean_once(s: str) -> str:
-    s = html.unescape(s)
+    s = unicodedata.normalize("NFC", html.unescape(s))
     # HF escapes every dollar sign in abstracts as "\$"; LaTeX wants the bare "$".
     s = s.replace("\\$", "$")
     s = _CONTROL.sub("", s)
     return " ".join(s.split())
 
 
-def clean_text(s: str | None) -> str:
-    """Collapse whitespace, unescape entities and HF's `\\$`, keeping LaTeX as written."""
+def clean_text(s: str | None, limit: int | None = None) -> str:
+    """Collapse whitespace, unescape entities and HF's `\\$` (keeping LaTeX as written), compose
+    Unicode (NFC) and cut to `limit` characters; linear in the length of `s`."""
     if not s:
         return ""
-    # Feeds sometimes escape twice ("&amp;lt;"); cleaning to a fixed point handles that and makes
-    # the function idempotent. Each pass that changes the text shortens it or replaces an odd
-    # whitespace character with a space, so the loop ends.
-    while True:
+    # Feeds sometimes escape twice ("&amp;lt;"): a few passes reach a fixed point for any real
+    # text; a bounded number keeps hostile input ("&a&#109;p;…") from costing a pass per level.
+    s = _AMP_RUN.sub("&", s)
+    for _ in range(MAX_UNESCAPE_PASSES):
         cleaned = _clean_once(s)
         if cleaned == s:
-            return cleaned
+            break
         s = cleaned
+    return truncate(s, limit) if limit is not None else s
+
+
+def fold(s: str) -> str:
+    """The one form text is matched in, for papers, the full-text index and queries alike:
+    compatibility-composed (NFKC: `ﬁ` is `fi`, full-width is ASCII) and fully case-folded
+    (`ß` is `ss`, `İ` is `i`, not `i` plus a combining dot)."""
+    if s.isascii():  # nearly every paper: skip the Unicode tables
+        return s.lower()
+    # casefold("İ") is "i̇" (i + U+0307), which a tokenizer splits in two; "İ" means "I" here
+    s = unicodedata.normalize("NFKC", s).replace("İ", "I")
+    return unicodedata.normalize("NFKC", s.casefold())
 
 
 def escape_markdown(s: str) -> str:
@@ -74,6 +107,12 @@ def neutralise_mentions(s: str) -> str:
     # never form a mention stays safe wherever it is pasted.
     s = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), s)
     return _ANGLE_MENTION.sub("<" + ZWSP, s)
+
+
+def inert(s: str) -> str:
+    """Paper or user text made literal for Discord: Markdown escaped and mentions neutralised
+    (the one composition every renderer uses)."""
+    return neutralise_mentions(escape_markdown(s))
 
 
 def truncate(s: str, n: int, ellipsis: str = "…") -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import discord
 from discord import app_commands
@@ -23,6 +23,21 @@ MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
 
 Interaction = discord.Interaction[PaperboyBot]
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Per-user cooldowns, (uses, per seconds), for every command that takes text, by what one use
+# costs: a small write; a write plus a dry run of the query over recent papers; a full-text
+# search over every paper; a look-up that may call Hugging Face.
+QUICK_WRITE = (5, 30.0)
+DRY_RUN = (5, 30.0)
+SEARCH = (1, 5.0)
+LOOKUP = (3, 30.0)
+
+
+def per_user_cooldown(rate: tuple[int, float]) -> Callable[[F], F]:
+    """A cooldown keyed on the member, so one person typing fast never slows anyone else."""
+    uses, per = rate
+    return app_commands.checks.cooldown(uses, per, key=lambda i: i.user.id)
 
 
 class RunReport(Protocol):

@@ -28,10 +28,13 @@ from bot.feed_sources import parse_sources
 from bot.store import subscriptions as subs_repo
 from bot.subscribing import parse_query, subscribe_channel, unsubscribe_channel
 from cogs.common import (
+    DRY_RUN,
+    QUICK_WRITE,
     Interaction,
     display_name,
     feed_defaults,
     guild_ids,
+    per_user_cooldown,
     reply,
     reply_subscribed,
     scheduler_of,
@@ -75,6 +78,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
 
     @app_commands.command(name="subscribe", description="Add a subscription for this channel")
     @app_commands.describe(query='What to look for, e.g. diffusion -survey, "masked diffusion"')
+    @per_user_cooldown(DRY_RUN)
     async def subscribe(self, interaction: Interaction, query: str) -> None:
         """Add a channel subscription (starting the feed if needed) and show a dry run."""
         guild_id, channel_id = guild_ids(interaction)
@@ -98,6 +102,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         name="unsubscribe", description="Remove one of this channel's subscriptions"
     )
     @app_commands.describe(subscription="The subscription to remove (start typing to pick)")
+    @per_user_cooldown(QUICK_WRITE)
     async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
         """Remove a channel subscription."""
         _, channel_id = guild_ids(interaction)
@@ -122,6 +127,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         days="Every day or weekdays only",
     )
     @app_commands.choices(days=DAY_CHOICES)
+    @per_user_cooldown(QUICK_WRITE)
     async def schedule(
         self, interaction: Interaction, time: str, timezone: str, days: str = "every day"
     ) -> None:
@@ -150,6 +156,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
 
     @app_commands.command(name="sources", description="Where this channel's papers come from")
     @app_commands.describe(sources="e.g. hf, arxiv:cs.CL, or hf, arxiv:cs.LG+cs.CV")
+    @per_user_cooldown(QUICK_WRITE)
     async def sources(self, interaction: Interaction, sources: str) -> None:
         """Set the feed's sources."""
         guild_id, channel_id = guild_ids(interaction)

@@ -21,7 +21,15 @@ from bot.sources.huggingface import HuggingFaceSource
 from bot.subscribing import parse_query
 from bot.summarize import tldr
 from bot.text import escape_markdown
-from cogs.common import NO_MENTIONS, Interaction, reply, with_dm_notice
+from cogs.common import (
+    LOOKUP,
+    NO_MENTIONS,
+    SEARCH,
+    Interaction,
+    per_user_cooldown,
+    reply,
+    with_dm_notice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +138,7 @@ class Search(commands.Cog):
         days="Only papers from the last N days",
         public="Show the results to everyone in the channel",
     )
-    @app_commands.checks.cooldown(1, 5.0, key=lambda i: i.user.id)
+    @per_user_cooldown(SEARCH)
     async def search(
         self, interaction: Interaction, query: str, days: int | None = None, public: bool = False
     ) -> None:
@@ -154,6 +162,7 @@ class Search(commands.Cog):
 
     @app_commands.command(name="paper", description="Show one paper by arXiv id or URL")
     @app_commands.describe(id="An arXiv id (2401.01234) or an arXiv / Hugging Face URL")
+    @per_user_cooldown(LOOKUP)
     async def paper(self, interaction: Interaction, id: str) -> None:
         """Show a paper, fetching it from Hugging Face if it isn't stored yet."""
         arxiv_id = parse_paper_id(id)

@@ -10,9 +10,12 @@ from bot.discord.embeds import code, overview_text, personal_label
 from bot.store import subscriptions as subs_repo
 from bot.subscribing import overview, parse_query, subscribe_personal, unsubscribe_personal
 from cogs.common import (
+    DRY_RUN,
+    QUICK_WRITE,
     Interaction,
     feed_defaults,
     guild_ids,
+    per_user_cooldown,
     reply,
     reply_subscribed,
     subscription_choices,
@@ -40,6 +43,7 @@ class Subscriptions(commands.Cog):
         dm="Send matches to you by DM instead of in this channel's daily digest",
     )
     @app_commands.guild_only()
+    @per_user_cooldown(DRY_RUN)
     async def subscribe(self, interaction: Interaction, query: str, dm: bool = False) -> None:
         """Add a personal subscription and show what it would have matched recently."""
         guild_id, channel_id = guild_ids(interaction)
@@ -64,6 +68,7 @@ class Subscriptions(commands.Cog):
     @app_commands.command(name="unsubscribe", description="Remove one of your subscriptions")
     @app_commands.describe(subscription="The subscription to remove (start typing to pick)")
     @app_commands.guild_only()
+    @per_user_cooldown(QUICK_WRITE)
     async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
         """Remove one of the member's own subscriptions in this server."""
         guild_id, _ = guild_ids(interaction)

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.store import Store
 from tests.fakediscord import FakeDiscord
@@ -21,6 +22,19 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "now(moment): where the `clock` fixture starts (default tests.support.NOW)"
     )
 
+
+# -- Hypothesis: the same examples on every CI run, many more on request ---------------------
+
+# "ci" (the default) is derandomized, so a failure in CI fails again on the next run and on any
+# machine; run `pytest --hypothesis-profile=long` locally to search much harder with fresh seeds.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile(
+    "long",
+    max_examples=5_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci")
 
 # -- no test reaches the internet ------------------------------------------------------------
 

@@ -104,8 +104,16 @@ async def make_feed(
         created_by=created_by,
         now=created,
     )
-    if days != "daily":
-        await store.run(feeds_repo.update_feed, channel_id, days=days)
+    # a feed that `subscribe` created first takes these settings now
+    await store.run(
+        feeds_repo.update_feed,
+        channel_id,
+        schedule_time=schedule,
+        timezone=tz,
+        days=days,
+        sources=sources,
+        created_by=created_by,
+    )
 
 
 async def subscribe(
@@ -118,6 +126,10 @@ async def subscribe(
     dm: bool = False,
 ) -> None:
     """Add the channel's own subscription, or `user`'s personal one (by DM if `dm`)."""
+    if not dm and await store.run(feeds_repo.get_feed, channel_id) is None:
+        # subscriptions belong to their channel's feed (a foreign key); the tests that care
+        # about the feed's settings call make_feed, before or after
+        await make_feed(store, channel_id, guild_id=guild_id)
     if user is None:
         await store.run(
             subs_repo.add_channel,

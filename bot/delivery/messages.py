@@ -25,7 +25,8 @@ from bot.limits import (
     NONCE_LENGTH,
     THREAD_NAME_LIMIT,
 )
-from bot.text import escape_markdown, neutralise_mentions, truncate
+from bot.links import markdown_link
+from bot.text import inert, neutralise_mentions, truncate
 
 HEADER_TITLE_LIMIT = 120  # one line per paper in the header stays readable
 
@@ -73,7 +74,7 @@ def nonce_for(*parts: object) -> str:
 
 def safe(text: str) -> str:
     """Paper text made inert for Discord: no Markdown effects and no mentions."""
-    return neutralise_mentions(escape_markdown(text))
+    return inert(text)
 
 
 def date_label(day: date) -> str:
@@ -106,7 +107,7 @@ def header_text(day: date, titles: Sequence[tuple[str, str]], overflow: int) -> 
     budget = MESSAGE_LIMIT - len(first) - (len(tail) + 1 if tail else 0) - 40
     for index, (title, url) in enumerate(titles, start=1):
         # <url> keeps Discord from unfurling a preview for every link.
-        line = f"{index}. [{safe(truncate(title, HEADER_TITLE_LIMIT))}](<{url}>)"
+        line = f"{index}. {markdown_link(truncate(title, HEADER_TITLE_LIMIT), url, preview=False)}"
         if len(line) + 1 > budget:
             lines.append(f"…and {len(titles) - index + 1} more in the thread")
             break
@@ -137,7 +138,7 @@ def links_text(entry: DigestEntry) -> str:
         links.append(("code", paper.code_url))
     if paper.project_url:
         links.append(("project", paper.project_url))
-    return " · ".join(f"[{name}]({url})" for name, url in links)
+    return " · ".join(markdown_link(name, url) for name, url in links)
 
 
 def paper_embed(entry: DigestEntry) -> dict[str, Any]:

@@ -20,12 +20,13 @@ from bot.dry_run import DryRun
 from bot.feed_admin import FeedStatus
 from bot.feed_settings import describe_schedule, next_slot
 from bot.feed_sources import SourcesError, parse_sources
+from bot.links import markdown_link
 from bot.models import Paper
 from bot.search import SearchPage
 from bot.store.feeds import Feed
 from bot.store.subscriptions import ChannelSubscription, PersonalSubscription
 from bot.subscribing import SubscriptionOverview
-from bot.text import escape_markdown, neutralise_mentions, truncate
+from bot.text import inert, neutralise_mentions, truncate
 
 EMBED_COLOUR = discord.Colour(limits.EMBED_COLOUR)
 DESCRIPTION_LIMIT = limits.EMBED_DESCRIPTION_LIMIT
@@ -37,7 +38,7 @@ ABSTRACT_BUDGET = 3000  # TL;DR + abstract, leaving room for authors, fields and
 
 def md(text: str) -> str:
     """Paper or user text made literal for Discord: Markdown escaped, mentions inert."""
-    return escape_markdown(neutralise_mentions(text))
+    return inert(text)
 
 
 def code(text: str) -> str:
@@ -61,11 +62,12 @@ def paper_date(paper: Paper) -> str:
 def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
     """One paper in full: title, authors, date, categories, TL;DR, abstract, links, upvotes."""
     embed = discord.Embed(
-        title=truncate(paper.title, TITLE_LIMIT), url=paper.abs_url, colour=EMBED_COLOUR
+        title=truncate(md(paper.title), TITLE_LIMIT), url=paper.abs_url, colour=EMBED_COLOUR
     )
     authors = ", ".join(paper.authors)
     if authors:
-        embed.set_author(name=truncate(authors, TITLE_LIMIT))
+        # author names render no Markdown, so only mentions are made inert
+        embed.set_author(name=truncate(neutralise_mentions(authors), TITLE_LIMIT))
     # The TL;DR leads (the description renders above every field); the abstract follows it.
     summary = f"**TL;DR** {truncate(md(tldr), FIELD_LIMIT)}" if tldr else ""
     room = ABSTRACT_BUDGET - len(summary)
@@ -73,15 +75,16 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
     embed.description = "\n\n".join(p for p in (summary, abstract) if p) or None
     embed.add_field(name="Date", value=paper_date(paper))
     if paper.categories:
-        embed.add_field(name="Categories", value=truncate(", ".join(paper.categories), 200))
+        embed.add_field(name="Categories", value=truncate(md(", ".join(paper.categories)), 200))
     if paper.upvotes is not None:
         embed.add_field(name="Upvotes", value=str(paper.upvotes))
-    links = [f"[abs]({paper.abs_url})", f"[PDF]({paper.pdf_url})", f"[HF]({paper.hf_url})"]
+    links = [("abs", paper.abs_url), ("PDF", paper.pdf_url), ("HF", paper.hf_url)]
     if paper.code_url:
-        links.append(f"[code]({paper.code_url})")
+        links.append(("code", paper.code_url))
     if paper.project_url:
-        links.append(f"[project]({paper.project_url})")
-    embed.add_field(name="Links", value=" · ".join(links), inline=False)
+        links.append(("project", paper.project_url))
+    value = " · ".join(markdown_link(name, url) for name, url in links)
+    embed.add_field(name="Links", value=value, inline=False)
     if paper.thumbnail:
         embed.set_thumbnail(url=paper.thumbnail)
     embed.set_footer(text=f"arXiv:{paper.id}")
@@ -95,10 +98,9 @@ def search_embed(
     `Page 1 of 3 · 13 results` when the `total` is known."""
     blocks = []
     for rank, hit in enumerate(page.hits, start=page.offset + 1):
-        title = md(truncate(hit.paper.title, 250))
+        title = markdown_link(truncate(hit.paper.title, 250), hit.paper.abs_url)
         blocks.append(
-            f"**{rank}. [{title}]({hit.paper.abs_url})** · {paper_date(hit.paper)}\n"
-            f"{neutralise_mentions(hit.snippet)}"
+            f"**{rank}. {title}** · {paper_date(hit.paper)}\n{neutralise_mentions(hit.snippet)}"
         )
     number = page.offset // per_page + 1
     window = f" · {last_days(days)}" if days else ""
@@ -157,7 +159,9 @@ def subscribed_text(
     lines.append(run.describe() + (" For example:" if run.examples else ""))
     if not run.matched:
         lines.append(NOTHING_STORED_YET if not run.considered else NO_MATCHES_YET)
-    lines.extend(f"• [{md(truncate(p.title, 150))}](<{p.abs_url}>)" for p in run.examples)
+    lines.extend(
+        f"• {markdown_link(truncate(p.title, 150), p.abs_url, preview=False)}" for p in run.examples
+    )
     if digest_form:
         lines.append(f"Here the digest is {digest_form}.")
     return truncate("\n".join(lines), MESSAGE_LIMIT)

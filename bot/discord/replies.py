@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,8 @@ from bot.errors import UserError
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+TRACEBACK_FRAMES = 12  # the innermost frames of each exception in the chain
+TRACEBACK_CHARS = 8_000  # a runaway message or chain never floods the log
 
 
 def user_message(error: BaseException) -> str | None:
@@ -61,13 +64,13 @@ async def report_interaction_error(
         original = getattr(error, "original", error)
         error_id = secrets.token_hex(4)
         log.error(
-            "Error %s in /%s (guild %s, channel %s, user %s)",
+            "Error %s in /%s (guild %s, channel %s, user %s)\n%s",
             error_id,
             name,
             interaction.guild_id,
             interaction.channel_id,
             interaction.user.id,
-            exc_info=original,
+            bounded_traceback(original),
             extra={
                 "error_id": error_id,
                 "command": name,
@@ -92,6 +95,22 @@ async def _reply_ephemeral(interaction: discord.Interaction[Any], text: str) -> 
     except discord.HTTPException as exc:
         # Usually the interaction expired (3 s unanswered / 15 min token); nothing more to do.
         log.warning("Could not send the error reply for interaction %s: %s", interaction.id, exc)
+
+
+def bounded_traceback(
+    error: BaseException, frames: int = TRACEBACK_FRAMES, chars: int = TRACEBACK_CHARS
+) -> str:
+    """The traceback of `error`, its innermost frames only and at most `chars` characters.
+
+    A RecursionError's full traceback runs to a thousand frames (over 100 KB); where a bug is
+    found is in the last few, and the error id ties the user's report to this one entry.
+    """
+    text = "".join(traceback.format_exception(error, limit=-frames))
+    if len(text) <= chars:
+        return text.rstrip("\n")
+    half = chars // 2
+    cut = len(text) - 2 * half
+    return f"{text[:half]}\n[… {cut} characters cut …]\n{text[-half:]}".rstrip("\n")
 
 
 def first_line(text: str, limit: int = 2000) -> str:

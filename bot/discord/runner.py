@@ -129,7 +129,8 @@ async def _run_locked(
     async with aiohttp.ClientSession(
         timeout=timeout, headers={"User-Agent": USER_AGENT}
     ) as session:
-        store = await Store.open(settings.db, clock=clock)
+        # the bot is the long-running owner: check the file's integrity once, at start
+        store = await Store.open(settings.db, clock=clock, check=True)
         try:
             bot = PaperboyBot(settings, store, session, clock=clock, extensions=extensions)
             if on_bot is not None:

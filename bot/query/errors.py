@@ -1,8 +1,10 @@
-"""The error raised for a query that cannot be parsed, and the length limit."""
+"""The error raised for a query that cannot be parsed, and the length and nesting limits."""
 
 from __future__ import annotations
 
 MAX_QUERY_LENGTH = 200
+# parentheses inside parentheses: the parser recurses per level, and no real query needs more
+MAX_QUERY_DEPTH = 8
 
 
 class QueryError(ValueError):

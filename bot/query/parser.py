@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.query.errors import MAX_QUERY_LENGTH, QueryError
+from bot.query.errors import MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, QueryError
 from bot.query.lexer import FIELD_ALIASES, Token, lex
 from bot.query.nodes import Leaf, Node, anchors, make_and, make_not, make_or
 from bot.query.text import PART_RE, tokenize
@@ -102,16 +102,22 @@ class _Parser:
         return make_and(terms)
 
     def unary(self) -> Node:
-        tok = self.peek()
-        if tok is None:
-            raise QueryError(f"missing term at the end (column {self.end_column})", self.end_column)
-        if tok.kind in ("-", "NOT"):
+        # a loop, not recursion: `------x` must not cost a stack frame per '-'
+        negations = 0
+        while True:
+            tok = self.peek()
+            if tok is None:
+                end = self.end_column
+                raise QueryError(f"missing term at the end (column {end})", end)
+            if tok.kind not in ("-", "NOT"):
+                break
             self.next()
             if self.peek() is None:
                 what = "'-'" if tok.kind == "-" else "NOT"
                 raise QueryError(f"{what} needs a term after it at column {tok.column}", tok.column)
-            return make_not(self.unary())
-        return self.primary()
+            negations += 1
+        node = self.primary()
+        return make_not(node) if negations % 2 else node
 
     def primary(self) -> Node:
         tok = self.next()
@@ -140,6 +146,12 @@ class _Parser:
                 raise QueryError(f"unclosed '(' at column {tok.column}", tok.column)
             if inner.kind == ")":
                 raise QueryError(f"empty parentheses at column {tok.column}", tok.column)
+            if self.depth >= MAX_QUERY_DEPTH:
+                raise QueryError(
+                    f"too many nested parentheses at column {tok.column}"
+                    f" (at most {MAX_QUERY_DEPTH} deep)",
+                    tok.column,
+                )
             self.depth += 1
             node = self.alternatives()
             self.depth -= 1
@@ -196,4 +208,7 @@ def parse_tree(text: str) -> Node:
     """Parse query text into a tree; raises QueryError (also for exclusion-only alternatives)."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"query is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
-    return _Parser(text).parse()
+    try:
+        return _Parser(text).parse()
+    except RecursionError:  # a safety net: the depth limit above should make this unreachable
+        raise QueryError("query is nested too deeply") from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.models import Paper
+from bot.text import fold
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-.+/][^\W_]+)*")
 PART_RE = re.compile(r"[^\W_]+")
@@ -50,8 +51,18 @@ def compound_key(token: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split text into lower-case compound tokens (`GPT-4o, models.` -> `gpt-4o`, `models`)."""
-    return TOKEN_RE.findall(text.lower())
+    """Split text into folded compound tokens (`GPT-4o, models.` -> `gpt-4o`, `models`)."""
+    return TOKEN_RE.findall(fold(text))
+
+
+def index_text(items: tuple[str, ...] | list[str]) -> str:
+    """What the full-text index holds for a field: its folded parts, space-separated.
+
+    SQLite's unicode61 tokenizer splits text its own way (it keeps combining marks inside a
+    token, where we split); giving it our parts means it sees exactly the tokens the matcher
+    sees, so the FTS pre-filter can never miss a paper the matcher would match.
+    """
+    return " ".join(PART_RE.findall(fold(" , ".join(items))))
 
 
 class FieldText:
@@ -67,7 +78,7 @@ class FieldText:
         for n, item in enumerate(items):
             if n:
                 stems.append("")  # a gap: phrases never span two authors or two keywords
-            lower = item.lower()
+            lower = fold(item)
             tokens = TOKEN_RE.findall(lower)
             raw.update(tokens)
             parts = tokens

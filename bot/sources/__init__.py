@@ -31,7 +31,10 @@ def build_sources(
 ) -> tuple[HuggingFaceSource, ArxivSource]:
     """Both sources as configured, sharing the caller's session; arXiv gets its own spacing."""
     hf_client = RetryingClient(
-        session, timeout=settings.http_timeout, retries=settings.http_retries
+        session,
+        timeout=settings.http_timeout,
+        retries=settings.http_retries,
+        max_bytes=settings.source_max_bytes,
     )
     # A separate client so the one-request-per-3-s rule for arXiv never slows Hugging Face.
     arxiv_client = RetryingClient(
@@ -39,6 +42,7 @@ def build_sources(
         timeout=settings.http_timeout,
         retries=settings.http_retries,
         min_interval=settings.arxiv_min_interval,
+        max_bytes=settings.source_max_bytes,
     )
     return (
         HuggingFaceSource(hf_client, settings.hf_api_url),

@@ -16,13 +16,14 @@ from email.utils import parsedate_to_datetime
 from bot.arxiv_ids import normalise_id
 from bot.models import Paper
 from bot.sources.http import RetryingClient, SourceError
-from bot.text import clean_text
+from bot.text import ABSTRACT_LIMIT, MAX_AUTHORS, NAME_LIMIT, TITLE_LIMIT, clean_text, truncate
 
 log = logging.getLogger(__name__)
 
 ARXIV_RSS_URL = "https://rss.arxiv.org/rss"
 NEW_TYPES = frozenset({"new", "cross"})
 REPLACEMENT_TYPES = frozenset({"replace", "replace-cross"})
+MAX_CATEGORIES = 20
 
 # "arXiv:2203.01250v3 Announce Type: replace-cross \nAbstract: We consider ..."
 _PREFIX = re.compile(
@@ -80,16 +81,16 @@ def _parse_item(item: ET.Element) -> tuple[Paper, str]:
     announce = (first("announce_type") or (prefix.group("type") if prefix else "")).lower()
     if not announce:
         raise _BadItem(f"{arxiv_id} has no announce type")
-    title = clean_text(first("title"))
+    title = clean_text(first("title"), TITLE_LIMIT)
     if not title:
         raise _BadItem(f"{arxiv_id} has no title")
-    abstract = clean_text(description[prefix.end() :] if prefix else description)
+    abstract = clean_text(description[prefix.end() :] if prefix else description, ABSTRACT_LIMIT)
     paper = Paper(
         id=arxiv_id,
         title=title,
         abstract=abstract,
         authors=_authors(fields.get("creator", [])),
-        categories=tuple(dict.fromkeys(c.strip() for c in fields.get("category", []) if c.strip())),
+        categories=_categories(fields.get("category", [])),
         # pubDate is the announcement day. For new papers and cross-lists that is (within a day)
         # the first version's date; for replacements it is the revision's, so it is left unset.
         published=_pub_date(first("pubDate")) if announce in NEW_TYPES else None,
@@ -104,8 +105,15 @@ def _authors(creators: Iterable[str]) -> tuple[str, ...]:
         for name in _AUTHOR_SPLIT.split(clean_text(creator)):
             name = name.strip()
             if name:
-                names.append(name)
+                names.append(truncate(name, NAME_LIMIT))
+            if len(names) == MAX_AUTHORS:
+                return tuple(names)
     return tuple(names)
+
+
+def _categories(values: Iterable[str]) -> tuple[str, ...]:
+    found = (clean_text(c, NAME_LIMIT) for c in values)
+    return tuple(dict.fromkeys(c for c in found if c))[:MAX_CATEGORIES]
 
 
 def _pub_date(value: str) -> datetime | None:

@@ -27,6 +27,8 @@ Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]  # seconds, for spacing requests (not a wall clock)
 
 _RATELIMIT_RESET = re.compile(r"(?:^|;)\s*t=(\d+(?:\.\d+)?)")
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # a real day of HF papers is ~1 MB, an arXiv feed ~3 MB
+_CHUNK = 64 * 1024
 
 
 class SourceError(Exception):
@@ -73,7 +75,8 @@ class RetryingClient:
     Retries (exponential backoff with jitter) happen on timeouts, connection errors, 429 and
     5xx; a server's `Retry-After`/`RateLimit` hint replaces the backoff. Other 4xx fail at once.
     With `min_interval` > 0, requests to one host go one at a time, that many seconds apart
-    (arXiv asks for one request every 3 s). `sleep`, `clock` and `jitter` exist for tests.
+    (arXiv asks for one request every 3 s). A body over `max_bytes` is refused, not retried,
+    and never held whole in memory. `sleep`, `clock` and `jitter` exist for tests.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class RetryingClient:
         max_backoff: float = 60.0,
         max_wait: float = 300.0,
         min_interval: float = 0.0,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         user_agent: str = USER_AGENT,
         sleep: Sleep = asyncio.sleep,
         clock: Monotonic = time.monotonic,
@@ -98,6 +102,7 @@ class RetryingClient:
         self._max_backoff = max_backoff
         self._max_wait = max_wait  # a server asking for longer than this is a failure, not a nap
         self.min_interval = min_interval
+        self.max_bytes = max_bytes
         self._user_agent = user_agent
         self._sleep = sleep
         self._clock = clock
@@ -123,7 +128,7 @@ class RetryingClient:
                     ) as response,
                 ):
                     status = response.status
-                    body = await response.read()
+                    body = await self._read_capped(response, where)
             except TimeoutError:
                 reason, hint = "timed out", None
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
@@ -156,6 +161,19 @@ class RetryingClient:
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             where = str(URL(url).update_query(params)) if params else url
             raise SourceError(where, f"invalid JSON ({exc}){_excerpt(body)}") from exc
+
+    async def _read_capped(self, response: aiohttp.ClientResponse, where: str) -> bytes:
+        """The body, or SourceError as soon as it is known to exceed `max_bytes`."""
+        refusal = f"response is larger than the {self.max_bytes:,}-byte limit; refused"
+        declared = response.content_length
+        if declared is not None and declared > self.max_bytes:
+            raise SourceError(where, refusal, response.status)
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > self.max_bytes:  # no (or a false) Content-Length: count as we go
+                raise SourceError(where, refusal, response.status)
+        return bytes(body)
 
     def _backoff_delay(self, attempt: int) -> float:
         base = min(self._max_backoff, self._backoff * 2**attempt)

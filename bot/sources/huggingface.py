@@ -9,9 +9,18 @@ from typing import Any
 from yarl import URL
 
 from bot.arxiv_ids import normalise_id
+from bot.links import safe_url
 from bot.models import Paper
 from bot.sources.http import RetryingClient, SourceError
-from bot.text import clean_text
+from bot.text import (
+    ABSTRACT_LIMIT,
+    MAX_AUTHORS,
+    MAX_KEYWORDS,
+    NAME_LIMIT,
+    SUMMARY_LIMIT,
+    TITLE_LIMIT,
+    clean_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +71,9 @@ def _paper_from(paper: dict[str, Any], entry: dict[str, Any], hf_date: date | No
     arxiv_id = normalise_id(raw_id) if isinstance(raw_id, str) else None
     if arxiv_id is None:
         raise _BadEntry(f"invalid id {raw_id!r}")
-    title = clean_text(_text(paper.get("title")) or _text(entry.get("title")))
-    abstract = clean_text(_text(paper.get("summary")) or _text(entry.get("summary")))
+    title = clean_text(_text(paper.get("title")) or _text(entry.get("title")), TITLE_LIMIT)
+    summary = _text(paper.get("summary")) or _text(entry.get("summary"))
+    abstract = clean_text(summary, ABSTRACT_LIMIT)
     if not title:
         raise _BadEntry(f"{arxiv_id} has no title")
     if hf_date is None:
@@ -77,12 +87,12 @@ def _paper_from(paper: dict[str, Any], entry: dict[str, Any], hf_date: date | No
         # paper.publishedAt is the arXiv date; the top-level copy is shifted, so never use it.
         published=_datetime(paper.get("publishedAt")),
         hf_date=hf_date,
-        code_url=_url(paper.get("githubRepo")),
-        project_url=_url(paper.get("projectPage")),
+        code_url=safe_url(paper.get("githubRepo"), what=f"{arxiv_id} githubRepo"),
+        project_url=safe_url(paper.get("projectPage"), what=f"{arxiv_id} projectPage"),
         upvotes=_int(paper.get("upvotes")),
-        ai_summary=clean_text(_text(paper.get("ai_summary"))) or None,
+        ai_summary=clean_text(_text(paper.get("ai_summary")), SUMMARY_LIMIT) or None,
         ai_keywords=_keywords(paper.get("ai_keywords")),
-        thumbnail=_url(entry.get("thumbnail")),
+        thumbnail=safe_url(entry.get("thumbnail"), what=f"{arxiv_id} thumbnail"),
         sources=frozenset({"hf"}),
     )
 
@@ -94,15 +104,19 @@ def _text(value: Any) -> str:
 def _authors(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    names = (clean_text(a.get("name")) for a in value if isinstance(a, dict) and a.get("name"))
+    names = (
+        clean_text(_text(a.get("name")), NAME_LIMIT)
+        for a in value[:MAX_AUTHORS]
+        if isinstance(a, dict) and a.get("name")
+    )
     return tuple(name for name in names if name)
 
 
 def _keywords(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    words = (clean_text(k) for k in value if isinstance(k, str))
-    return tuple(dict.fromkeys(w for w in words if w))
+    words = (clean_text(k, NAME_LIMIT) for k in value[: MAX_KEYWORDS * 2] if isinstance(k, str))
+    return tuple(dict.fromkeys(w for w in words if w))[:MAX_KEYWORDS]
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -113,12 +127,6 @@ def _datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _url(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip().startswith(("https://", "http://")):
-        return value.strip()
-    return None
 
 
 def _int(value: Any) -> int | None:

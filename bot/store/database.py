@@ -27,6 +27,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class StoreError(Exception):
+    """The database file cannot be used as it is; `str()` is one line naming the file."""
+
+
+def check_database(db: sqlite_utils.Database, path: Path, *, integrity: bool) -> None:
+    """Refuse a file that is not sound or that a newer Paperboy wrote (StoreError)."""
+    if integrity:
+        # quick_check reads every page once (no index cross-check): seconds even for a big file
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            first = " ".join(problems[0].split())  # SQLite's report spans lines
+            first = first if len(first) <= 160 else first[:159] + "…"
+            raise StoreError(
+                f"{path} failed its integrity check ({first}; {len(problems)} problem(s)):"
+                " restore a backup"
+            )
+    known = {m.name for m in MIGRATIONS._migrations}
+    newer = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if newer:
+        raise StoreError(
+            f"{path} was written by a newer Paperboy (schema {newer[-1]}):"
+            " upgrade Paperboy, or point PAPERBOY_DB at another file"
+        )
+
+
 class Store:
     """Async access to the Paperboy database.
 
@@ -35,29 +60,50 @@ class Store:
     the shared default pool). Callers pass plain functions taking the `sqlite_utils.Database`.
     """
 
-    def __init__(self, path: Path | str, *, clock: Clock = utcnow) -> None:
+    def __init__(self, path: Path | str, *, clock: Clock = utcnow, check: bool = False) -> None:
         self.path = Path(path)
         self.clock = clock
+        self._check = check
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-db")
         self._db: sqlite_utils.Database | None = None
         self._closed = False
 
     @classmethod
-    async def open(cls, path: Path | str, *, clock: Clock = utcnow) -> Store:
-        """Open (creating if needed) and migrate the database file."""
-        store = cls(path, clock=clock)
-        await store._submit(store._connect)
+    async def open(cls, path: Path | str, *, clock: Clock = utcnow, check: bool = False) -> Store:
+        """Open (creating if needed) and migrate the database file; with `check`, first run
+        SQLite's integrity check. A file that cannot be used raises StoreError (one line)."""
+        store = cls(path, clock=clock, check=check)
+        try:
+            await store._submit(store._connect)
+        except BaseException:
+            store._closed = True
+            store._executor.shutdown(wait=True)
+            raise
         return store
 
     def _connect(self) -> None:
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        db = sqlite_utils.Database(conn)
-        db.enable_wal()
-        MIGRATIONS.apply(db)
+        conn: sqlite3.Connection | None = None
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = sqlite_utils.Database(conn)
+            check_database(db, self.path, integrity=self._check)
+            db.enable_wal()
+            MIGRATIONS.apply(db)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            if conn is not None:
+                conn.close()
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(
+                f"{self.path} cannot be used as Paperboy's database: {reason}"
+            ) from None
+        except StoreError:
+            if conn is not None:
+                conn.close()
+            raise
         self._db = db
         log.debug("database %s ready", self.path)
 

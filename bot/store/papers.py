@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.models import Paper
+from bot.query.text import index_text
 from bot.store.rows import iso, rows
 
 
@@ -69,8 +70,15 @@ def row_to_paper(row: dict[str, Any]) -> Paper:
     )
 
 
-def _fts_values(paper: Paper) -> tuple[str, str, str, str]:
-    return (paper.title, paper.abstract, ", ".join(paper.authors), ", ".join(paper.ai_keywords))
+def fts_values(paper: Paper) -> tuple[str, str, str, str]:
+    """The paper's `papers_fts` columns (title, abstract, authors, keywords), as the matcher
+    tokenises them (see `bot.query.text.index_text`)."""
+    return (
+        index_text((paper.title,)),
+        index_text((paper.abstract,)),
+        index_text(paper.authors),
+        index_text(paper.ai_keywords),
+    )
 
 
 def get_papers(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, Paper]:
@@ -137,7 +145,7 @@ def upsert_papers(
         db.execute(
             "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords) "
             "VALUES (?, ?, ?, ?, ?)",
-            [rowid, *_fts_values(merged)],
+            [rowid, *fts_values(merged)],
         )
     return UpsertResult(new=tuple(new), updated=tuple(updated))
 

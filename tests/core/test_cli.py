@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from bot.cli import main
 from bot.sources.sample import load_sample_day
@@ -75,3 +76,67 @@ def test_console_script_runs_as_a_new_user_would(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "https://arxiv.org/abs/" in result.stdout
+
+
+def _one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_a_file_that_is_not_a_database_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], db_in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_in_tmp.write_bytes(b"this is not SQLite " * 500)
+    err = _one_line_exit_2(["search", "diffusion"], capsys)
+    assert err.startswith(f"paperboy: {db_in_tmp} cannot be used as Paperboy's database: ")
+    monkeypatch.setenv("PAPERBOY_DISCORD_TOKEN", "not-a-real-token")
+    assert "cannot be used" in _one_line_exit_2(["run"], capsys)
+    assert db_in_tmp.read_bytes() == b"this is not SQLite " * 500  # nothing changed
+
+
+def test_an_unreadable_path_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], db_in_tmp: Path
+) -> None:
+    db_in_tmp.mkdir()  # a directory where the file should be
+    assert "cannot be used" in _one_line_exit_2(["search", "diffusion"], capsys)
+
+
+def test_a_database_from_a_newer_paperboy_is_refused(
+    capsys: pytest.CaptureFixture[str], db_in_tmp: Path
+) -> None:
+    assert main(["ingest", "--sample"]) == 0
+    capsys.readouterr()
+    db = sqlite_utils.Database(db_in_tmp)
+    db["_sqlite_migrations"].insert(
+        {"migration_set": "paperboy", "name": "9999_from_the_future", "applied_at": "2099"}
+    )
+    db.close()
+    err = _one_line_exit_2(["search", "diffusion"], capsys)
+    assert err == (
+        f"paperboy: {db_in_tmp} was written by a newer Paperboy (schema 9999_from_the_future):"
+        " upgrade Paperboy, or point PAPERBOY_DB at another file\n"
+    )
+
+
+def test_a_corrupted_page_fails_the_startup_integrity_check(
+    capsys: pytest.CaptureFixture[str], db_in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["ingest", "--sample"]) == 0
+    capsys.readouterr()
+    db = sqlite_utils.Database(db_in_tmp)
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    # an index page: nothing reads it at start-up, so only the integrity check can notice
+    (page,) = db.execute("SELECT pageno FROM dbstat WHERE name = 'papers_published'").fetchone()
+    db.close()
+    data = bytearray(db_in_tmp.read_bytes())
+    start = (page - 1) * page_size
+    data[start + 8 : start + page_size] = b"\x7f" * (page_size - 8)  # cells point nowhere
+    db_in_tmp.write_bytes(bytes(data))
+    assert main(["search", "diffusion"]) == 0  # commands that don't check still work
+    capsys.readouterr()
+    monkeypatch.setenv("PAPERBOY_DISCORD_TOKEN", "not-a-real-token")
+    err = _one_line_exit_2(["run"], capsys)
+    assert err.startswith(f"paperboy: {db_in_tmp} failed its integrity check (")
+    assert err.endswith("restore a backup\n") and len(err) < 400

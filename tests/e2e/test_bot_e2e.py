@@ -305,7 +305,9 @@ async def test_errors_end_in_one_ephemeral_line_and_bugs_are_logged_with_an_id(
         match = APOLOGY.match(reply.content)
         assert match, reply.content
         (logged,) = [r for r in errors if match.group(1) in r.getMessage()]
-        assert logged.exc_info and str(logged.exc_info[1]) == text
+        # one bounded entry: the message, then the traceback naming the exception
+        assert f"RuntimeError: {text}" in logged.getMessage()
+        assert "Traceback (most recent call last)" in logged.getMessage()
     assert len(errors) == 2  # refusals, cooldowns and permissions are not logged as errors
     assert late.deferred  # the apology arrived as the follow-up to the defer
 

@@ -296,7 +296,7 @@ async def test_paper_shows_a_stored_paper(world: World, hf: FakeHuggingFace) -> 
     reply = await world.run(world.alice, "paper", id="https://arxiv.org/abs/2603.00020v2")
     assert reply.ephemeral and reply.deferred
     (embed,) = reply.embeds
-    assert embed["title"] == "Fast *diffusion* with under_scores"
+    assert embed["title"] == "Fast \\*diffusion\\* with under\\_scores"  # titles render Markdown
     assert embed["url"] == "https://arxiv.org/abs/2603.00020"
     assert embed["author"]["name"] == "Ada Lovelace, Alan Turing"
     fields = {f["name"]: f["value"] for f in embed["fields"]}

@@ -12,6 +12,7 @@ from bot.delivery.dm_notice import DM_CLOSED_NOTICE
 from bot.discord.client import PaperboyBot
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
+from cogs.common import DRY_RUN
 from tests.e2e.world import NOW, RecordingScheduler, World, paper, running_world
 from tests.fakediscord import FakeDiscord
 
@@ -382,3 +383,20 @@ async def test_a_closed_dm_is_mentioned_once_in_the_next_reply(world: World) -> 
     assert told == 1
     bob = await world.run(world.bob, "subscriptions")
     assert DM_CLOSED_NOTICE not in bob.content
+
+
+async def test_a_deeply_nested_query_is_one_line_and_subscribing_fast_is_slowed(
+    world: World,
+) -> None:
+    nested = await world.run(world.alice, "subscribe", query="(" * 141 + "a")
+    assert nested.ephemeral and not nested.deferred
+    assert nested.content.startswith("That query doesn't work: too many nested parentheses")
+    words = ["llm", "diffusion", "robotics", "agents"]
+    assert len(words) + 1 == DRY_RUN[0]  # the nested query above used one go too
+    for word in words:
+        await world.run(world.alice, "subscribe", query=word)
+    slowed = await world.run(world.alice, "subscribe", query="attention")
+    assert slowed.ephemeral and slowed.content.startswith("Slow down: try again in ")
+    other = await world.run(world.bob, "subscribe", query="attention")  # per user, not global
+    assert other.content.startswith("Subscribed to `attention`")
+    assert await world.count("personal_subscriptions") == len(words) + 1

@@ -520,3 +520,59 @@ async def test_build_sources_spaces_only_arxiv(session: aiohttp.ClientSession) -
     assert arxiv.feed_url == "https://rss.arxiv.org/rss/cs.CL+cs.LG"
     assert arxiv.client.min_interval == 3.0
     assert hf.client.min_interval == 0.0
+
+
+# --- response size cap --------------------------------------------------------------------------
+
+
+def chunked(total: int, chunk: int = 4096) -> Reply:
+    """A 200 streamed without Content-Length, as a misbehaving or hostile server would."""
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        sent = 0
+        try:
+            while sent < total:
+                await response.write(b"x" * min(chunk, total - sent))
+                sent += chunk
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass  # the client hung up once it had seen enough: what the test wants
+        return response
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [status(200, "x" * 10_001), chunked(10_001), chunked(10**8)],
+    ids=["declared", "streamed", "huge"],
+)
+async def test_a_body_over_the_cap_is_refused_once_with_one_line(
+    serve: Any, session: aiohttp.ClientSession, fake_time: FakeTime, reply: Reply
+) -> None:
+    server = await serve({"/big": [reply]})
+    with pytest.raises(SourceError) as caught:
+        await client(session, fake_time, max_bytes=10_000).get_bytes(f"{server.base}/big")
+    assert str(caught.value) == (
+        f"{server.base}/big: response is larger than the 10,000-byte limit; refused"
+    )
+    assert len(server.seen) == 1 and fake_time.sleeps == []  # refused, never retried
+
+
+async def test_a_body_at_the_cap_is_read(
+    serve: Any, session: aiohttp.ClientSession, fake_time: FakeTime
+) -> None:
+    server = await serve({"/ok": [chunked(10_000)]})
+    body = await client(session, fake_time, max_bytes=10_000).get_bytes(f"{server.base}/ok")
+    assert body == b"x" * 10_000
+
+
+def test_the_cap_is_configured_and_defaults_to_20_mb() -> None:
+    assert Settings(_env_file=None).source_max_bytes == 20 * 1024 * 1024  # type: ignore[call-arg]
+    hf, arxiv = build_sources(
+        None,  # type: ignore[arg-type]
+        Settings(_env_file=None, source_max_bytes=123),  # type: ignore[call-arg]
+    )
+    assert hf.client.max_bytes == arxiv.client.max_bytes == 123

@@ -134,7 +134,17 @@ async def test_papers_listed_window(store: Store) -> None:
     assert [p.id for p in window] == ["2611.01234"]
 
 
+def _feed_for_channel_10(db: sqlite_utils.Database) -> None:
+    # subscriptions belong to their channel's feed (a foreign key)
+    feeds_repo.ensure_feed(
+        db, channel_id=10, guild_id=1, schedule_time="09:00", timezone="UTC", sources="hf",
+        created_by=5, now=NOW,
+    )  # fmt: skip
+
+
 async def test_personal_subscription_limits_and_duplicates(store: Store) -> None:
+    await store.run(_feed_for_channel_10)
+
     def add(
         db: sqlite_utils.Database, normal: str, user: int = 7
     ) -> subs_repo.PersonalSubscription:
@@ -181,6 +191,8 @@ async def test_dm_subscription_has_no_channel(store: Store) -> None:
 
 
 async def test_channel_subscription_limits(store: Store) -> None:
+    await store.run(_feed_for_channel_10)
+
     def add(db: sqlite_utils.Database, normal: str) -> subs_repo.ChannelSubscription:
         return subs_repo.add_channel(
             db, guild_id=1, channel_id=10, query=normal, normal=normal, added_by=5, now=NOW,
