@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -166,6 +166,17 @@ class ChannelPosting:
             log.error("Gave up opening digest %s after %d tries: %s", post.id, tries, exc)
             await self.store.run(ledger.fail_digest, post.id, error=str(exc), now=self.clock())
             return 0
+        except TargetGone as gone:  # e.g. 10008: the header was deleted before its thread began
+            if rerouted:
+                raise
+            log.warning("Digest %s lost its header (%s): posting a new one", post.id, gone)
+            # A fresh nonce: Discord would answer the old one with the deleted message.
+            old = MessageSpec.from_json(post.header)
+            header = replace(old, nonce=nonce_for(old.nonce, "posted again"))
+            post = await self._update(
+                post, header=header.to_json(), header_message_id=None, thread_id=None
+            )
+            return await self.post(feed, post, rerouted=True)
         channel_id = feed.channel_id
         in_thread = post.mode in (PostMode.THREAD, PostMode.FORUM)
         target = post.thread_id if in_thread else channel_id

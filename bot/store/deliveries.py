@@ -178,8 +178,8 @@ def expire_open_digests(
 def update_digest(
     db: sqlite_utils.Database, post_id: int, *, now: datetime, **changes: Any
 ) -> DigestPost:
-    """Record the header message, thread, mode or state of a digest post."""
-    allowed = {"mode", "header_message_id", "thread_id", "state"}
+    """Record the header (message and id), thread, mode or state of a digest post."""
+    allowed = {"mode", "header", "header_message_id", "thread_id", "state"}
     if set(changes) - allowed:
         raise ValueError(f"unknown digest fields: {sorted(set(changes) - allowed)}")
     assignments = ", ".join(f"{name} = ?" for name in changes)

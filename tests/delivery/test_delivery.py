@@ -628,3 +628,27 @@ async def test_a_forum_refusing_untagged_posts_pauses_with_discords_reason(store
     assert report.reason == reason
     feed = await store.run(feeds_repo.get_feed, CHANNEL)
     assert feed is not None and feed.paused and feed.pause_reason == reason
+
+
+async def test_a_header_deleted_before_its_thread_began_is_posted_again(store, clock) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion one"))
+    # 404 Unknown Message (10008) while the channel itself still exists
+    poster = RecordingPoster(fail_threads=NotFound("404 Unknown Message (code 10008)"))
+    original = poster.start_thread
+    calls = 0
+
+    async def once_missing(channel_id, message_id, name):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise NotFound("404 Unknown Message (code 10008)")
+        poster.fail_threads = None
+        return await original(channel_id, message_id, name)
+
+    poster.start_thread = once_missing  # type: ignore[method-assign]
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 1
+    headers = poster.in_channel(CHANNEL)
+    assert len(headers) == 2 and len(poster.threads) == 1  # a fresh header carries the thread
+    assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
 from tests.e2e.lab import NOW, running, seed, seeded_lab
 from tests.fakediscord import FakeDiscord
-from tests.support import FakeClock, paper, settings_for
+from tests.support import FakeClock, eventually, make_feed, paper, settings_for, subscribe
 
 PAPER_MESSAGES = "/channels/{id}/messages"
 
@@ -182,3 +183,27 @@ async def test_a_locked_thread_feed_pauses_with_the_reason(
         assert feed is not None and feed.paused
         later = await bot.scheduler.run_feed_now(thread.id)
         assert later.posted == 0  # paused: no new attempt until /feed resume
+
+
+async def test_deleting_a_channel_or_leaving_a_server_drops_the_feeds_jobs(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    lab = await seeded_lab(fake, tmp_path)
+    other_guild = fake.add_guild("Other")
+    other = other_guild.add_text_channel("papers")
+    async with await Store.open(lab.settings.db, clock=lambda: NOW) as store:
+        await make_feed(store, other.id, guild_id=other_guild.id)
+        await subscribe(store, other.id, "diffusion", guild_id=other_guild.id)
+    async with running(lab.settings, fake) as bot:
+        scheduler = bot.scheduler
+        assert scheduler is not None
+        assert scheduler.next_run(lab.channel.id) and scheduler.next_run(other.id)
+        lab.guild.delete_channel(lab.channel)  # CHANNEL_DELETE
+        await eventually(lambda: scheduler.next_run(lab.channel.id) is None, "the job to go")
+        fake.remove_bot_from_guild(other_guild)  # GUILD_DELETE
+        await eventually(lambda: scheduler.next_run(other.id) is None, "the guild's job to go")
+        assert await bot.store.run(feeds_repo.list_feeds) == []
+        assert scheduler.scheduler.get_jobs() == [
+            j for j in scheduler.scheduler.get_jobs() if not j.id.startswith("feed:")
+        ]
