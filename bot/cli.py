@@ -138,8 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.discord.runner import sync_commands_now
             from bot.logging_setup import configure_logging
 
+            # The outcome is the one line printed; INFO chatter would bury it.
+            verbose = settings.log_level.upper() in ("DEBUG", "ERROR", "CRITICAL")
             configure_logging(
-                settings.log_level, secrets=[settings.discord_token], fmt=settings.log_format
+                settings.log_level if verbose else "WARNING",
+                secrets=[settings.discord_token],
+                fmt=settings.log_format,
             )
             return asyncio.run(sync_commands_now(settings))
         if args.command in OPS_COMMANDS:
