@@ -76,7 +76,8 @@ class SyncReport:
         if self.error is not None:
             return f"Could not sync the commands to {self.where}: {self.error}"
         done = "Synced" if self.synced else "Unchanged, not synced:"
-        text = f"{done} {len(self.names)} commands to {self.where} ({', '.join(self.names)})"
+        count = f"{len(self.names)} command{'' if len(self.names) == 1 else 's'}"
+        text = f"{done} {count} to {self.where} ({', '.join(self.names)})"
         if self.cleared:
             text += f"; removed the stale copies in {' and '.join(self.cleared)}"
         return text
@@ -130,12 +131,12 @@ class CommandPublisher:
         except app_commands.CommandSyncFailure:
             raise  # our command definitions are invalid: a bug to fix, not to run with
         except discord.Forbidden:
-            log.error(
-                "Discord refused to register commands in %s: invite the bot with the"
-                " applications.commands scope (see `paperboy invite`)",
-                self.where,
+            refused = (
+                "Discord refused (403): invite the bot with the applications.commands scope"
+                " (see `paperboy invite`)"
             )
-            return SyncReport(self.where, names, False, cleared, "missing applications.commands")
+            log.error("Could not sync the commands to %s: %s", self.where, refused)
+            return SyncReport(self.where, names, False, cleared, refused)
         except discord.HTTPException as exc:
             # Commands from the previous sync stay in place; digests still go out.
             log.error("Could not sync slash commands (%s); keeping the previous ones", exc)

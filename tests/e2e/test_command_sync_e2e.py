@@ -68,6 +68,27 @@ async def test_a_restart_syncs_only_when_the_command_tree_changed(
     assert pong.content == "pong"
 
 
+async def test_a_sync_discord_refused_is_tried_again_at_the_next_start(
+    fake_discord: FakeDiscord, lab: tuple[Guild, Channel, Member], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    _guild, channel, alice = lab
+    settings = settings_for(tmp_path, fake, scheduler_enabled=False)
+    missing_scope = {"code": 50001, "message": "Missing Access"}
+    fake.inject_faults("PUT", "/applications/{id}/commands", status=403, body=missing_scope)
+    async with running(settings, fake) as refused:
+        report = refused.command_sync
+        assert report is not None and not report.synced
+        assert report.error is not None and "applications.commands scope" in report.error
+    assert fake.synced_commands() == []
+
+    async with running(settings, fake) as again:
+        assert again.command_sync is not None and again.command_sync.synced
+        reply = await fake.run_command(alice, channel, "help")
+    assert names(fake.synced_commands()) == ["help"]
+    assert reply.embeds[0]["title"] == "Paperboy"
+
+
 async def test_paperboy_sync_forces_a_sync_and_the_next_start_skips_it(
     fake_discord: FakeDiscord,
     lab: tuple[Guild, Channel, Member],
