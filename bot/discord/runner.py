@@ -257,7 +257,10 @@ def _exit_code(error: BaseException | None, *, api_url: str) -> int:
     if isinstance(error, discord.LoginFailure):
         print(REJECTED_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
-    if isinstance(error, discord.PrivilegedIntentsRequired):  # how discord.py reports 4014
+    # discord.py's AutoShardedClient ends with PrivilegedIntentsRequired for 4014 and re-raises
+    # ConnectionClosed (with `.code`) for the other closes it will not reconnect after; a token
+    # refused at login (REST, before any gateway) is LoginFailure.
+    if isinstance(error, discord.PrivilegedIntentsRequired):
         print(FATAL_CLOSES[4014], file=sys.stderr)
         return EXIT_CONFIG
     if isinstance(error, discord.ConnectionClosed):

@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from bot.discord import client as client_module
-from bot.discord.runner import EXIT_CONFIG, run_bot
+from bot.discord.runner import EXIT_CONFIG, EXIT_FAILED, run_bot
 from tests.e2e.lab import running
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.sharding import shard_of
@@ -96,3 +96,13 @@ async def test_a_disallowed_privileged_intent_4014_exits_2_with_one_line(
     assert code == EXIT_CONFIG
     assert fake_discord.gateway_closes == [4014]
     assert "Privileged Gateway Intents" in line
+
+
+async def test_no_answer_from_gateway_bot_is_one_line_and_a_retryable_exit(
+    fake_discord: FakeDiscord, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_discord.inject_faults("GET", "/gateway/bot", status=404)
+    code = await run_bot(settings_for(tmp_path, fake_discord, scheduler_enabled=False))
+    line = _one_line(capsys.readouterr().err)
+    assert code == EXIT_FAILED  # worth restarting: nothing for a person to fix
+    assert "GET /gateway/bot" in line and fake_discord.identify_count == 0
