@@ -1,5 +1,6 @@
-"""The `paperboy` command: run the bot, ingest papers, preview a subscription, search the store,
-and the operator commands (backup, restore, export, import, doctor) from `bot/ops/commands.py`."""
+"""The `paperboy` command: run the bot, publish its slash commands, ingest papers, preview a
+subscription, search the store, and the operator commands (backup, restore, export, import,
+doctor) from `bot/ops/commands.py`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the Discord bot (needs PAPERBOY_DISCORD_TOKEN)")
     sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    sub.add_parser(
+        "sync", help="publish the slash commands now, even if unchanged (needs the token)"
+    )
 
     ingest = sub.add_parser("ingest", help="fetch papers from the sources into the database")
     ingest.add_argument("--date", type=_day, help="Hugging Face day to fetch (default: today)")
@@ -130,6 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings.log_level, secrets=[settings.discord_token], fmt=settings.log_format
             )
             return asyncio.run(run_bot(settings))
+        if args.command == "sync":
+            from bot.discord.runner import sync_commands_now
+            from bot.logging_setup import configure_logging
+
+            # The outcome is the one line printed; INFO chatter would bury it.
+            verbose = settings.log_level.upper() in ("DEBUG", "ERROR", "CRITICAL")
+            configure_logging(
+                settings.log_level if verbose else "WARNING",
+                secrets=[settings.discord_token],
+                fmt=settings.log_format,
+            )
+            return asyncio.run(sync_commands_now(settings))
         if args.command in OPS_COMMANDS:
             from bot.ops import commands
 

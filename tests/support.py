@@ -1,6 +1,7 @@
 """Helpers the whole suite shares that are not fixtures: a clock tests move by hand, settings
-for a test's temporary directory, seeding a feed and its subscriptions, and the one bounded wait
-for a condition nothing announces. (The fixtures built on them live in `tests/conftest.py`.)"""
+for a test's temporary directory, seeding a feed and its subscriptions, the one bounded wait
+for a condition nothing announces, and servers spread over two gateway shards. (The fixtures
+built on them live in `tests/conftest.py`.)"""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.migrations import MIGRATIONS
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, Guild
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday, 09:00 in Berlin
 
@@ -157,3 +158,15 @@ def latest_migration() -> str:
     """The name of the newest schema migration (what a fresh database is at)."""
     db = sqlite_utils.Database(memory=True)
     return [m.name for m in MIGRATIONS.pending(db)][-1]
+
+
+def add_guilds_on_alternate_shards(fake: FakeDiscord, count: int) -> list[Guild]:
+    """Guilds whose ids fall on shards 0, 1, 0, 1… of two ((id >> 22) % 2)."""
+    # A pinned clock, ahead of every id made so far, moves exactly 1 ms per guild.
+    fake.clock.set(datetime.now(UTC) + timedelta(days=1))
+    guilds = []
+    for n in range(count):
+        guilds.append(fake.add_guild(f"guild {n}"))
+        fake.clock.advance(0.001)
+    assert len({g.id >> 22 & 1 for g in guilds}) == min(count, 2)
+    return guilds

@@ -1,5 +1,6 @@
-"""The discord.py client `paperboy run` starts: extensions, command sync, services (scheduler,
-health endpoint), errors, and the gateway/command figures it reports to `bot/ops/metrics`."""
+"""The discord.py client `paperboy run` starts: shards, extensions, command publishing (through
+`bot/discord/sync.py`), services (scheduler, health endpoint), errors, and the gateway/command
+figures it reports to `bot/ops/metrics`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine
 from bot.discord.poster import DiscordPoster
 from bot.discord.replies import NO_MENTIONS, report_interaction_error
+from bot.discord.sync import GUILD_INSTALL, CommandPublisher, SyncReport, pin_contexts
 from bot.discord.telemetry import BotHealth, command_finished, command_started, http_trace
 from bot.feed_changes import FeedChanges
 from bot.ingest import ingest_once
@@ -57,8 +59,13 @@ def bot_intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class PaperboyBot(commands.Bot):
-    """Paperboy's Discord client, built from explicitly passed resources it does not own."""
+class PaperboyBot(commands.AutoShardedBot):
+    """Paperboy's Discord client, built from explicitly passed resources it does not own.
+
+    Sharded from the start: the shard count is what Discord's GET /gateway/bot recommends at
+    each start (one shard below 1,000 servers), since past 2,500 servers per shard Discord
+    refuses the session (close code 4011).
+    """
 
     def __init__(
         self,
@@ -69,6 +76,7 @@ class PaperboyBot(commands.Bot):
         clock: Clock = utcnow,
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
         metrics: Metrics | None = None,
+        force_sync: bool = False,
     ) -> None:
         metrics = metrics or Metrics()
         super().__init__(
@@ -77,6 +85,8 @@ class PaperboyBot(commands.Bot):
             help_command=None,
             intents=bot_intents(),
             tree_cls=PaperboyTree,
+            # Server installs only: no user install can run a command where the bot isn't.
+            allowed_installs=GUILD_INSTALL,
             # Nobody gets pinged by anything the bot posts unless a call opts in explicitly.
             allowed_mentions=NO_MENTIONS,
             # We never request member lists (no members intent); say so rather than rely on it.
@@ -97,7 +107,9 @@ class PaperboyBot(commands.Bot):
         self.feeds = FeedChanges(store)
         self.feeds.listen(self._feed_changed)
         self.health: HealthServer | None = None  # set in setup_hook when a metrics port is set
-        self.gateway_up = False  # READY/RESUMED seen and no disconnect since
+        self.force_sync = force_sync  # publish the commands even if unchanged (`paperboy sync`)
+        self.command_sync: SyncReport | None = None  # what publishing did, set in setup_hook
+        self._live_shards: set[int] = set()  # shards with READY/RESUMED and no disconnect since
 
     # Start-up and shutdown
 
@@ -112,10 +124,15 @@ class PaperboyBot(commands.Bot):
         self._services.append(service)
 
     async def setup_hook(self) -> None:
-        """Load extensions, sync the command tree, then start services (once, not per reconnect)."""
+        """Load extensions, publish the commands if they changed, then start services (once,
+        not per reconnect)."""
         for name in self.extension_names:
             await self.load_extension(name)
-        await self.sync_commands()
+        pin_contexts(self.tree.get_commands())
+        publisher = CommandPublisher(
+            self.tree, self.store, dev_guild=self.settings.dev_guild, clock=self.clock
+        )
+        self.command_sync = await publisher.publish(force=self.force_sync)
         if self.settings.metrics_port is not None:
             self.health = HealthServer(
                 self.settings.metrics_host,
@@ -163,30 +180,6 @@ class PaperboyBot(commands.Bot):
             dm_digests=dms.run_all,
         )
 
-    async def sync_commands(self) -> None:
-        """Publish the slash commands: to the dev guild when configured (instant), else globally."""
-        guild = discord.Object(self.settings.dev_guild) if self.settings.dev_guild else None
-        if guild is not None:
-            # Guild commands update instantly, global ones can take a while: handy in development.
-            self.tree.copy_global_to(guild=guild)
-        try:
-            synced = await self.tree.sync(guild=guild)
-        except app_commands.CommandSyncFailure:
-            raise  # our command definitions are invalid: a bug to fix, not to run with
-        except discord.Forbidden:
-            log.error(
-                "Discord refused to register commands in guild %s: invite the bot with the"
-                " applications.commands scope (see `paperboy invite`)",
-                self.settings.dev_guild,
-            )
-            return
-        except discord.HTTPException as exc:
-            # Commands from the previous sync stay in place; digests still go out.
-            log.error("Could not sync slash commands (%s); keeping the previous ones", exc)
-            return
-        where = f"guild {guild.id}" if guild else "all guilds"
-        log.info("Synced %d commands to %s: %s", len(synced), where, [c.name for c in synced])
-
     async def start_services(self) -> None:
         """Start every registered service, in the order added."""
         self._services_started = True
@@ -212,27 +205,37 @@ class PaperboyBot(commands.Bot):
 
     # Events
 
+    @property
+    def gateway_up(self) -> bool:
+        """True while every shard has a live session (READY or RESUMED, no disconnect since)."""
+        expected = self.shard_count
+        return bool(expected) and len(self._live_shards) >= (expected or 0)
+
     async def on_ready(self) -> None:
         """Log who we are; nothing else, since this fires again after every reconnect."""
-        self.gateway_up = True
         user = self.user
         log.info(
-            "Online as %s (id %s) in %d servers",
+            "Online as %s (id %s) in %d servers on %s shard(s)",
             user,
             user.id if user else "?",
             len(self.guilds),
+            self.shard_count,
         )
 
-    async def on_resumed(self) -> None:
-        """The gateway session came back after a drop."""
-        self.gateway_up = True
-        log.info("Gateway session resumed")
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """A shard identified and received its servers."""
+        self._live_shards.add(shard_id)
 
-    async def on_disconnect(self) -> None:
-        """The gateway connection dropped; discord.py reconnects by itself."""
-        if self.gateway_up and not self.is_closed():
-            log.warning("Gateway connection lost; reconnecting")
-        self.gateway_up = False
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        """A shard's gateway session came back after a drop."""
+        self._live_shards.add(shard_id)
+        log.info("Gateway session of shard %s resumed", shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        """A shard's connection dropped; discord.py reconnects by itself."""
+        if shard_id in self._live_shards and not self.is_closed():
+            log.warning("Gateway connection of shard %s lost; reconnecting", shard_id)
+        self._live_shards.discard(shard_id)
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[PaperboyBot], command: object

@@ -1,4 +1,5 @@
-"""Running the bot as a process: resources, signals, exit codes, invite links."""
+"""Running the bot as a process (`paperboy run`, `paperboy sync`): resources, signals, exit
+codes with one line saying what to do, invite links."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # worth retrying: Discord unreachable, unexpected crash
-EXIT_CONFIG = 2  # fix the configuration first: missing or rejected token, intents
+EXIT_CONFIG = 2  # a person must act first: token, intents, sharding (systemd won't restart)
 
 MISSING_TOKEN = (
     "No Discord token: in the Discord developer portal open Applications → your app → Bot → "
@@ -37,6 +38,36 @@ REJECTED_TOKEN = (
     "Discord rejected the token (401): reset it in the developer portal (Applications → Bot → "
     "Reset Token) and update PAPERBOY_DISCORD_TOKEN in .env"
 )
+
+
+PORTAL = "the Discord developer portal (Applications → your app → Bot)"
+# Gateway close codes after which reconnecting cannot help (Discord: topics/opcodes-and-status-
+# codes "Gateway Close Event Codes"): each ends the process with EXIT_CONFIG and this line.
+FATAL_CLOSES = {
+    4004: (
+        "Discord closed the gateway with 4004 (authentication failed): the token was reset,"
+        f" e.g. after 1,000 logins in a day. Reset it in {PORTAL} and update"
+        " PAPERBOY_DISCORD_TOKEN in .env"
+    ),
+    4010: (
+        "Discord closed the gateway with 4010 (invalid shard): Paperboy takes its shard count"
+        " from Discord at every start, so start it again; report a bug if this repeats"
+    ),
+    4011: (
+        "Discord closed the gateway with 4011 (sharding required): the bot is in more servers"
+        " than its shards may hold. Start it again once (it asks Discord for the shard count"
+        " at every start); if this repeats, contact Discord support about the shard count"
+    ),
+    4012: "Discord closed the gateway with 4012 (invalid API version): upgrade Paperboy",
+    4013: (
+        "Discord closed the gateway with 4013 (invalid intents): this is a bug in Paperboy's"
+        " intents (bot_intents in bot/discord/client.py); please report it"
+    ),
+    4014: (
+        "Discord refused a privileged intent (4014): enable it under"
+        f" {PORTAL} → Privileged Gateway Intents, or remove it from the bot"
+    ),
+}
 
 
 def bot_permissions() -> discord.Permissions:
@@ -101,7 +132,7 @@ async def run_bot(
     know it is in use), the aiohttp session and the store are taken here, passed in, and let go
     here after the bot. `on_bot` sees the bot once built (tests use it).
     """
-    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    token = _token(settings)
     if not token:
         print(MISSING_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
@@ -138,6 +169,50 @@ async def _run_locked(
             return await serve(bot, token, stop=stop)
         finally:
             await store.close()
+
+
+def _token(settings: Settings) -> str:
+    return settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+
+
+async def sync_commands_now(
+    settings: Settings, *, extensions: Sequence[str] = DEFAULT_EXTENSIONS, clock: Clock = utcnow
+) -> int:
+    """`paperboy sync`: log in over REST (no gateway), publish the slash commands even if the
+    stored hash says they are unchanged, print one line and return the exit code.
+
+    Safe while the bot runs: it only writes the command-sync record; no scheduler or health
+    endpoint is started here.
+    """
+    token = _token(settings)
+    if not token:
+        print(MISSING_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    point_discord_at(settings.discord_api_url, settings.discord_gateway_url)
+    quiet = settings.model_copy(update={"scheduler_enabled": False, "metrics_port": None})
+    timeout = aiohttp.ClientTimeout(total=settings.http_timeout)
+    async with aiohttp.ClientSession(
+        timeout=timeout, headers={"User-Agent": USER_AGENT}
+    ) as session:
+        store = await Store.open(settings.db, clock=clock)
+        try:
+            bot = PaperboyBot(
+                quiet, store, session, clock=clock, extensions=extensions, force_sync=True
+            )
+            try:
+                await bot.login(token)  # runs setup_hook, which publishes the commands
+            except (discord.DiscordException, aiohttp.ClientError) as error:
+                return _exit_code(error, api_url=discord.http.Route.BASE)
+            finally:
+                await bot.close()
+        finally:
+            await store.close()
+    report = bot.command_sync
+    if report is None or report.error is not None:
+        print(report.line() if report else "The commands were not synced", file=sys.stderr)
+        return EXIT_FAILED
+    print(report.line())
+    return EXIT_OK
 
 
 async def serve(bot: discord.Client, token: str, *, stop: asyncio.Event | None = None) -> int:
@@ -183,13 +258,27 @@ def _exit_code(error: BaseException | None, *, api_url: str) -> int:
     if isinstance(error, discord.LoginFailure):
         print(REJECTED_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
+    # discord.py's AutoShardedClient ends with PrivilegedIntentsRequired for 4014 and re-raises
+    # ConnectionClosed (with `.code`) for the other closes it will not reconnect after; a token
+    # refused at login (REST, before any gateway) is LoginFailure.
     if isinstance(error, discord.PrivilegedIntentsRequired):
+        print(FATAL_CLOSES[4014], file=sys.stderr)
+        return EXIT_CONFIG
+    if isinstance(error, discord.ConnectionClosed):
+        if error.code in FATAL_CLOSES:
+            print(FATAL_CLOSES[error.code], file=sys.stderr)
+            return EXIT_CONFIG
         print(
-            "Discord refused a privileged intent: enable it under Applications → Bot → "
-            "Privileged Gateway Intents, or remove it from the bot",
+            f"Discord closed the gateway with {error.code} ({error.reason or 'no reason'})",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return EXIT_FAILED
+    if isinstance(error, discord.GatewayNotFound):
+        print(
+            f"Discord at {api_url} did not say where its gateway is (GET /gateway/bot)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if isinstance(error, aiohttp.ClientConnectorError):
         print(f"Cannot reach Discord at {api_url}: {error.os_error}", file=sys.stderr)
         return EXIT_FAILED

@@ -30,7 +30,7 @@ class BotHealth:
         self.bot = bot
 
     def gateway_connected(self) -> bool:
-        """True once READY (or RESUMED) arrived and until the connection drops."""
+        """True while every shard has a live session (READY or RESUMED, no drop since)."""
         return self.bot.gateway_up and not self.bot.is_closed()
 
     def gateway_latency(self) -> float | None:

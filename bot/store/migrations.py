@@ -328,3 +328,21 @@ def feed_foreign_keys(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
         for index in indexes:
             db.execute(index)
+
+
+@MIGRATIONS(name="0014_command_syncs")
+def command_syncs(db: sqlite_utils.Database) -> None:
+    """What was last published as slash commands, per application and target (all servers, or
+    the dev server), as a hash of the payload: a start syncs only when the command tree changed.
+    """
+    db.execute(
+        """
+        CREATE TABLE command_syncs (
+            application_id INTEGER NOT NULL,
+            guild_id INTEGER NOT NULL,      -- 0: the global commands; else the dev server's
+            tree_hash TEXT NOT NULL,        -- sha256 of the canonical JSON payload
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (application_id, guild_id)
+        )
+        """
+    )

@@ -14,7 +14,8 @@ import aiohttp
 import discord
 import pytest
 
-from tests.fakediscord import FakeDiscord, Guild
+from tests.fakediscord import FakeDiscord
+from tests.support import add_guilds_on_alternate_shards
 
 
 @pytest.fixture
@@ -40,18 +41,6 @@ async def identify(
         except TimeoutError:
             return None, frames  # still connected: the IDENTIFY was accepted
         return ws.close_code, frames
-
-
-def add_guilds_on_alternate_shards(fake: FakeDiscord, count: int) -> list[Guild]:
-    """Guilds whose ids fall on shards 0, 1, 0, 1… of two ((id >> 22) % 2)."""
-    # A pinned clock, ahead of every id made so far, moves exactly 1 ms per guild.
-    fake.clock.set(datetime.now(UTC) + timedelta(days=1))
-    guilds = []
-    for n in range(count):
-        guilds.append(fake.add_guild(f"guild {n}"))
-        fake.clock.advance(0.001)
-    assert len({g.id >> 22 & 1 for g in guilds}) == min(count, 2)
-    return guilds
 
 
 async def bot_get(fake: FakeDiscord, http: aiohttp.ClientSession, path: str) -> Any:

@@ -4,7 +4,7 @@ fixed clock and a seeded feed: shared by the end-to-end digest tests."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,18 +24,26 @@ NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, an hour befor
 
 @asynccontextmanager
 async def running(
-    settings: Settings, fake: FakeDiscord, *, clock: Callable[[], datetime] = lambda: NOW
+    settings: Settings,
+    fake: FakeDiscord,
+    *,
+    clock: Callable[[], datetime] = lambda: NOW,
+    extensions: Sequence[str] = ("cogs.meta",),
+    prepare: Callable[[PaperboyBot], None] | None = None,
 ) -> AsyncIterator[PaperboyBot]:
+    """Run `run_bot` until the block ends; yield the bot once ready (`prepare` sees it first)."""
     stop = asyncio.Event()
     built: list[PaperboyBot] = []
     made = asyncio.Event()
 
     def on_bot(bot: PaperboyBot) -> None:
         built.append(bot)
+        if prepare is not None:
+            prepare(bot)
         made.set()
 
     task = asyncio.create_task(
-        run_bot(settings, extensions=("cogs.meta",), clock=clock, stop=stop, on_bot=on_bot)
+        run_bot(settings, extensions=extensions, clock=clock, stop=stop, on_bot=on_bot)
     )
     try:
         await asyncio.wait_for(made.wait(), timeout=20)
