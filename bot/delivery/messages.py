@@ -26,6 +26,7 @@ from bot.limits import (
     THREAD_NAME_LIMIT,
 )
 from bot.links import markdown_link
+from bot.models import Paper
 from bot.text import inert, neutralise_mentions, truncate
 
 HEADER_TITLE_LIMIT = 120  # one line per paper in the header stays readable
@@ -130,15 +131,21 @@ def authors_text(authors: Sequence[str], limit: int = 80) -> str:
     return truncate(f"{authors[0].strip()} et al.", AUTHOR_LIMIT)
 
 
-def links_text(entry: DigestEntry) -> str:
-    """`PDF · HF · code · project` as Markdown links (only those that exist)."""
-    paper = entry.paper
-    links = [("PDF", paper.pdf_url), ("HF", paper.hf_url)]
+def paper_links(paper: Paper, *, with_abs: bool = False) -> str:
+    """`[abs ·] PDF · HF · code · project` as Markdown links (only those that exist): the one
+    links line of every paper card, in digests and in /paper."""
+    links = [("abs", paper.abs_url)] if with_abs else []
+    links += [("PDF", paper.pdf_url), ("HF", paper.hf_url)]
     if paper.code_url:
         links.append(("code", paper.code_url))
     if paper.project_url:
         links.append(("project", paper.project_url))
     return " · ".join(markdown_link(name, url) for name, url in links)
+
+
+def links_text(entry: DigestEntry) -> str:
+    """The links line of a digest entry's paper."""
+    return paper_links(entry.paper)
 
 
 def paper_embed(entry: DigestEntry) -> dict[str, Any]:

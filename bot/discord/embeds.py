@@ -13,7 +13,7 @@ import discord
 
 from bot import limits
 from bot.delivery.channels import feed_notes
-from bot.delivery.messages import date_label, embed_length, header_text
+from bot.delivery.messages import date_label, embed_length, header_text, paper_links
 from bot.delivery.messages import paper_embed as digest_paper_embed
 from bot.delivery.planner import DigestPlan
 from bot.dry_run import DryRun
@@ -78,13 +78,7 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
         embed.add_field(name="Categories", value=truncate(md(", ".join(paper.categories)), 200))
     if paper.upvotes is not None:
         embed.add_field(name="Upvotes", value=str(paper.upvotes))
-    links = [("abs", paper.abs_url), ("PDF", paper.pdf_url), ("HF", paper.hf_url)]
-    if paper.code_url:
-        links.append(("code", paper.code_url))
-    if paper.project_url:
-        links.append(("project", paper.project_url))
-    value = " · ".join(markdown_link(name, url) for name, url in links)
-    embed.add_field(name="Links", value=value, inline=False)
+    embed.add_field(name="Links", value=paper_links(paper, with_abs=True), inline=False)
     if paper.thumbnail:
         embed.set_thumbnail(url=paper.thumbnail)
     embed.set_footer(text=f"arXiv:{paper.id}")
