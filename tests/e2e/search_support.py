@@ -118,7 +118,7 @@ def titles(message: Message) -> list[str]:
 
 
 def buttons(message: Message) -> dict[str, bool]:
-    """ "prev"/"next" -> enabled, for a results page's buttons."""
+    """Whether each button ("prev", "next") of a results page is enabled."""
     return {
         item["custom_id"].split(":")[1]: not item.get("disabled", False)
         for row in message.components
