@@ -40,9 +40,9 @@ def channel_names(interaction: Interaction) -> dict[int, str]:
     return {c.id: c.name for c in named}
 
 
-def server_names(bot: PaperboyBot, guild_ids: Iterable[int]) -> dict[int, str]:
+def server_names(bot: PaperboyBot, ids: Iterable[int]) -> dict[int, str]:
     """Names of the servers the bot still sees, by id (for labels in a DM)."""
-    guilds = (bot.get_guild(i) for i in set(guild_ids))
+    guilds = (bot.get_guild(i) for i in set(ids))
     return {g.id: g.name for g in guilds if g is not None}
 
 
@@ -117,7 +117,8 @@ class Subscriptions(commands.Cog):
         return subscription_choices(((personal_label(s, channels), s.id) for s in mine), current)
 
     @app_commands.command(
-        name="subscriptions", description="Your subscriptions here and this channel's feed"
+        name="subscriptions",
+        description="Your subscriptions here and this channel's feed (in a DM: your DM ones)",
     )
     @in_servers_and_dms
     async def subscriptions(self, interaction: Interaction) -> None:
