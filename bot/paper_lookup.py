@@ -1,8 +1,10 @@
-"""Finding one paper for /paper: the store first, then Hugging Face (stored once fetched)."""
+"""Finding one paper for /paper: the store first, then Hugging Face (stored once fetched), with a
+short memory of the ids Hugging Face didn't know so asking again costs no request."""
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,6 +19,39 @@ from bot.store.papers import get_paper, upsert_papers
 log = logging.getLogger(__name__)
 
 SEARCH_DAYS_LIMIT = 3650
+MISS_TTL = timedelta(hours=1)  # a paper new to Hugging Face is usually listed within the hour
+MAX_MISSES = 5_000  # ids remembered at most (a few hundred KB)
+
+
+class RecentMisses:
+    """The arXiv ids Hugging Face said it didn't know, each for `ttl`, at most `limit` of them
+    (the oldest forgotten first). In memory: a restart simply asks again."""
+
+    def __init__(self, ttl: timedelta = MISS_TTL, limit: int = MAX_MISSES) -> None:
+        self.ttl, self.limit = ttl, limit
+        self._until: OrderedDict[str, datetime] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def add(self, arxiv_id: str, now: datetime) -> None:
+        """Remember that Hugging Face didn't know `arxiv_id` at `now`."""
+        self._until.pop(arxiv_id, None)
+        self._until[arxiv_id] = now + self.ttl  # insertion order is expiry order
+        while len(self._until) > self.limit:
+            self._until.popitem(last=False)
+
+    def recently_missed(self, arxiv_id: str, now: datetime) -> bool:
+        """Whether Hugging Face didn't know `arxiv_id` less than `ttl` before `now`."""
+        self._expire(now)
+        return arxiv_id in self._until
+
+    def _expire(self, now: datetime) -> None:
+        while self._until:
+            arxiv_id, until = next(iter(self._until.items()))
+            if until > now:
+                return
+            del self._until[arxiv_id]
 
 
 def parse_paper_id(text: str) -> str:
@@ -32,12 +67,19 @@ def parse_paper_id(text: str) -> str:
 
 
 async def lookup_paper(
-    store: Store, hf: HuggingFaceSource, arxiv_id: str, now: datetime
+    store: Store,
+    hf: HuggingFaceSource,
+    arxiv_id: str,
+    now: datetime,
+    misses: RecentMisses | None = None,
 ) -> Paper | None:
-    """The stored paper, else Hugging Face's copy (stored for next time), else None."""
+    """The stored paper, else Hugging Face's copy (stored for next time), else None; an id in
+    `misses` is not asked about again, and a new miss is added to it."""
     paper = await store.run(get_paper, arxiv_id)
     if paper is not None:
         return paper
+    if misses is not None and misses.recently_missed(arxiv_id, now):
+        return None
     try:
         fetched = await hf.fetch_paper(arxiv_id)
     except SourceError as exc:
@@ -47,6 +89,8 @@ async def lookup_paper(
             "try again in a few minutes."
         ) from exc
     if fetched is None:
+        if misses is not None:
+            misses.add(arxiv_id, now)
         return None
     # Hugging Face's paper API knows every arXiv paper, Daily Papers or not: a lookup is not a
     # listing, so it is stored without a source and never becomes digest news (a source that

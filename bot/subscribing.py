@@ -27,6 +27,7 @@ from bot.text import neutralise_mentions, truncate
 MAX_PERSONAL_PER_GUILD = 25  # a member's own subscriptions in one server
 MAX_PER_CHANNEL = 50  # a channel's own subscriptions
 NOT_YOURS = "That isn't one of your subscriptions here; pick one from the list."
+NOT_YOUR_DM = "That isn't one of your DM subscriptions; pick one from the list."
 NOT_THIS_CHANNELS = "That isn't one of this channel's subscriptions; pick one from the list."
 _Sub = TypeVar("_Sub", PersonalSubscription, ChannelSubscription)
 
@@ -221,6 +222,22 @@ def unsubscribe_personal(
     """Remove one of the member's own subscriptions in this server; refuse anyone else's."""
     mine = subs_repo.list_personal(db, guild_id=guild_id, user_id=user_id)
     sub = _pick(mine, value, NOT_YOURS)
+    subs_repo.remove_personal(db, sub_id=sub.id, user_id=user_id)
+    return sub
+
+
+def unsubscribe_dm(db: sqlite_utils.Database, *, user_id: int, value: str) -> PersonalSubscription:
+    """Remove one of the user's DM subscriptions, from whichever server it was made in (the
+    /unsubscribe of a DM with the bot, so leaving a server never leaves anyone stuck with it)."""
+    mine = subs_repo.dm_subscriptions_of(db, user_id)
+    sub = _pick(mine, value, NOT_YOUR_DM)
+    if parse_subscription_id(value) != sub.id:  # typed, not picked: it must name just one
+        servers = sum(1 for s in mine if s.normal == sub.normal)
+        if servers > 1:
+            raise UserError(
+                f"You get `{safe_text(sub.normal, 200)}` by DM from {servers} servers; "
+                "pick the one to remove from the list."
+            )
     subs_repo.remove_personal(db, sub_id=sub.id, user_id=user_id)
     return sub
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 import discord
 from discord import app_commands
 
+from bot.cooldowns import BucketRate, TokenBuckets
 from bot.delivery.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
 from bot.discord.channels import digest_form
 from bot.discord.client import PaperboyBot
@@ -25,19 +26,38 @@ MAX_CHOICE_NAME = 100
 Interaction = discord.Interaction[PaperboyBot]
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Per-user cooldowns, (uses, per seconds), for every command that takes text, by what one use
-# costs: a small write; a write plus a dry run of the query over recent papers; a full-text
-# search over every paper; a look-up that may call Hugging Face.
-QUICK_WRITE = (5, 30.0)
-DRY_RUN = (5, 30.0)
-SEARCH = (1, 5.0)
-LOOKUP = (3, 30.0)
+# Per-user token buckets (a burst, then one use per so many seconds) for every command that takes
+# text, by what one use costs and how people use it: a small write, often several in a row when
+# tidying up; a write plus a dry run of the query over recent papers; a full-text search over
+# every paper, refined 3-4 times in a few seconds; a look-up that may call Hugging Face.
+QUICK_WRITE = BucketRate(capacity=6, refill_seconds=5.0)
+DRY_RUN = BucketRate(capacity=5, refill_seconds=6.0)
+SEARCH = BucketRate(capacity=4, refill_seconds=5.0)
+LOOKUP = BucketRate(capacity=5, refill_seconds=6.0)
 
 
-def per_user_cooldown(rate: tuple[int, float]) -> Callable[[F], F]:
-    """A cooldown keyed on the member, so one person typing fast never slows anyone else."""
-    uses, per = rate
-    return app_commands.checks.cooldown(uses, per, key=lambda i: i.user.id)
+def per_user_cooldown(rate: BucketRate) -> Callable[[F], F]:
+    """A token bucket per member (on the bot's clock), so one person typing fast never slows
+    anyone else; a refusal is one ephemeral "Slow down: try again in N s." line."""
+    buckets = TokenBuckets(rate)
+    cooldown = app_commands.Cooldown(rate.capacity, rate.refill_seconds)  # for the error only
+
+    def within_rate(interaction: Interaction) -> bool:
+        wait = buckets.take(interaction.user.id, interaction.client.clock().timestamp())
+        if wait > 0:
+            raise app_commands.CommandOnCooldown(cooldown, wait)
+        return True
+
+    return app_commands.check(within_rate)
+
+
+def member_can_post(interaction: Interaction) -> bool:
+    """Whether the member may send messages where they ran the command (in a thread, Send
+    Messages in Threads is the permission that counts)."""
+    permissions = interaction.permissions
+    if isinstance(interaction.channel, discord.Thread):
+        return permissions.send_messages_in_threads
+    return permissions.send_messages
 
 
 class RunReport(Protocol):

@@ -1,14 +1,23 @@
-"""`/subscribe`, `/unsubscribe`, `/subscriptions`: a member's own subscriptions in a server."""
+"""`/subscribe`, `/unsubscribe`, `/subscriptions`: a member's own subscriptions in a server; in a
+DM with the bot, `/subscriptions` and `/unsubscribe` cover the DM subscriptions of every server."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import PaperboyBot
-from bot.discord.embeds import code, overview_text, personal_label
+from bot.discord.embeds import code, dm_label, dm_overview_text, overview_text, personal_label
 from bot.store import subscriptions as subs_repo
-from bot.subscribing import overview, parse_query, subscribe_personal, unsubscribe_personal
+from bot.subscribing import (
+    overview,
+    parse_query,
+    subscribe_personal,
+    unsubscribe_dm,
+    unsubscribe_personal,
+)
 from cogs.common import (
     DRY_RUN,
     QUICK_WRITE,
@@ -29,6 +38,16 @@ def channel_names(interaction: Interaction) -> dict[int, str]:
         return {}
     named = [*guild.channels, *guild.threads]
     return {c.id: c.name for c in named}
+
+
+def server_names(bot: PaperboyBot, ids: Iterable[int]) -> dict[int, str]:
+    """Names of the servers the bot still sees, by id (for labels in a DM)."""
+    guilds = (bot.get_guild(i) for i in set(ids))
+    return {g.id: g.name for g in guilds if g is not None}
+
+
+# A DM with the bot counts too: there these list the DM subscriptions of every server.
+in_servers_and_dms = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
 
 
 class Subscriptions(commands.Cog):
@@ -67,13 +86,18 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(name="unsubscribe", description="Remove one of your subscriptions")
     @app_commands.describe(subscription="The subscription to remove (start typing to pick)")
-    @app_commands.guild_only()
+    @in_servers_and_dms
     @per_user_cooldown(QUICK_WRITE)
     async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
-        """Remove one of the member's own subscriptions in this server."""
-        guild_id, _ = guild_ids(interaction)
+        """Remove one of the member's own subscriptions in this server (in a DM: a DM one)."""
+        user_id = interaction.user.id
+        if interaction.guild_id is None:
+            gone = await self.bot.store.run(unsubscribe_dm, user_id=user_id, value=subscription)
+            label = dm_label(gone, server_names(self.bot, [gone.guild_id]))
+            await reply(interaction, f"Unsubscribed from {code(label)}: no more DMs for it.")
+            return
         removed = await self.bot.store.run(
-            unsubscribe_personal, guild_id=guild_id, user_id=interaction.user.id, value=subscription
+            unsubscribe_personal, guild_id=interaction.guild_id, user_id=user_id, value=subscription
         )
         await reply(interaction, f"Unsubscribed from {code(removed.normal)}.")
 
@@ -81,20 +105,30 @@ class Subscriptions(commands.Cog):
     async def _own_subscriptions(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        user_id = interaction.user.id
         if interaction.guild_id is None:
-            return []
+            dms = await self.bot.store.run(subs_repo.dm_subscriptions_of, user_id)
+            names = server_names(self.bot, (s.guild_id for s in dms))
+            return subscription_choices(((dm_label(s, names), s.id) for s in dms), current)
         mine = await self.bot.store.run(
-            subs_repo.list_personal, guild_id=interaction.guild_id, user_id=interaction.user.id
+            subs_repo.list_personal, guild_id=interaction.guild_id, user_id=user_id
         )
-        names = channel_names(interaction)
-        return subscription_choices(((personal_label(s, names), s.id) for s in mine), current)
+        channels = channel_names(interaction)
+        return subscription_choices(((personal_label(s, channels), s.id) for s in mine), current)
 
     @app_commands.command(
-        name="subscriptions", description="Your subscriptions here and this channel's feed"
+        name="subscriptions",
+        description="Your subscriptions here and this channel's feed (in a DM: your DM ones)",
     )
-    @app_commands.guild_only()
+    @in_servers_and_dms
     async def subscriptions(self, interaction: Interaction) -> None:
-        """List the member's subscriptions in this server and this channel's feed subscriptions."""
+        """List the member's subscriptions in this server and this channel's feed subscriptions;
+        in a DM, the member's DM subscriptions from every server."""
+        if interaction.guild_id is None:
+            dms = await self.bot.store.run(subs_repo.dm_subscriptions_of, interaction.user.id)
+            names = server_names(self.bot, (s.guild_id for s in dms))
+            await reply(interaction, dm_overview_text(dms, names))
+            return
         guild_id, channel_id = guild_ids(interaction)
         found = await self.bot.store.run(
             overview, guild_id=guild_id, user_id=interaction.user.id, channel_id=channel_id

@@ -194,6 +194,24 @@ def overview_text(view: SubscriptionOverview, channel_names: Mapping[int, str]) 
     return truncate("\n".join(lines), MESSAGE_LIMIT)
 
 
+def dm_label(sub: PersonalSubscription, server_names: Mapping[int, str]) -> str:
+    """e.g. `diffusion · ML Lab`: a DM subscription and the server it was made in."""
+    return f"{sub.normal} · {server_names.get(sub.guild_id) or f'server {sub.guild_id}'}"
+
+
+def dm_overview_text(subs: Sequence[PersonalSubscription], server_names: Mapping[int, str]) -> str:
+    """The /subscriptions reply in a DM with the bot: the DM subscriptions from every server."""
+    if not subs:
+        return (
+            "You get no papers by DM. In a server, `/subscribe query:diffusion dm:true` "
+            "sends its matches here."
+        )
+    lines = ["**Your DM subscriptions, from every server**"]
+    lines.extend(f"• {code(dm_label(s, server_names))}" for s in subs)
+    lines.append("Remove one here with /unsubscribe, even from a server you have left.")
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
 def others_text(subscriptions: int, members: int) -> str:
     """e.g. `Plus 3 personal subscriptions of 2 other members.`"""
     if subscriptions == 1:

@@ -125,6 +125,16 @@ def dm_subscriptions(db: sqlite_utils.Database) -> list[PersonalSubscription]:
     return [_personal(r) for r in found]
 
 
+def dm_subscriptions_of(db: sqlite_utils.Database, user_id: int) -> list[PersonalSubscription]:
+    """One user's subscriptions delivered by DM, from every server, oldest first."""
+    found = rows(
+        db,
+        "SELECT * FROM personal_subscriptions WHERE user_id = ? AND dm = 1 ORDER BY id",
+        [user_id],
+    )
+    return [_personal(r) for r in found]
+
+
 def remove_personal(db: sqlite_utils.Database, *, sub_id: int, user_id: int) -> bool:
     """Delete one of the member's own subscriptions; False if it isn't theirs or doesn't exist."""
     cursor = db.execute(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -10,103 +9,43 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
+import bot.search_sessions
 from bot.delivery.dm_notice import DM_CLOSED_NOTICE
 from bot.search import search_papers
 from bot.store.papers import get_paper
-from tests.e2e.world import World, paper, running_world
+from tests.e2e.search_support import (
+    FakeHuggingFace,
+    button_id,
+    buttons,
+    running_hf,
+    search_world,
+    titles,
+)
+from tests.e2e.world import World, paper
 from tests.fakediscord import CommandError, FakeDiscord, Message
 from tests.support import eventually
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
 NOT_YOURS = "These buttons belong to someone else's search — run /search yourself."
-
-
-class FakeHuggingFace:
-    """A local `/api/papers/{id}` serving the recorded response for one paper, 404 otherwise."""
-
-    def __init__(self) -> None:
-        self.document = json.loads((FIXTURES / "hf_paper.json").read_text())
-        self.requests: list[str] = []
-        self.status: int | None = None  # force every answer to this status
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def paper(self, request: web.Request) -> web.Response:
-        paper_id = request.match_info["id"]
-        self.requests.append(paper_id)
-        if self.status is not None:
-            return web.Response(status=self.status, text="down")
-        if paper_id != self.document["id"]:
-            return web.json_response({"error": "Paper not found"}, status=404)
-        return web.json_response(self.document)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/api/papers/{id}", self.paper)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}/api"
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
 
 @pytest.fixture
 async def hf() -> AsyncIterator[FakeHuggingFace]:
-    server = FakeHuggingFace()
-    await server.start()
-    yield server
-    await server.close()
+    async with running_hf() as server:
+        yield server
 
 
 @pytest.fixture
 async def world(
     discord_at_fake: FakeDiscord, tmp_path: Path, hf: FakeHuggingFace
 ) -> AsyncIterator[World]:
-    async with running_world(
-        discord_at_fake, tmp_path, scheduler_enabled=False, hf_api_url=hf.url, http_retries=0
-    ) as w:
-        papers = [
-            paper(
-                n,
-                f"Diffusion study {n:02d}",
-                f"Part {n} of a series on diffusion models and their training.",
-                days_ago=n,
-            )
-            for n in range(1, 13)
-        ]
-        papers.append(
-            paper(
-                20,
-                "Fast *diffusion* with under_scores",
-                "We make **diffusion** faster; see `code` and <@123> @everyone.",
-                days_ago=0.5,
-            )
-        )
-        papers.append(paper(21, "Sparse attention kernels", days_ago=1))
-        await w.add_papers(papers)
+    async with search_world(discord_at_fake, tmp_path, hf) as w:
         yield w
 
 
-def titles(message: Message) -> list[str]:
-    """The linked titles on a results page, in order."""
-    description = message.embeds[0]["description"]
-    return [block.split("](")[0].split("[", 1)[1] for block in description.split("\n\n")]
-
-
-def buttons(message: Message) -> dict[str, bool]:
-    """custom_id -> enabled, for the message's buttons."""
-    return {
-        item["custom_id"]: not item.get("disabled", False)
-        for row in message.components
-        for item in row["components"]
-    }
+async def click(world: World, who: Any, message: Message, move: str) -> Any:
+    """Click a results page's "prev" or "next" button."""
+    return await world.fake.click(who, message, button_id(message, move))
 
 
 def no_pings(*replies: Any) -> bool:
@@ -133,7 +72,7 @@ async def test_search_pages_forwards_and_back(world: World) -> None:
     assert re.search(r"\)\*\* · \d{1,2} Mar 2026\n", block)  # a readable date after the title
     assert "**diffusion**" in block  # the matched word in bold
 
-    second = await world.fake.click(world.alice, message, "next")
+    second = await click(world, world.alice, message, "next")
     assert second.response_type == 7  # the same message, updated in place
     page2 = titles(message)
     assert len(page2) == 5 and not set(page2) & set(first)
@@ -141,17 +80,17 @@ async def test_search_pages_forwards_and_back(world: World) -> None:
     assert message.embeds[0]["description"].startswith("**6. [")
     assert buttons(message) == {"prev": True, "next": True}
 
-    await world.fake.click(world.alice, message, "next")
+    await click(world, world.alice, message, "next")
     page3 = titles(message)
     assert len(page3) == 3  # 13 matches in all
     assert message.embeds[0]["footer"]["text"] == "Page 3 of 3 · 13 results"
     assert buttons(message) == {"prev": True, "next": False}
     with pytest.raises(CommandError, match="disabled"):
-        await world.fake.click(world.alice, message, "next")
+        await click(world, world.alice, message, "next")
 
-    await world.fake.click(world.alice, message, "prev")
+    await click(world, world.alice, message, "prev")
     assert titles(message) == page2
-    await world.fake.click(world.alice, message, "prev")
+    await click(world, world.alice, message, "prev")
     assert titles(message) == first
     assert buttons(message) == {"prev": False, "next": True}
     assert sorted(first + page2 + page3) == sorted(
@@ -169,16 +108,15 @@ async def test_the_total_is_counted_once_and_recounted_only_when_papers_arrived(
         counted.append(count)
         return search_papers(*args, count=count, **kwargs)
 
-    # load_extension imported its own copy of the module: patch the one the bot runs
-    monkeypatch.setattr(sys.modules["cogs.search"], "search_papers", recording)
+    monkeypatch.setattr(bot.search_sessions, "search_papers", recording)
     reply = await world.run(world.alice, "search", query="diffusion")
     message = reply.message
     assert message is not None
-    await world.fake.click(world.alice, message, "next")
+    await click(world, world.alice, message, "next")
     assert counted == [True, False]  # page 2 reused the total counted with page 1
 
     await world.add_papers([paper(30 + n, f"Late diffusion {n}", days_ago=0.1) for n in range(5)])
-    await world.fake.click(world.alice, message, "next")  # page 3 now shows more than counted
+    await click(world, world.alice, message, "next")  # page 3 now shows more than counted
     assert counted == [True, False, False, True]
     assert message.embeds[0]["footer"]["text"] == "Page 3 of 4 · 18 results"
     assert buttons(message) == {"prev": True, "next": True}
@@ -210,12 +148,12 @@ async def test_a_stranger_cannot_turn_someone_elses_pages(world: World) -> None:
     assert message is not None
     before = titles(message)
 
-    stranger = await world.fake.click(world.bob, message, "next")
+    stranger = await click(world, world.bob, message, "next")
     assert stranger.ephemeral and stranger.content == NOT_YOURS
     assert titles(message) == before
     assert message.embeds[0]["footer"]["text"] == "Page 1 of 3 · 13 results"
 
-    mine = await world.fake.click(world.alice, message, "next")
+    mine = await click(world, world.alice, message, "next")
     assert mine.response_type == 7 and titles(message) != before
 
 
@@ -266,11 +204,15 @@ async def test_bad_input_is_one_line_and_private(world: World) -> None:
     assert days.ephemeral and days.content == "`days` must be between 1 and 3650."
 
 
-async def test_searching_again_at_once_is_slowed_down(world: World) -> None:
-    first = await world.run(world.alice, "search", query="diffusion")
-    again = await world.run(world.alice, "search", query="attention")
-    assert first.embeds and again.ephemeral
-    assert again.content == "Slow down: try again in 5 s."
+async def test_refining_a_search_is_never_refused_but_spam_is_slowed(world: World) -> None:
+    # A member refining a search fires four in a row (the clock stands still: within 10 s)...
+    for query in ["diffusion", "diffusion models", "diffusion -survey", '"diffusion models"']:
+        refined = await world.run(world.alice, "search", query=query)
+        assert refined.embeds, refined.content
+    # ...and only a fifth at once is refused, in one private line.
+    spam = await world.run(world.alice, "search", query="attention")
+    assert spam.ephemeral and not spam.deferred
+    assert spam.content == "Slow down: try again in 5 s."
     other = await world.run(world.bob, "search", query="attention")  # per user, not global
     assert titles(other.message) == ["Sparse attention kernels"]  # type: ignore[arg-type]
 

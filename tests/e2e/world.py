@@ -113,20 +113,27 @@ async def running_world(
     tmp_path: Path,
     *,
     prepare: Callable[[PaperboyBot], None] | None = None,
+    restart: World | None = None,
+    clock: Callable[[], datetime] = lambda: NOW,
     **settings: Any,
 ) -> AsyncIterator[World]:
-    """Start the bot with the command cogs in a fresh server; stop and close everything after."""
-    guild = fake.add_guild("ML Lab")
-    channel = guild.add_text_channel("papers")
-    quiet = guild.add_text_channel("announcements")
-    quiet.set_overwrite(guild, deny=["send_messages"])
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
-    mod = guild.add_member("mod", permissions=perms("manage_channels"))
-    store = await Store.open(tmp_path / "paperboy.db", clock=lambda: NOW)
+    """Start the bot with the command cogs in a fresh server (or, to restart, a new bot on the
+    same database file in `restart`'s server); stop and close everything after."""
+    if restart is None:
+        guild = fake.add_guild("ML Lab")
+        channel = guild.add_text_channel("papers")
+        quiet = guild.add_text_channel("announcements")
+        quiet.set_overwrite(guild, deny=["send_messages"])
+        alice = guild.add_member("alice")
+        bob = guild.add_member("bob")
+        mod = guild.add_member("mod", permissions=perms("manage_channels"))
+    else:
+        guild, channel, quiet = restart.guild, restart.channel, restart.quiet
+        alice, bob, mod = restart.alice, restart.bob, restart.mod
+    store = await Store.open(tmp_path / "paperboy.db", clock=clock)
     session = aiohttp.ClientSession()
     config = Settings(_env_file=None, db=tmp_path / "paperboy.db", **settings)  # type: ignore[call-arg]
-    bot = PaperboyBot(config, store, session, clock=lambda: NOW, extensions=COMMAND_EXTENSIONS)
+    bot = PaperboyBot(config, store, session, clock=clock, extensions=COMMAND_EXTENSIONS)
     if prepare is not None:
         prepare(bot)
     task = asyncio.create_task(bot.start(fake.token))
