@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.delivery.engine import RunReport
+from bot.feed_settings import cron_days
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
@@ -42,12 +43,13 @@ class FeedRunner(Protocol):
 
 
 def feed_trigger(schedule_time: str, timezone: str, days: str) -> CronTrigger:
-    """The cron trigger of a feed: HH:MM in its IANA timezone (DST-correct), daily or Mon–Fri."""
+    """The cron trigger of a schedule: HH:MM in its IANA timezone (DST-correct), daily, Mon–Fri
+    or one day a week."""
     hour, minute = (int(part) for part in schedule_time.split(":"))
     return CronTrigger(
         hour=hour,
         minute=minute,
-        day_of_week="mon-fri" if days == "weekdays" else "*",
+        day_of_week=cron_days(days),
         timezone=ZoneInfo(timezone),
     )
 
