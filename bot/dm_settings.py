@@ -91,12 +91,9 @@ class DmStatus:
 
 def dm_status(db: sqlite_utils.Database, user_id: int, defaults: DmDefaults) -> DmStatus:
     """The member's schedule, how many DM subscriptions they have and their last DM digest."""
-    count = db.execute(
-        "SELECT count(*) FROM personal_subscriptions WHERE dm = 1 AND user_id = ?", [user_id]
-    ).fetchone()[0]
     return DmStatus(
         schedule=effective_schedule(db, user_id, defaults),
-        subscriptions=int(count),
+        subscriptions=repo.dm_subscription_count(db, user_id),
         last_run=dm_runs.last_dm_run(db, user_id),
     )
 

@@ -77,3 +77,11 @@ def dm_members_since(db: sqlite_utils.Database) -> dict[int, datetime]:
         " GROUP BY user_id ORDER BY user_id",
     )
     return {r["user_id"]: datetime.fromisoformat(r["since"]) for r in found}
+
+
+def dm_subscription_count(db: sqlite_utils.Database, user_id: int) -> int:
+    """How many `dm:true` subscriptions the member has."""
+    found = db.execute(
+        "SELECT count(*) FROM personal_subscriptions WHERE dm = 1 AND user_id = ?", [user_id]
+    ).fetchone()
+    return int(found[0])
