@@ -24,7 +24,11 @@ NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, an hour befor
 
 @asynccontextmanager
 async def running(
-    settings: Settings, fake: FakeDiscord, *, clock: Callable[[], datetime] = lambda: NOW
+    settings: Settings,
+    fake: FakeDiscord,
+    *,
+    clock: Callable[[], datetime] = lambda: NOW,
+    extensions: tuple[str, ...] = ("cogs.meta",),
 ) -> AsyncIterator[PaperboyBot]:
     stop = asyncio.Event()
     built: list[PaperboyBot] = []
@@ -35,7 +39,7 @@ async def running(
         made.set()
 
     task = asyncio.create_task(
-        run_bot(settings, extensions=("cogs.meta",), clock=clock, stop=stop, on_bot=on_bot)
+        run_bot(settings, extensions=extensions, clock=clock, stop=stop, on_bot=on_bot)
     )
     try:
         await asyncio.wait_for(made.wait(), timeout=20)

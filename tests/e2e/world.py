@@ -113,6 +113,7 @@ async def running_world(
     tmp_path: Path,
     *,
     prepare: Callable[[PaperboyBot], None] | None = None,
+    extensions: tuple[str, ...] = COMMAND_EXTENSIONS,
     **settings: Any,
 ) -> AsyncIterator[World]:
     """Start the bot with the command cogs in a fresh server; stop and close everything after."""
@@ -126,7 +127,7 @@ async def running_world(
     store = await Store.open(tmp_path / "paperboy.db", clock=lambda: NOW)
     session = aiohttp.ClientSession()
     config = Settings(_env_file=None, db=tmp_path / "paperboy.db", **settings)  # type: ignore[call-arg]
-    bot = PaperboyBot(config, store, session, clock=lambda: NOW, extensions=COMMAND_EXTENSIONS)
+    bot = PaperboyBot(config, store, session, clock=lambda: NOW, extensions=extensions)
     if prepare is not None:
         prepare(bot)
     task = asyncio.create_task(bot.start(fake.token))
