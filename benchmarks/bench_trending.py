@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.query import parse
+from bot.query.text import index_text
 from bot.store.migrations import MIGRATIONS
 from bot.store.rows import iso
 from bot.trending import rank_trending, trending_page
@@ -31,7 +32,7 @@ WORDS = "diffusion transformer agents reasoning quantization vision language rob
 def fill(db: sqlite_utils.Database, papers: int, rng: random.Random) -> None:
     """`papers` papers listed over the last 365 days, with their upvote histories."""
     year = timedelta(days=365).total_seconds()
-    rows, history = [], []
+    rows, history, fts = [], [], []
     for n in range(papers):
         listed = iso(NOW - timedelta(seconds=rng.random() * year))
         first = rng.randrange(0, 50)
@@ -39,6 +40,7 @@ def fill(db: sqlite_utils.Database, papers: int, rng: random.Random) -> None:
         title = " ".join(rng.sample(WORDS, 3))
         pid = f"{2400 + n // 100_000}.{n % 100_000:05d}"
         rows.append((pid, title, "An abstract.", listed, listed, listed, now, '["hf"]'))
+        fts.append((n + 1, index_text((title,)), "an abstract", "", ""))
         history.append((pid, listed, first))
         if now != first:
             history.append((pid, iso(NOW - timedelta(hours=rng.randrange(1, 24))), now))
@@ -51,6 +53,11 @@ def fill(db: sqlite_utils.Database, papers: int, rng: random.Random) -> None:
         db.conn.executemany(
             "INSERT OR IGNORE INTO upvote_history (paper_id, seen_at, upvotes) VALUES (?, ?, ?)",
             history,
+        )
+        db.conn.executemany(  # rowids follow insertion order in a fresh table
+            "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords)"
+            " VALUES (?, ?, ?, ?, ?)",
+            fts,
         )
 
 

@@ -41,10 +41,12 @@ class TrendingPage:
 def rank_trending(
     db: sqlite_utils.Database, days: int, now: datetime, query: Query | None = None
 ) -> list[Trend]:
-    """The window's ranking, keeping only papers that match `query` when given."""
-    ranked = trending(db, now - timedelta(days=check_days(days)), now + timedelta(microseconds=1))
+    """The window's ranking, keeping only papers that match `query` when given (full-text search
+    narrows the candidates first, as /search does; the query's evaluator decides)."""
+    since, until = now - timedelta(days=check_days(days)), now + timedelta(microseconds=1)
     if query is None:
-        return ranked
+        return trending(db, since, until)
+    ranked = trending(db, since, until, query.to_fts())
     kept: list[Trend] = []
     for start in range(0, len(ranked), _MATCH_BATCH):
         batch = ranked[start : start + _MATCH_BATCH]

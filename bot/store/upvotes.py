@@ -57,15 +57,21 @@ class Trend:
     upvotes: int
 
 
-def trending(db: sqlite_utils.Database, since: datetime, until: datetime) -> list[Trend]:
+def trending(
+    db: sqlite_utils.Database, since: datetime, until: datetime, fts: str = ""
+) -> list[Trend]:
     """Papers listed in [since, until) that Hugging Face lists (they have upvotes), most upvotes
-    gained first, then most upvotes, then newest id."""
+    gained first, then most upvotes, then newest id; only those the FTS5 expression `fts`
+    selects, when given (a superset of a query's matches: see `Query.to_fts`)."""
+    narrow = (
+        " AND p.rowid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)" if fts else ""
+    )
     found = db.execute(
         "SELECT p.id, p.upvotes - coalesce("
         "  (SELECT h.upvotes FROM upvote_history h WHERE h.paper_id = p.id"
         "   ORDER BY h.seen_at LIMIT 1), p.upvotes) AS gained, p.upvotes"
         " FROM papers p WHERE p.listed_at >= ? AND p.listed_at < ? AND p.upvotes IS NOT NULL"
-        " ORDER BY gained DESC, p.upvotes DESC, p.id DESC",
-        [iso(since), iso(until)],
+        f"{narrow} ORDER BY gained DESC, p.upvotes DESC, p.id DESC",
+        [iso(since), iso(until), *([fts] if fts else [])],
     ).fetchall()
     return [Trend(pid, int(gained), int(upvotes)) for pid, gained, upvotes in found]
