@@ -11,6 +11,7 @@ figures; asserts only that the ranking is in order.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import tempfile
 import time
@@ -26,7 +27,10 @@ from bot.store.rows import iso
 from bot.trending import rank_trending, trending_page
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-WORDS = "diffusion transformer agents reasoning quantization vision language robotics".split()
+WORDS = [
+    "diffusion", "transformer", "agents", "reasoning", "quantization", "vision", "language",
+    "robotics",
+]  # fmt: skip
 
 
 def fill(db: sqlite_utils.Database, papers: int, rng: random.Random) -> None:
@@ -84,7 +88,7 @@ def main() -> None:
                 ranked = timed(f"rank {days} days", rank_trending, db, days, NOW)
                 assert all(
                     (a.gained, a.upvotes) >= (b.gained, b.upvotes)
-                    for a, b in zip(ranked, ranked[1:], strict=False)
+                    for a, b in itertools.pairwise(ranked)
                 )
                 print(f"    {len(ranked):,} papers in the window")
                 kept = timed(f"rank {days} days, query {query.normal}", rank_trending, db, days,
