@@ -63,7 +63,7 @@ async def test_weekly_schedule_is_stored_shown_and_rescheduled(world: World) -> 
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     friday = datetime(2026, 3, 13, 8, 0, tzinfo=ZoneInfo("UTC"))  # NOW is Tuesday 10 March
     assert fields["Schedule"] == (
-        f"08:00 UTC, weekly on Friday (your time: <t:{int(friday.timestamp())}:t>)"
+        f"08:00 UTC, weekly on Friday (your time: <t:{int(friday.timestamp())}:F>)"
     )
     monday = await world.run(world.mod, "feed schedule", time="9:00", timezone="UTC", days="weekly")
     assert monday.content.endswith("09:00 UTC, weekly on Monday.")
