@@ -11,13 +11,15 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Settings
+from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine, RunReport
+from bot.dm_settings import DmDefaults, set_dm_schedule
 from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from tests.delivery.support import RecordingPoster
-from tests.support import FakeClock, make_feed, paper, subscribe
+from tests.support import FakeClock, eventually, make_feed, paper, subscribe
 
 CHANNEL = 500
 
@@ -284,3 +286,39 @@ async def test_a_missed_weekly_run_is_made_up_once_and_covers_the_week(store, cl
     # Tuesday: no slot in the last 24 hours for a Monday feed, nothing to make up.
     clock.now = utc(2026, 12, 1, 12)
     assert await make_scheduler(store, clock, RecordingPoster()).missed_runs() == []
+
+
+async def test_a_started_scheduler_really_fires_a_members_own_dm_time(
+    store, apscheduler_time
+) -> None:
+    """APScheduler itself (on the controllable clock) fires the job of Alice's own DM time."""
+    clock = apscheduler_time
+    alice = 42
+    await subscribe(store, CHANNEL, "diffusion", user=alice, dm=True)
+    await store.run(
+        papers_repo.upsert_papers,
+        [paper("2611.00001", "Diffusion")],
+        clock.now - timedelta(hours=1),
+    )
+    await store.run(
+        set_dm_schedule, user_id=alice, time_text="09:31", timezone_text="UTC", days="daily",
+        defaults=DmDefaults("09:00", "UTC"), now=clock.now,
+    )  # fmt: skip
+    poster = RecordingPoster()
+    settings = Settings()
+    engine = DeliveryEngine(store, poster, settings, clock=clock)
+    dms = DmDigester(store, poster, settings, clock=clock)
+    scheduler = FeedScheduler(store, settings, engine, clock=clock, dm_digests=dms)
+    await scheduler.start()
+    try:
+        await settle(scheduler)
+        assert poster.dms == []  # 09:31 is a minute ahead; yesterday's predates her subscription
+        job = scheduler.scheduler.get_job("dm:09:31|UTC|daily")
+        assert job is not None and job.next_run_time == utc(2026, 11, 26, 9, 31)
+        clock.now = utc(2026, 11, 26, 9, 31)
+        scheduler.scheduler.wakeup()  # what APScheduler's own timer does at 09:31
+        await eventually(lambda: len(poster.dms) == 1, "Alice's DM at her own time")
+        ((user, spec),) = poster.dms
+        assert user == alice and spec.paper_ids == ("2611.00001",)
+    finally:
+        await scheduler.stop()
