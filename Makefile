@@ -26,9 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## bench: matching benchmark (100,000 subscriptions x 2,000 papers)
+## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
+	$(BIN)/python benchmarks/bench_trending.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

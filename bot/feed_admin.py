@@ -29,14 +29,16 @@ def set_schedule(
     time_text: str,
     timezone_text: str,
     days: str,
+    weekday: str | None = None,
     defaults: FeedDefaults,
     now: datetime,
 ) -> Feed:
-    """Validate and store the feed's time, timezone and days (creating the feed if needed)."""
+    """Validate and store the feed's time, timezone, days and weekday (creating the feed if
+    needed); nothing is written when any of them is refused."""
     changes = {
         "schedule_time": parse_time(time_text),
         "timezone": parse_timezone(timezone_text),
-        "days": parse_days(days),
+        "days": parse_days(days, weekday),
     }
     ensure_channel_feed(
         db, channel_id=channel_id, guild_id=guild_id, user_id=user_id, defaults=defaults, now=now

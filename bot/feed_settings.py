@@ -1,4 +1,9 @@
-"""Validating a feed's schedule settings (time of day, timezone, days) with one-line errors."""
+"""Validating a schedule's settings (time of day, timezone, days, weekday) with one-line errors.
+
+Feeds and members' DM digests share these. `days` is stored as `daily`, `weekdays` or, for a
+weekly digest, `weekly:<day>` (`weekly:mon` … `weekly:sun`): one value says on which days the
+schedule fires, so everything that reads a schedule reads one column.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,20 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.errors import UserError
 
 # The choice labels /feed schedule offers, and the value each is stored as.
-DAYS: dict[str, str] = {"every day": "daily", "weekdays": "weekdays"}
+DAYS: dict[str, str] = {"every day": "daily", "weekdays": "weekdays", "weekly": "weekly"}
 DAYS_LABEL: dict[str, str] = {value: label for label, value in DAYS.items()}
+# /feed schedule's weekday choices, and the cron day each is stored as (weeks start on Monday).
+WEEKDAYS: dict[str, str] = {
+    "Monday": "mon",
+    "Tuesday": "tue",
+    "Wednesday": "wed",
+    "Thursday": "thu",
+    "Friday": "fri",
+    "Saturday": "sat",
+    "Sunday": "sun",
+}
+WEEKDAY_NAME: dict[str, str] = {short: name for name, short in WEEKDAYS.items()}
+WEEKLY_PREFIX = "weekly:"
 
 MAX_CHOICES = 25  # Discord's autocomplete limit
 
@@ -96,14 +113,50 @@ def timezone_choices(typed: str, limit: int = MAX_CHOICES) -> list[str]:
     return [name for _, name in ranked[:limit]]
 
 
-def parse_days(value: str) -> str:
-    """The stored form (`daily`/`weekdays`) of a days label or stored value."""
+def parse_days(value: str, weekday: str | None = None) -> str:
+    """The stored form (`daily`, `weekdays`, `weekly:mon`…) of a days label and weekday.
+
+    `weekday` (Monday…Sunday, default Monday) only goes with weekly; a stored value is accepted
+    as it is.
+    """
     key = value.strip().lower()
     if key in DAYS:
-        return DAYS[key]
-    if key in DAYS_LABEL:
+        key = DAYS[key]
+    if key.startswith(WEEKLY_PREFIX) and key[len(WEEKLY_PREFIX) :] in WEEKDAY_NAME:
+        return key if weekday is None else parse_days("weekly", weekday)
+    if key not in DAYS_LABEL:
+        raise FeedSettingError("Days must be `every day`, `weekdays` or `weekly`.")
+    if key != "weekly":
+        if weekday is not None:
+            raise FeedSettingError("A weekday only goes with `days: weekly`.")
         return key
-    raise FeedSettingError("Days must be `every day` or `weekdays`.")
+    return WEEKLY_PREFIX + parse_weekday(weekday or "Monday")
+
+
+def parse_weekday(text: str) -> str:
+    """`Monday`, `mon` or `monday` as the stored day (`mon`)."""
+    key = text.strip().lower()
+    for name, short in WEEKDAYS.items():
+        if key in (name.lower(), short):
+            return short
+    shown = text.strip()[:20] or "(empty)"
+    raise FeedSettingError(f"`{shown}` is not a weekday: pick one of Monday … Sunday.")
+
+
+def weekly_day(days: str) -> int | None:
+    """The weekday (0 = Monday) of a weekly schedule, or None for daily and weekdays."""
+    if not days.startswith(WEEKLY_PREFIX):
+        return None
+    return list(WEEKDAY_NAME).index(days[len(WEEKLY_PREFIX) :])
+
+
+def cron_days(days: str) -> str:
+    """The schedule's days as a cron `day_of_week` (`*`, `mon-fri`, `mon`…)."""
+    if days == "weekdays":
+        return "mon-fri"
+    if days.startswith(WEEKLY_PREFIX):
+        return days[len(WEEKLY_PREFIX) :]
+    return "*"
 
 
 def next_slot(schedule_time: str, timezone: str, days: str, now: datetime) -> datetime:
@@ -111,9 +164,11 @@ def next_slot(schedule_time: str, timezone: str, days: str, now: datetime) -> da
     tz = ZoneInfo(timezone)
     hour, minute = (int(part) for part in schedule_time.split(":"))
     local = now.astimezone(tz)
-    for offset in range(8):
+    for offset in range(9):
         day = local.date() + timedelta(days=offset)
         if days == "weekdays" and day.weekday() >= 5:
+            continue
+        if weekly_day(days) not in (None, day.weekday()):
             continue
         slot = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
         if slot >= now:
@@ -122,5 +177,7 @@ def next_slot(schedule_time: str, timezone: str, days: str, now: datetime) -> da
 
 
 def describe_schedule(schedule_time: str, timezone: str, days: str) -> str:
-    """e.g. `09:00 Europe/Paris, weekdays`."""
+    """e.g. `09:00 Europe/Paris, weekdays` or `09:00 UTC, weekly on Monday`."""
+    if days.startswith(WEEKLY_PREFIX):
+        return f"{schedule_time} {timezone}, weekly on {WEEKDAY_NAME[days[len(WEEKLY_PREFIX) :]]}"
     return f"{schedule_time} {timezone}, {DAYS_LABEL.get(days, days)}"

@@ -17,7 +17,7 @@ import sqlite_utils
 from bot.config import Settings
 from bot.models import Paper
 from bot.sources import SourceError, build_sources
-from bot.store import Store, source_status
+from bot.store import Store, source_status, upvotes
 from bot.store import papers as papers_repo
 from bot.store.source_status import SOURCE_NAMES
 
@@ -58,6 +58,8 @@ async def _store_papers(store: Store, source: str, papers: list[Paper]) -> Sourc
 
     def write(db: sqlite_utils.Database) -> int:
         result = papers_repo.upsert_papers(db, papers, now)
+        # Upvote counts as this poll saw them (/trending ranks by what they gained since).
+        upvotes.record_upvotes(db, (p.id for p in papers if p.upvotes is not None), now)
         source_status.record_success(db, source, now, len(papers))
         return len(result.new)
 
@@ -132,6 +134,7 @@ async def ingest_cli(
             sample_day, papers = load_sample_day()
             now = store.now()
             result = await store.run(papers_repo.upsert_papers, papers, now)
+            await store.run(upvotes.record_upvotes, [p.id for p in papers], now)
             print(
                 f"Sample day {sample_day}: {len(papers)} papers, {len(result.new)} new"
                 f" → {settings.db}"

@@ -20,6 +20,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.delivery.engine import RunReport
+from bot.dm_jobs import DmJobs, DmRunner
+from bot.dm_settings import DmDefaults
+from bot.feed_settings import cron_days
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
@@ -42,12 +45,13 @@ class FeedRunner(Protocol):
 
 
 def feed_trigger(schedule_time: str, timezone: str, days: str) -> CronTrigger:
-    """The cron trigger of a feed: HH:MM in its IANA timezone (DST-correct), daily or Mon–Fri."""
+    """The cron trigger of a schedule: HH:MM in its IANA timezone (DST-correct), daily, Mon–Fri
+    or one day a week."""
     hour, minute = (int(part) for part in schedule_time.split(":"))
     return CronTrigger(
         hour=hour,
         minute=minute,
-        day_of_week="mon-fri" if days == "weekdays" else "*",
+        day_of_week=cron_days(days),
         timezone=ZoneInfo(timezone),
     )
 
@@ -92,14 +96,13 @@ class FeedScheduler:
         *,
         clock: Clock,
         ingest: Ingest | None = None,
-        dm_digests: Callable[[], Awaitable[object]] | None = None,
+        dm_digests: DmRunner | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.engine = engine
         self.clock = clock
         self._ingest = ingest
-        self._dm_digests = dm_digests
         self.scheduler = AsyncIOScheduler(
             timezone="UTC",
             job_defaults={
@@ -111,6 +114,14 @@ class FeedScheduler:
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[object]] = set()
+        self.dm_jobs: DmJobs | None = None
+        if dm_digests is not None:  # one job per distinct DM schedule (see bot/dm_jobs.py)
+            defaults = DmDefaults(settings.default_schedule, settings.default_timezone)
+            self.dm_jobs = DmJobs(
+                self.scheduler, store, defaults, dm_digests, clock=clock,
+                trigger=lambda key: feed_trigger(*key),
+                recent_slot=lambda trigger, now: latest_slot(trigger, now, MAKE_UP_LIMIT),
+            )  # fmt: skip
 
     # Lifecycle (the bot's Service protocol)
 
@@ -120,10 +131,14 @@ class FeedScheduler:
         feeds = await self.store.run(feeds_repo.list_feeds)
         for feed in feeds:
             self._apply(feed.channel_id, feed)
+        if self.dm_jobs is not None:
+            await self.dm_jobs.sync()
         self.scheduler.start()
         for channel_id, slot in await self.missed_runs():
             log.info("Making up feed %s's run of %s, missed while offline", channel_id, slot)
             self._spawn(self._run(channel_id, scheduled_for=slot))
+        if self.dm_jobs is not None:
+            self._spawn(self.dm_jobs.make_up())
 
     async def stop(self) -> None:
         """Stop ticking and wait for nothing: runs in progress are resumed after a restart."""
@@ -154,23 +169,10 @@ class FeedScheduler:
                 self._ingest_job, arxiv_trigger(self.settings.arxiv_fetch_hours),
                 args=["arxiv"], id="ingest:arxiv", replace_existing=True,
             )  # fmt: skip
-        if self._dm_digests is not None:
-            self.scheduler.add_job(
-                self._dm_job,
-                feed_trigger(
-                    self.settings.default_schedule, self.settings.default_timezone, "daily"
-                ),
-                id="dm-digests",
-                replace_existing=True,
-            )
 
     async def _ingest_job(self, source: str) -> None:
         assert self._ingest is not None
         await self._ingest(source)
-
-    async def _dm_job(self) -> None:
-        assert self._dm_digests is not None
-        await self._dm_digests()
 
     def _job_id(self, channel_id: int) -> str:
         return f"feed:{channel_id}"
@@ -218,10 +220,15 @@ class FeedScheduler:
         return await self._run(channel_id, scheduled_for=None)
 
     async def run_dm_digests_now(self) -> object:
-        """Run the daily DM digests now (the `dm-digests` job's work); None if not wired."""
-        if self._dm_digests is None:
+        """Run every member's DM digest now, whatever their schedule; None if not wired."""
+        if self.dm_jobs is None:
             return None
-        return await self._dm_digests()
+        return await self.dm_jobs.run_all_now()
+
+    def dm_schedules_changed(self) -> None:
+        """A member's DM schedule or pause changed: bring the DM jobs in step (not waiting)."""
+        if self.dm_jobs is not None:
+            self._spawn(self.dm_jobs.sync())
 
     async def _scheduled_run(self, channel_id: int) -> None:
         feed = await self.store.run(feeds_repo.get_feed, channel_id)

@@ -23,7 +23,7 @@ from bot.feed_admin import (
     set_sources,
     unfetched_note,
 )
-from bot.feed_settings import DAYS, describe_schedule, timezone_choices
+from bot.feed_settings import DAYS, WEEKDAYS, describe_schedule, timezone_choices
 from bot.feed_sources import parse_sources
 from bot.store import subscriptions as subs_repo
 from bot.subscribing import parse_query, subscribe_channel, unsubscribe_channel
@@ -44,6 +44,7 @@ from cogs.common import (
 MAX_NAME_LOOKUPS = 10  # members fetched by REST for one preview; the rest show as mentions
 
 DAY_CHOICES = [app_commands.Choice(name=label, value=label) for label in DAYS]
+WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=name) for name in WEEKDAYS]
 
 
 class NeedsManageChannels(app_commands.MissingPermissions):
@@ -120,18 +121,26 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         subs = await self.bot.store.run(subs_repo.list_channel, interaction.channel_id)
         return subscription_choices(((s.normal, s.id) for s in subs), current)
 
-    @app_commands.command(name="schedule", description="When this channel's digest is posted")
+    @app_commands.command(
+        name="schedule", description="When this channel's digest is posted: daily, weekdays, weekly"
+    )
     @app_commands.describe(
         time="Time of day, HH:MM (24-hour)",
         timezone="IANA timezone, e.g. Europe/Paris (start typing)",
-        days="Every day or weekdays only",
+        days="Every day, weekdays only, or once a week (everything since the last digest)",
+        weekday="With weekly: the day it goes out (default Monday)",
     )
-    @app_commands.choices(days=DAY_CHOICES)
+    @app_commands.choices(days=DAY_CHOICES, weekday=WEEKDAY_CHOICES)
     @per_user_cooldown(QUICK_WRITE)
     async def schedule(
-        self, interaction: Interaction, time: str, timezone: str, days: str = "every day"
+        self,
+        interaction: Interaction,
+        time: str,
+        timezone: str,
+        days: str = "every day",
+        weekday: str | None = None,
     ) -> None:
-        """Set the digest's time, timezone and days."""
+        """Set the digest's time, timezone, days and weekday."""
         guild_id, channel_id = guild_ids(interaction)
         feed = await self.bot.feeds.apply(
             channel_id,
@@ -142,6 +151,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
             time_text=time,
             timezone_text=timezone,
             days=days,
+            weekday=weekday,
             defaults=feed_defaults(self.bot),
             now=self.bot.clock(),
         )

@@ -13,12 +13,16 @@ from bot.discord.client import PaperboyBot
 
 ABOUT = (
     "**Paperboy** delivers research papers from Hugging Face Daily Papers and arXiv: "
-    "subscribe to topics for yourself, or set up a daily digest for a channel.\n\n"
+    "subscribe to topics for yourself (by DM too, at your own time: `/dm schedule`), or set up "
+    "a daily, weekday or weekly digest for a channel. `/trending` shows what is gaining "
+    "upvotes.\n\n"
     'Queries: `diffusion -survey`, `"masked diffusion"`, `rlhf OR dpo`, `quantiz*`, '
     '`author:"Yann LeCun"`, `cat:cs.CL`.'
 )
 # What a member reaches for first, in that order; anything else follows alphabetically.
-MEMBER_ORDER = ("subscribe", "unsubscribe", "subscriptions", "search", "paper", "help")
+MEMBER_ORDER = (
+    "subscribe", "unsubscribe", "subscriptions", "search", "trending", "paper", "dm", "help",
+)  # fmt: skip
 MEMBER_FIELD = "Commands"
 MANAGER_FIELD = "Channel feeds (need the Manage Channels permission)"
 

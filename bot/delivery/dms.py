@@ -14,6 +14,7 @@ run tells them) and is skipped for `DM_CLOSED_RETRY`, so the bot does not knock 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -90,7 +91,8 @@ class DmOutbox:
 
 
 class DmDigester:
-    """Sends each member with DM subscriptions one digest DM a day (split at 10 embeds)."""
+    """Sends each member with DM subscriptions one digest DM a day, at their own schedule
+    (split at 10 embeds)."""
 
     def __init__(self, store: Store, poster: Poster, settings: Settings, *, clock: Clock) -> None:
         self.store = store
@@ -100,25 +102,40 @@ class DmDigester:
 
     async def run_all(self) -> list[DmReport]:
         """Finish DM digests a crash interrupted, then run every member's digest for today."""
+        users = await self.store.run(
+            lambda db: sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
+        )
+        return await self._run(users, timezone=None, resume=None)
+
+    async def run_users(
+        self, user_ids: Sequence[int], *, timezone: str | None = None
+    ) -> list[DmReport]:
+        """`run_all` for some members (those sharing a DM schedule): finish their interrupted
+        DM digests, then run each one's digest, dated in `timezone` (default: the default)."""
+        return await self._run(user_ids, timezone=timezone, resume=set(user_ids))
+
+    async def _run(
+        self, user_ids: Sequence[int], *, timezone: str | None, resume: set[int] | None
+    ) -> list[DmReport]:
+        # Interrupted digests first (of `resume`'s members; None: everyone's).
         oldest = self.clock() - MAX_LOOKBACK
         for post in await self.store.run(ledger.open_dm_digests):
+            if resume is not None and post.target.id not in resume:
+                continue
             if datetime.fromisoformat(post.created_at) < oldest:  # never let it block new ones
                 error = "expired: still undelivered after 3 days"
                 await self.store.run(ledger.fail_digest, post.id, error=error, now=self.clock())
                 continue
             await self._post(post)
-        users = await self.store.run(
-            lambda db: sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
-        )
-        reports = [await self.run_user(user_id) for user_id in users]
+        reports = [await self.run_user(user_id, timezone=timezone) for user_id in user_ids]
         sent = sum(r.messages for r in reports)
         log.info("DM digests: %d members, %d DMs sent", len(reports), sent)
         return reports
 
-    async def run_user(self, user_id: int) -> DmReport:
+    async def run_user(self, user_id: int, *, timezone: str | None = None) -> DmReport:
         """Plan, record and send one member's DM digest."""
         now = self.clock()
-        begun = await self.store.run(self._begin, user_id, now)
+        begun = await self.store.run(self._begin, user_id, now, timezone)
         if begun is None:
             return DmReport(user_id, 0, 0, 0, closed=True)
         post, matched = begun
@@ -128,7 +145,7 @@ class DmDigester:
         return DmReport(user_id, posted, matched, messages, closed)
 
     def _begin(
-        self, db: sqlite_utils.Database, user_id: int, now: datetime
+        self, db: sqlite_utils.Database, user_id: int, now: datetime, timezone: str | None
     ) -> tuple[ledger.DigestPost | None, int] | None:
         """Start the run and write its pending DMs in one transaction (None: DMs closed)."""
         if dm_closed_recently(db, user_id, now):
@@ -149,7 +166,7 @@ class DmDigester:
         if not digest.entries:
             dm_runs.finish_dm_run(db, run.id, now=now, posted=0)
             return None, digest.matched
-        day = now.astimezone(ZoneInfo(self.settings.default_timezone)).date()
+        day = now.astimezone(ZoneInfo(timezone or self.settings.default_timezone)).date()
         messages = [
             ledger.PendingMessage(spec.paper_ids, spec.nonce, spec.to_json())
             for spec in dm_messages(destination, day, digest.entries)

@@ -11,6 +11,7 @@ import sqlite_utils
 
 from bot.delivery.digest import Digest, Subscriber, build_digest
 from bot.destinations import Destination
+from bot.feed_settings import weekly_day
 from bot.feed_sources import FeedSources, parse_sources
 from bot.matching import SubscriptionMatcher
 from bot.query import Query, QueryError, parse
@@ -22,6 +23,10 @@ from bot.store.source_status import SOURCE_NAMES, all_statuses
 
 FIRST_RUN_LOOKBACK = timedelta(hours=24)  # a new feed's first digest already has the latest day
 MAX_LOOKBACK = timedelta(days=3)
+# A weekly digest covers the week since the previous one: a new weekly feed starts with the last
+# 7 days, and a late or made-up run still reaches back to the slot before.
+WEEKLY_FIRST_LOOKBACK = timedelta(days=7)
+WEEKLY_MAX_LOOKBACK = timedelta(days=8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +60,18 @@ def feed_subscribers(db: sqlite_utils.Database, channel_id: int) -> list[tuple[S
 
 
 def window_start_for(db: sqlite_utils.Database, channel_id: int, now: datetime) -> datetime:
-    """Where the feed's next digest starts: its last completed run, within the lookback limits."""
+    """Where the feed's next digest starts: its last completed run, within the lookback limits
+    (3 days; 8 for a weekly feed)."""
+    feed = feeds_repo.get_feed(db, channel_id)
+    weekly = feed is not None and weekly_day(feed.days) is not None
+    first, limit = (
+        (WEEKLY_FIRST_LOOKBACK, WEEKLY_MAX_LOOKBACK)
+        if weekly
+        else (FIRST_RUN_LOOKBACK, MAX_LOOKBACK)
+    )
     last = feeds_repo.last_run(db, channel_id, finished=True)
-    start = last.started_at if last else now - FIRST_RUN_LOOKBACK
-    return max(start, now - MAX_LOOKBACK)
+    start = last.started_at if last else now - first
+    return max(start, now - limit)
 
 
 def explain_empty(

@@ -37,6 +37,8 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.subscriptions",
     "cogs.feeds",
     "cogs.search",
+    "cogs.dm",
+    "cogs.trending",
 )
 
 
@@ -163,7 +165,7 @@ class PaperboyBot(commands.AutoShardedBot):
         engine = DeliveryEngine(
             self.store, poster, self.settings, clock=self.clock, changes=self.feeds
         )
-        # DM digests go out once a day for everyone, at the default schedule (default timezone).
+        # DM digests go out at each member's own schedule (/dm schedule), else the default one.
         dms = DmDigester(self.store, poster, self.settings, clock=self.clock)
 
         async def ingest(source: str) -> object:
@@ -177,7 +179,7 @@ class PaperboyBot(commands.AutoShardedBot):
             engine,
             clock=self.clock,
             ingest=ingest if self.settings.poll_sources else None,
-            dm_digests=dms.run_all,
+            dm_digests=dms,
         )
 
     async def start_services(self) -> None:

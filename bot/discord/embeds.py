@@ -18,7 +18,7 @@ from bot.delivery.messages import paper_embed as digest_paper_embed
 from bot.delivery.planner import DigestPlan
 from bot.dry_run import DryRun
 from bot.feed_admin import FeedStatus
-from bot.feed_settings import describe_schedule, next_slot
+from bot.feed_settings import describe_schedule, next_slot, weekly_day
 from bot.feed_sources import SourcesError, parse_sources
 from bot.links import markdown_link
 from bot.models import Paper
@@ -236,10 +236,11 @@ def status_embed(
     feed = status.feed
     embed = discord.Embed(title="Feed status", colour=EMBED_COLOUR)
     slot = next_slot(feed.schedule_time, feed.timezone, feed.days, now)
+    style = "t" if weekly_day(feed.days) is None else "F"  # a weekly slot: its day matters too
     embed.add_field(
         name="Schedule",
         value=f"{describe_schedule(feed.schedule_time, feed.timezone, feed.days)}"
-        f" (your time: {timestamp(slot, 't')})",
+        f" (your time: {timestamp(slot, style)})",
         inline=False,
     )
     try:

@@ -20,7 +20,7 @@ class Feed:
     guild_id: int
     schedule_time: str  # HH:MM in `timezone`
     timezone: str
-    days: str  # "daily" | "weekdays" (validated by bot/feed_settings.py)
+    days: str  # "daily" | "weekdays" | "weekly:mon"… (validated by bot/feed_settings.py)
     sources: str  # e.g. "hf, arxiv:cs.CL"
     paused: bool
     pause_reason: str | None

@@ -346,3 +346,47 @@ def command_syncs(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@MIGRATIONS(name="0017_upvote_history")
+def upvote_history(db: sqlite_utils.Database) -> None:
+    """Hugging Face upvote counts as polls saw them, one row per change (for /trending).
+
+    A paper's first row is what Paperboy first saw; its gain is `papers.upvotes` minus that.
+    Papers stored before this migration start their history at their current count.
+    """
+    db.execute(
+        """
+        CREATE TABLE upvote_history (
+            paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            seen_at TEXT NOT NULL,                    -- ISO-8601 UTC, the poll that saw it
+            upvotes INTEGER NOT NULL,
+            PRIMARY KEY (paper_id, seen_at)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "INSERT INTO upvote_history (paper_id, seen_at, upvotes)"
+        " SELECT id, updated_at, upvotes FROM papers WHERE upvotes IS NOT NULL"
+    )
+
+
+@MIGRATIONS(name="0018_dm_schedules")
+def dm_schedules(db: sqlite_utils.Database) -> None:
+    """A member's own DM digest time (/dm schedule) and pause (/dm pause).
+
+    Members without a row get the default schedule. Weekly feeds need no column: their
+    `feeds.days` reads `weekly:<day>` (see bot/feed_settings.py).
+    """
+    db.execute(
+        """
+        CREATE TABLE dm_schedules (
+            user_id INTEGER PRIMARY KEY,
+            schedule_time TEXT NOT NULL,              -- HH:MM in `timezone`
+            timezone TEXT NOT NULL,                   -- IANA name
+            days TEXT NOT NULL DEFAULT 'daily',       -- daily | weekdays
+            paused INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )

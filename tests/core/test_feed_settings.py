@@ -88,12 +88,37 @@ def test_timezone_choices_respect_discords_limits() -> None:
 
 
 def test_days_labels_map_to_stored_values() -> None:
-    assert DAYS == {"every day": "daily", "weekdays": "weekdays"}
+    assert DAYS == {"every day": "daily", "weekdays": "weekdays", "weekly": "weekly"}
     assert parse_days("every day") == "daily"
     assert parse_days("weekdays") == "weekdays"
     assert parse_days("daily") == "daily"
     with pytest.raises(FeedSettingError):
         parse_days("weekends")
+
+
+def test_weekly_is_stored_with_its_weekday_defaulting_to_monday() -> None:
+    assert parse_days("weekly") == "weekly:mon"
+    assert parse_days("weekly", "Friday") == "weekly:fri"
+    assert parse_days("weekly", "sun") == "weekly:sun"
+    assert parse_days("weekly:wed") == "weekly:wed"  # a stored value (e.g. an import) as it is
+    with pytest.raises(FeedSettingError, match="is not a weekday"):
+        parse_days("weekly", "Funday")
+    with pytest.raises(FeedSettingError, match="only goes with `days: weekly`"):
+        parse_days("every day", "Monday")
+    with pytest.raises(FeedSettingError):
+        parse_days("weekly:xyz")
+
+
+def test_next_slot_of_a_weekly_schedule_is_its_day() -> None:
+    thursday = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    paris = ZoneInfo("Europe/Paris")
+    assert next_slot("09:00", "Europe/Paris", "weekly:mon", thursday) == datetime(
+        2026, 3, 9, 9, 0, tzinfo=paris
+    )
+    # Today's weekday, but the time has passed: a week later.
+    assert next_slot("09:00", "Europe/Paris", "weekly:thu", thursday) == datetime(
+        2026, 3, 12, 9, 0, tzinfo=paris
+    )
 
 
 def test_next_slot_follows_the_timezone_and_skips_weekends() -> None:
@@ -109,3 +134,4 @@ def test_next_slot_follows_the_timezone_and_skips_weekends() -> None:
 def test_schedule_description_reads_naturally() -> None:
     assert describe_schedule("09:00", "Europe/Paris", "weekdays") == "09:00 Europe/Paris, weekdays"
     assert describe_schedule("18:30", "UTC", "daily") == "18:30 UTC, every day"
+    assert describe_schedule("08:00", "UTC", "weekly:mon") == "08:00 UTC, weekly on Monday"

@@ -195,3 +195,53 @@ async def test_arxiv_only_feed_on_a_saturday_says_there_was_no_announcement(
     saturday = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 09:00 in New York
     assert (await plan(store, saturday)).reason == "no arXiv announcement on Saturdays"
     assert (await plan(store, NOW)).reason.startswith("no new papers")  # a Thursday
+
+
+async def test_a_weekly_feeds_window_reaches_back_eight_days_a_daily_one_three(
+    store: Store,
+) -> None:
+    await subscribe(store, CHANNEL, "diffusion")
+    for pid, age in (("2611.00001", 9), ("2611.00002", 6), ("2611.00003", 1)):
+        await store.run(
+            papers_repo.upsert_papers,
+            [paper(pid, f"Diffusion {age} days ago", {"hf"})],
+            NOW - timedelta(days=age),
+        )
+    ten_days_ago = NOW - timedelta(days=10)  # the last digest, long ago
+    done = await store.run(
+        feeds_repo.start_run, channel_id=CHANNEL, window_start=ten_days_ago, now=ten_days_ago
+    )
+    await store.run(
+        feeds_repo.finish_run, done.id, now=ten_days_ago, listed=0, matched=0, posted=0,
+        reason=None,
+    )  # fmt: skip
+    daily = await plan(store)
+    assert [e.paper.id for e in daily.digest.entries] == ["2611.00003"]
+    await store.run(feeds_repo.update_feed, CHANNEL, days="weekly:thu")
+    weekly = await plan(store)
+    assert weekly.window_start == NOW - timedelta(days=8)
+    assert sorted(e.paper.id for e in weekly.digest.entries) == ["2611.00002", "2611.00003"]
+
+
+async def test_a_new_weekly_feeds_first_digest_covers_the_last_week(store: Store) -> None:
+    await store.run(feeds_repo.update_feed, CHANNEL, days="weekly:mon")
+    await subscribe(store, CHANNEL, "diffusion")
+    await store.run(
+        papers_repo.upsert_papers, [paper("2611.00002", "Diffusion", {"hf"})], NOW - timedelta(5)
+    )
+    first = await plan(store)
+    assert first.window_start == NOW - timedelta(days=7)
+    assert [e.paper.id for e in first.digest.entries] == ["2611.00002"]
+
+
+async def test_a_weekly_digest_is_capped_with_the_rest_counted(store: Store) -> None:
+    await store.run(feeds_repo.update_feed, CHANNEL, days="weekly:thu")
+    await subscribe(store, CHANNEL, "diffusion")
+    for day in range(7):
+        await store.run(
+            papers_repo.upsert_papers,
+            [paper(f"2611.{day:03d}{n:02d}", f"Diffusion {day} {n}", {"hf"}) for n in range(5)],
+            NOW - timedelta(days=day, hours=1),
+        )
+    capped = await store.run(plan_digest, CHANNEL, NOW, cap=10)
+    assert len(capped.digest.entries) == 10 and capped.digest.overflow == 25

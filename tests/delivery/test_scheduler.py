@@ -11,13 +11,15 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Settings
+from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine, RunReport
+from bot.dm_settings import DmDefaults, set_dm_schedule
 from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from tests.delivery.support import RecordingPoster
-from tests.support import FakeClock, make_feed, paper, subscribe
+from tests.support import FakeClock, eventually, make_feed, paper, subscribe
 
 CHANNEL = 500
 
@@ -223,3 +225,100 @@ def test_arxiv_is_fetched_after_each_announcement_and_after_the_rss_regenerates(
     ]  # fmt: skip
     with pytest.raises(ValueError):
         arxiv_trigger("25")
+
+
+# Weekly feeds
+
+
+def test_weekly_fires_once_a_week_on_its_day_across_dst() -> None:
+    trigger = feed_trigger("09:00", "Europe/Berlin", "weekly:mon")
+    fires = []
+    moment = utc(2026, 10, 14, 12)  # a Wednesday; Berlin leaves summer time on 25 Oct
+    for _ in range(3):
+        moment = trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
+        fires.append(moment)
+    assert fires == [utc(2026, 10, 19, 7), utc(2026, 10, 26, 8), utc(2026, 11, 2, 8)]
+    friday = feed_trigger("18:30", "UTC", "weekly:fri")
+    assert friday.get_next_fire_time(None, utc(2026, 11, 26, 9)) == utc(2026, 11, 27, 18, 30)
+
+
+async def test_a_weekly_feed_job_and_next_run_follow_its_weekday(store, clock) -> None:
+    await store.run(feeds_repo.update_feed, CHANNEL, days="weekly:tue")
+    scheduler = make_scheduler(store, clock, RecordingPoster())
+    await scheduler.start()
+    try:
+        await settle(scheduler)
+        assert scheduler.next_run(CHANNEL) == utc(2026, 12, 1, 8)  # next Tuesday, 09:00 Berlin
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_missed_weekly_run_is_made_up_once_and_covers_the_week(store, clock) -> None:
+    """Down over Monday's 09:00 (Berlin) slot, back at 11:30: the week's digest goes out once,
+    with papers from six days ago that a daily feed's 3-day window would have dropped."""
+    await store.run(feeds_repo.update_feed, CHANNEL, days="weekly:mon")
+    await subscribe(store, CHANNEL, "diffusion")
+    last_week = utc(2026, 11, 23, 8)  # the previous Monday's digest
+    run = await store.run(
+        feeds_repo.start_run, channel_id=CHANNEL, window_start=last_week, now=last_week
+    )
+    await store.run(
+        feeds_repo.finish_run, run.id, now=last_week, listed=0, matched=0, posted=0, reason=None
+    )
+    await store.run(
+        papers_repo.upsert_papers, [paper("2611.00001", "Diffusion early")], utc(2026, 11, 24, 6)
+    )
+    await store.run(
+        papers_repo.upsert_papers, [paper("2611.00002", "Diffusion late")], utc(2026, 11, 29, 6)
+    )
+    clock.now = utc(2026, 11, 30, 10, 30)
+    poster = RecordingPoster()
+    scheduler = make_scheduler(store, clock, poster)
+    assert await scheduler.missed_runs() == [(CHANNEL, utc(2026, 11, 30, 8))]
+    await scheduler.start()
+    await settle(scheduler)
+    await scheduler.stop()
+    posted = sorted(pid for m in poster.sent for pid in m.spec.paper_ids)
+    assert posted == ["2611.00001", "2611.00002"]
+    clock.advance(hours=1)  # a second restart: the week's run happened, nothing twice
+    again = make_scheduler(store, clock, poster)
+    assert await again.missed_runs() == []
+    # Tuesday: no slot in the last 24 hours for a Monday feed, nothing to make up.
+    clock.now = utc(2026, 12, 1, 12)
+    assert await make_scheduler(store, clock, RecordingPoster()).missed_runs() == []
+
+
+async def test_a_started_scheduler_really_fires_a_members_own_dm_time(
+    store, apscheduler_time
+) -> None:
+    """APScheduler itself (on the controllable clock) fires the job of Alice's own DM time."""
+    clock = apscheduler_time
+    alice = 42
+    await subscribe(store, CHANNEL, "diffusion", user=alice, dm=True)
+    await store.run(
+        papers_repo.upsert_papers,
+        [paper("2611.00001", "Diffusion")],
+        clock.now - timedelta(hours=1),
+    )
+    await store.run(
+        set_dm_schedule, user_id=alice, time_text="09:31", timezone_text="UTC", days="daily",
+        defaults=DmDefaults("09:00", "UTC"), now=clock.now,
+    )  # fmt: skip
+    poster = RecordingPoster()
+    settings = Settings()
+    engine = DeliveryEngine(store, poster, settings, clock=clock)
+    dms = DmDigester(store, poster, settings, clock=clock)
+    scheduler = FeedScheduler(store, settings, engine, clock=clock, dm_digests=dms)
+    await scheduler.start()
+    try:
+        await settle(scheduler)
+        assert poster.dms == []  # 09:31 is a minute ahead; yesterday's predates her subscription
+        job = scheduler.scheduler.get_job("dm:09:31|UTC|daily")
+        assert job is not None and job.next_run_time == utc(2026, 11, 26, 9, 31)
+        clock.now = utc(2026, 11, 26, 9, 31)
+        scheduler.scheduler.wakeup()  # what APScheduler's own timer does at 09:31
+        await eventually(lambda: len(poster.dms) == 1, "Alice's DM at her own time")
+        ((user, spec),) = poster.dms
+        assert user == alice and spec.paper_ids == ("2611.00001",)
+    finally:
+        await scheduler.stop()

@@ -151,8 +151,13 @@ async def test_help_lists_exactly_what_paperboy_run_syncs(
         "Commands",
         "Channel feeds (need the Manage Channels permission)",
     ]
-    assert listed[0] == "/subscribe" and listed[5] == "/help"  # members' commands come first
-    assert all(name.startswith("/feed ") for name in listed[6:])
+    members, managers = ([line.split("`")[1] for line in f["value"].splitlines()] for f in fields)
+    assert members[:6] == [
+        "/subscribe", "/unsubscribe", "/subscriptions", "/search", "/trending", "/paper",
+    ]  # fmt: skip
+    assert members[6:] == ["/dm schedule", "/dm pause", "/dm resume", "/dm status", "/help"]
+    assert managers and all(name.startswith("/feed ") for name in managers)
+    assert "/dm schedule" in reply.embeds[0]["description"]
 
 
 def _leaf_names(commands: list[dict[str, Any]], prefix: str = "") -> list[str]:

@@ -284,7 +284,12 @@ async def test_days_are_offered_as_choices(world: World) -> None:
     (feed,) = [c for c in world.fake.synced_commands() if c["name"] == "feed"]
     (schedule,) = [o for o in feed["options"] if o["name"] == "schedule"]
     (days,) = [o for o in schedule["options"] if o["name"] == "days"]
-    assert [c["name"] for c in days["choices"]] == ["every day", "weekdays"]
+    assert [c["name"] for c in days["choices"]] == ["every day", "weekdays", "weekly"]
+    (weekday,) = [o for o in schedule["options"] if o["name"] == "weekday"]
+    assert [c["name"] for c in weekday["choices"]] == [
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    ]  # fmt: skip
+    assert not weekday.get("required")
 
 
 async def test_sources_are_validated_and_stored_canonically(world: World) -> None:

@@ -115,6 +115,7 @@ async def running_world(
     prepare: Callable[[PaperboyBot], None] | None = None,
     restart: World | None = None,
     clock: Callable[[], datetime] = lambda: NOW,
+    extensions: tuple[str, ...] = COMMAND_EXTENSIONS,
     **settings: Any,
 ) -> AsyncIterator[World]:
     """Start the bot with the command cogs in a fresh server (or, to restart, a new bot on the
@@ -133,7 +134,7 @@ async def running_world(
     store = await Store.open(tmp_path / "paperboy.db", clock=clock)
     session = aiohttp.ClientSession()
     config = Settings(_env_file=None, db=tmp_path / "paperboy.db", **settings)  # type: ignore[call-arg]
-    bot = PaperboyBot(config, store, session, clock=clock, extensions=COMMAND_EXTENSIONS)
+    bot = PaperboyBot(config, store, session, clock=clock, extensions=extensions)
     if prepare is not None:
         prepare(bot)
     task = asyncio.create_task(bot.start(fake.token))
