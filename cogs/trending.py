@@ -85,12 +85,12 @@ class TrendingPager(discord.ui.View):
             embed=self.embed(), view=self, allowed_mentions=NO_MENTIONS
         )
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="prev")
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="trending:prev")
     async def previous(self, interaction: Interaction, button: discord.ui.Button[Any]) -> None:
         """Show the page before."""
         await self._turn(interaction, self.page.offset - PER_PAGE)
 
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary, custom_id="next")
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary, custom_id="trending:next")
     async def next(self, interaction: Interaction, button: discord.ui.Button[Any]) -> None:
         """Show the page after."""
         await self._turn(interaction, self.page.offset + PER_PAGE)

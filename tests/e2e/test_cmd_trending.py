@@ -74,17 +74,17 @@ async def test_trending_ranks_by_upvotes_gained_then_total_and_pages(world: Worl
         ("Diffusion study 3", "▲ +10 · 15 upvotes"),
     ]
     assert message.embeds[0]["footer"]["text"] == "Page 1 of 2 · 7 papers · upvotes gained"
-    assert buttons(message) == {"prev": False, "next": True}
-    stranger = await world.fake.click(world.bob, message, "next")
+    assert buttons(message) == {"trending:prev": False, "trending:next": True}
+    stranger = await world.fake.click(world.bob, message, "trending:next")
     assert stranger.ephemeral and stranger.content == NOT_YOURS
     assert ranked(message)[0][0] == "Diffusion study 1"  # unchanged by Bob's click
-    await world.fake.click(world.alice, message, "next")
+    await world.fake.click(world.alice, message, "trending:next")
     assert ranked(message) == [
         ("Diffusion study 5", "▲ +1 · 41 upvotes"),
         ("Agents study 6", "▲ +0 · 7 upvotes"),
     ]
-    assert buttons(message) == {"prev": True, "next": False}
-    await world.fake.click(world.alice, message, "prev")
+    assert buttons(message) == {"trending:prev": True, "trending:next": False}
+    await world.fake.click(world.alice, message, "trending:prev")
     assert ranked(message)[0][0] == "Diffusion study 1"
 
 
@@ -97,7 +97,7 @@ async def test_trending_takes_a_window_and_a_query(world: World) -> None:
     assert [t for t, _ in ranked(message)] == [
         "Diffusion study 1", "Diffusion study 7", "Diffusion study 3",
     ]  # fmt: skip
-    assert buttons(message) == {"prev": False, "next": False}
+    assert buttons(message) == {"trending:prev": False, "trending:next": False}
     # (one /trending per member every 5 seconds, as /search: the others ask next)
     month = await world.run(world.bob, "trending", days=30)
     assert month.message is not None
