@@ -78,24 +78,25 @@ def build_digest(
     Papers matching more subscriptions come first, then more Hugging Face upvotes, then the
     more recent; ties fall back to the id so the order is stable across runs.
     """
-    entries: list[DigestEntry] = []
+    # Rank on what is cheap to know, then summarise and explain only the papers shown: a broad
+    # subscription can match hundreds of papers of which the digest shows `cap`.
+    ranked: list[tuple[Paper, Sequence[tuple[Subscriber, Match]], int]] = []
     for paper in candidates:
         hits = matches.get(paper.id)
-        if not hits:
-            continue
-        users = sorted({s.user_id for s, _ in hits if s.kind == "personal" and s.user_id})
-        entries.append(
-            DigestEntry(
-                paper=paper,
-                tldr=tldr(paper),
-                why=explain([m for _, m in hits]),
-                subscription_count=len({(s.kind, s.subscription_id) for s, _ in hits}),
-                mention_user_ids=tuple(users),
-            )
+        if hits:
+            ranked.append((paper, hits, len({(s.kind, s.subscription_id) for s, _ in hits})))
+    ranked.sort(key=lambda r: r[0].id)
+    ranked.sort(key=lambda r: (r[2], r[0].upvotes or 0, _recency(r[0])), reverse=True)
+    entries = [
+        DigestEntry(
+            paper=paper,
+            tldr=tldr(paper),
+            why=explain([m for _, m in hits]),
+            subscription_count=count,
+            mention_user_ids=tuple(
+                sorted({s.user_id for s, _ in hits if s.kind == "personal" and s.user_id})
+            ),
         )
-    entries.sort(key=lambda e: e.paper.id)
-    entries.sort(
-        key=lambda e: (e.subscription_count, e.paper.upvotes or 0, _recency(e.paper)),
-        reverse=True,
-    )
-    return Digest(entries=tuple(entries[:cap]), overflow=max(0, len(entries) - cap))
+        for paper, hits, count in ranked[:cap]
+    ]
+    return Digest(entries=tuple(entries), overflow=max(0, len(ranked) - cap))

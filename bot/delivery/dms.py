@@ -16,23 +16,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from bot.config import Settings
-from bot.delivery.digest import Subscriber, build_digest
+from bot.delivery.digest import build_digest
+from bot.delivery.dm_batch import DmBatch, plan_dm_batch
 from bot.delivery.exactly_once import deliver_pending
 from bot.delivery.messages import MessageSpec, dm_messages
 from bot.delivery.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK
 from bot.delivery.posting import DmClosed, Forbidden, NotFound, Poster, Rejected
 from bot.destinations import Destination, PostMode
-from bot.matching import SubscriptionMatcher
-from bot.query import Query, QueryError, parse
 from bot.store import Store, dm_runs
 from bot.store import deliveries as ledger
-from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.database import Clock
 from bot.store.deliveries import DM_CLOSED_RETRY, delivered_paper_ids, dm_closed_recently
@@ -54,19 +52,6 @@ class DmReport:
     matched: int
     messages: int  # DMs sent
     closed: bool = False  # their DMs refused us (now or recently)
-
-
-def dm_subscribers(db: sqlite_utils.Database, user_id: int) -> list[tuple[Subscriber, Query]]:
-    """The member's `dm:true` subscriptions, parsed (unparseable stored ones are skipped)."""
-    parsed: list[tuple[Subscriber, Query]] = []
-    for sub in subs_repo.dm_subscriptions(db):
-        if sub.user_id != user_id:
-            continue
-        try:
-            parsed.append((Subscriber("personal", sub.id, None, sub.normal), parse(sub.query)))
-        except QueryError:
-            continue
-    return parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +112,26 @@ class DmDigester:
                 await self.store.run(ledger.fail_digest, post.id, error=error, now=self.clock())
                 continue
             await self._post(post)
-        reports = [await self.run_user(user_id, timezone=timezone) for user_id in user_ids]
+        # One matching and one ledger transaction for every member of this run, then the DMs.
+        now = self.clock()
+        planned = await self.store.run(self._begin_all, list(user_ids), now, timezone)
+        reports = [await self._send(user_id, planned[user_id]) for user_id in user_ids]
         sent = sum(r.messages for r in reports)
         log.info("DM digests: %d members, %d DMs sent", len(reports), sent)
         return reports
 
-    async def run_user(self, user_id: int, *, timezone: str | None = None) -> DmReport:
-        """Plan, record and send one member's DM digest."""
+    async def run_user(
+        self, user_id: int, *, timezone: str | None = None, batch: DmBatch | None = None
+    ) -> DmReport:
+        """Plan, record and send one member's DM digest (matched from `batch` when given)."""
         now = self.clock()
-        begun = await self.store.run(self._begin, user_id, now, timezone)
+        begun = await self.store.run(self._begin, user_id, now, timezone, batch)
+        return await self._send(user_id, begun)
+
+    async def _send(
+        self, user_id: int, begun: tuple[ledger.DigestPost | None, int] | None
+    ) -> DmReport:
+        """Send a planned digest (None: the member's DMs are closed)."""
         if begun is None:
             return DmReport(user_id, 0, 0, 0, closed=True)
         post, matched = begun
@@ -144,8 +140,24 @@ class DmDigester:
             posted, messages, closed = await self._post(post)
         return DmReport(user_id, posted, matched, messages, closed)
 
+    def _begin_all(
+        self,
+        db: sqlite_utils.Database,
+        user_ids: list[int],
+        now: datetime,
+        timezone: str | None,
+    ) -> dict[int, tuple[ledger.DigestPost | None, int] | None]:
+        """Plan and record every member's digest in one transaction, from one shared match."""
+        batch = plan_dm_batch(db, user_ids, now)
+        return {user_id: self._begin(db, user_id, now, timezone, batch) for user_id in user_ids}
+
     def _begin(
-        self, db: sqlite_utils.Database, user_id: int, now: datetime, timezone: str | None
+        self,
+        db: sqlite_utils.Database,
+        user_id: int,
+        now: datetime,
+        timezone: str | None,
+        batch: DmBatch | None = None,
     ) -> tuple[ledger.DigestPost | None, int] | None:
         """Start the run and write its pending DMs in one transaction (None: DMs closed)."""
         if dm_closed_recently(db, user_id, now):
@@ -153,9 +165,9 @@ class DmDigester:
         last = dm_runs.last_dm_run(db, user_id)
         start = max(last.started_at if last else now - FIRST_RUN_LOOKBACK, now - MAX_LOOKBACK)
         destination = Destination.dm(user_id)
-        subscribers = dm_subscribers(db, user_id)
-        listed = papers_repo.papers_listed_between(db, start, now + timedelta(microseconds=1))
-        matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
+        if batch is None:
+            batch = plan_dm_batch(db, [user_id], now)
+        listed, matches = batch.for_member(user_id, start)
         already = delivered_paper_ids(db, destination)
         fresh = [p for p in listed if p.id in matches and p.id not in already]
         digest = build_digest(fresh, matches, cap=self.settings.digest_cap)

@@ -162,6 +162,18 @@ def papers_listed_between(db: sqlite_utils.Database, start: datetime, end: datet
     return [row_to_paper(r) for r in found]
 
 
+def papers_listed_with_times(
+    db: sqlite_utils.Database, start: datetime, end: datetime
+) -> list[tuple[Paper, datetime]]:
+    """`papers_listed_between`, each with its `listed_at` (to cut narrower windows from)."""
+    found = rows(
+        db,
+        "SELECT * FROM papers WHERE listed_at >= ? AND listed_at < ? ORDER BY listed_at, id",
+        [iso(start), iso(end)],
+    )
+    return [(row_to_paper(r), datetime.fromisoformat(r["listed_at"])) for r in found]
+
+
 def count_papers(db: sqlite_utils.Database) -> int:
     """How many papers are stored."""
     return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])

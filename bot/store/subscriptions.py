@@ -3,6 +3,7 @@ sets), list, remove. Refusals are typed; the words people read are `bot/subscrib
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,14 @@ def dm_subscriptions(db: sqlite_utils.Database) -> list[PersonalSubscription]:
     """Every personal subscription delivered by DM."""
     found = rows(db, "SELECT * FROM personal_subscriptions WHERE dm = 1 ORDER BY user_id, id")
     return [_personal(r) for r in found]
+
+
+def dm_subscriptions_of_users(
+    db: sqlite_utils.Database, user_ids: Sequence[int]
+) -> list[PersonalSubscription]:
+    """The `dm:true` subscriptions of these members (one query, not one per member)."""
+    wanted = set(user_ids)
+    return [s for s in dm_subscriptions(db) if s.user_id in wanted]
 
 
 def dm_subscriptions_of(db: sqlite_utils.Database, user_id: int) -> list[PersonalSubscription]:
