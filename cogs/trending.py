@@ -85,7 +85,9 @@ class TrendingPager(discord.ui.View):
             embed=self.embed(), view=self, allowed_mentions=NO_MENTIONS
         )
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="trending:prev")
+    @discord.ui.button(
+        label="Previous", style=discord.ButtonStyle.secondary, custom_id="trending:prev"
+    )
     async def previous(self, interaction: Interaction, button: discord.ui.Button[Any]) -> None:
         """Show the page before."""
         await self._turn(interaction, self.page.offset - PER_PAGE)
