@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from bot.delivery.digest import Digest, build_digest
+from bot.delivery.digest import Digest
 from bot.delivery.shared_match import FeedMatchCache, build_batch
 from bot.destinations import Destination
 from bot.feed_settings import weekly_day
@@ -96,25 +96,23 @@ def plan_digest(
     sources = parse_sources(feed.sources)
     start = window_start_for(db, channel_id, now)
     batch = shared.batch(db, start, now) if shared else build_batch(db, start, channel_id)
-    listed = batch.listed_count(sources, start, now)
-    matched, matches = batch.feed_share(channel_id, sources, start, now)
-    already = delivered_paper_ids(db, Destination.channel(channel_id))
-    fresh = [p for p in matched if p.id not in already]
-    digest = build_digest(fresh, matches, cap=cap)
+    delivered = delivered_paper_ids(db, Destination.channel(channel_id))
+    share = batch.share(channel_id, sources, (start, now), delivered, cap=cap)
+    digest = share.digest
     reason: str | None = None
-    if channel_id not in batch.subscribed:
+    if not batch.subscribed(channel_id):
         reason = "this channel has no subscriptions yet (/feed subscribe or /subscribe)"
-    elif not listed:
+    elif not share.listed:
         reason = explain_empty(db, sources, now, ZoneInfo(feed.timezone))
-    elif not matches:
-        reason = f"0 of {listed} listed papers matched"
+    elif not share.matched:
+        reason = f"0 of {share.listed} listed papers matched"
     elif not digest.entries:
-        reason = f"all {len(matches)} matching papers were already posted here"
+        reason = f"all {share.matched} matching papers were already posted here"
     return DigestPlan(
         channel_id=channel_id,
         window_start=start,
         window_end=now,
-        listed=listed,
+        listed=share.listed,
         digest=digest,
         reason=reason,
     )

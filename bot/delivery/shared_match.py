@@ -4,8 +4,8 @@ until a paper or a subscription changes.
 Planning feed by feed re-read, re-tokenised and re-indexed the same days of papers for each feed
 (about a second a feed: a thousand feeds at 09:00 took a quarter of an hour of database thread).
 Now the first feed planned after a change builds a `FeedBatch` — the papers listed within the
-longest lookback, every feed's subscriptions in one matcher, the matches bucketed by channel —
-and every other feed cuts its window and its channel's share from it.
+longest lookback, every distinct query of every feed in one matcher, each query's matches kept
+as bitsets — and every feed counts, ranks and explains its own share with bitset algebra.
 
 A batch is used only while `change_stamp` (counters that triggers bump on every write to papers
 or subscriptions, from any connection or process, e.g. a cron `paperboy ingest`) is unchanged,
@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot.delivery.digest import Subscriber
+from bot.bitsets import BitCounter, bit_indices
+from bot.delivery.digest import Digest, Subscriber, digest_of_counted
 from bot.feed_sources import FeedSources
-from bot.matching import Result, SubscriptionMatcher
+from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
 from bot.query import Match, Query, QueryError, parse
 from bot.store import papers as papers_repo
@@ -34,65 +35,94 @@ BATCH_LOOKBACK = timedelta(days=8)
 
 
 @dataclass(frozen=True, slots=True)
-class QueryHits:
-    """The batch papers one query matched (indices into `FeedBatch.papers`, ascending) and why."""
+class FeedShare:
+    """A feed's part of the batch: what it would post now, and the counts its status shows."""
 
-    indices: list[int]
-    matches: list[Match]
+    listed: int  # papers from the feed's sources listed in its window
+    matched: int  # of those, the papers its subscriptions match (posted before or not)
+    digest: Digest  # those not posted before, ranked and capped
 
 
 @dataclass(slots=True)
 class FeedBatch:
-    """The recent papers (oldest listed first), what each distinct query matched among them, and
-    each channel's subscribers by query."""
+    """The recent papers (oldest listed first), what each distinct query matched among them as
+    bitsets (bit i = `papers[i]`), and each channel's subscribers by query."""
 
     stamp: tuple[int, ...]
     start: datetime  # papers listed from here on are in the batch
     papers: list[Paper]
     listed_at: list[datetime]  # parallel to `papers`, ascending
-    hits: dict[str, QueryHits]  # query normal form -> its matches
+    bits: dict[str, QueryBits[str]]  # query normal form -> its matches
     # channel -> (normal form, its subscribers there) in the order of each query's first
     # subscriber in the channel: channel subscriptions first, then personal ones, oldest first
     channels: dict[int, list[tuple[str, list[Subscriber]]]]
-    # per sources setting: the listed times of the papers it accepts (built when first asked)
-    _accepted: dict[FeedSources, list[datetime]] = field(default_factory=dict)
+    _index: dict[str, int] = field(default_factory=dict)
+    _masks: dict[str, int] = field(default_factory=dict)  # normal form -> every paper it matched
+    _accepted: dict[FeedSources, int] = field(default_factory=dict)  # sources -> papers
 
-    @property
-    def subscribed(self) -> set[int]:
-        """Channels with at least one subscription."""
-        return set(self.channels)
+    def __post_init__(self) -> None:
+        self._index = {p.id: i for i, p in enumerate(self.papers)}
+        self._masks = {normal: bits.mask for normal, bits in self.bits.items()}
 
-    def listed_count(self, sources: FeedSources, start: datetime, end: datetime) -> int:
-        """How many papers these sources accept were listed in [start, end]."""
-        times = self._accepted.get(sources)
-        if times is None:
-            times = self._accepted[sources] = [
-                at for p, at in zip(self.papers, self.listed_at, strict=True) if sources.accepts(p)
-            ]
-        return bisect_right(times, end) - bisect_left(times, start)
+    def subscribed(self, channel_id: int) -> bool:
+        """Whether the channel has any subscription."""
+        return channel_id in self.channels
 
-    def feed_share(
-        self, channel_id: int, sources: FeedSources, start: datetime, end: datetime
-    ) -> tuple[list[Paper], Result[Subscriber]]:
-        """The channel's matched papers listed in [start, end] (in listing order) and their
-        matches: each paper's list grouped by query, in the order of the query's first
-        subscriber in the channel, then by subscriber, as the channel's own matcher gives it."""
-        lo, hi = bisect_left(self.listed_at, start), bisect_right(self.listed_at, end)
-        accepted: dict[int, bool] = {}
-        found: dict[int, list[tuple[Subscriber, Match]]] = {}
-        for normal, subscribers in self.channels.get(channel_id, ()):
-            hits = self.hits.get(normal)
-            if hits is None:
-                continue
-            at, stop = bisect_left(hits.indices, lo), bisect_left(hits.indices, hi)
-            for index, why in zip(hits.indices[at:stop], hits.matches[at:stop], strict=True):
-                ok = accepted.get(index)
-                if ok is None:
-                    ok = accepted[index] = sources.accepts(self.papers[index])
-                if ok:
-                    found.setdefault(index, []).extend([(sub, why) for sub in subscribers])
-        papers = [self.papers[i] for i in sorted(found)]
-        return papers, {self.papers[i].id: found[i] for i in sorted(found)}
+    def share(
+        self,
+        channel_id: int,
+        sources: FeedSources,
+        window: tuple[datetime, datetime],
+        delivered: set[str],
+        *,
+        cap: int,
+    ) -> FeedShare:
+        """The channel's digest of the papers from `sources` listed in `window` (both ends
+        included) that match its subscriptions and are not in `delivered`.
+
+        Counting and ranking are bitset algebra over the channel's queries; only the papers shown
+        are explained, in the order the channel's own matcher gives (grouped by query, in the
+        order of its first subscriber in the channel, then by subscriber).
+        """
+        lo = bisect_left(self.listed_at, window[0])
+        hi = bisect_right(self.listed_at, window[1])
+        feed = (((1 << hi) - 1) ^ ((1 << lo) - 1)) & self._accepted_by(sources)
+        done = 0
+        for paper_id in delivered:
+            index = self._index.get(paper_id)
+            if index is not None:
+                done |= 1 << index
+        mine = self.channels.get(channel_id, [])
+        counter, matched = BitCounter(), 0
+        for normal, subscribers in mine:
+            papers = self._masks.get(normal, 0) & feed
+            if papers:
+                matched |= papers
+                counter.add(papers & ~done, len(subscribers))
+        fresh = matched & ~done
+        # only the papers that can make the first `cap` are counted one by one
+        above, tied, threshold = counter.top(fresh, cap)
+        counted = [(self.papers[i], counter.count(i)) for i in bit_indices(above)]
+        counted += [(self.papers[i], threshold) for i in bit_indices(tied)]
+
+        def hits_of(paper: Paper) -> list[tuple[Subscriber, Match]]:
+            index, found = self._index[paper.id], []
+            for normal, subscribers in mine:
+                if self._masks.get(normal, 0) >> index & 1:
+                    why = self.bits[normal].why(index)
+                    found += [(sub, why) for sub in subscribers if why is not None]
+            return found
+
+        digest = digest_of_counted(counted, hits_of, cap=cap, total=fresh.bit_count())
+        return FeedShare(feed.bit_count(), matched.bit_count(), digest)
+
+    def _accepted_by(self, sources: FeedSources) -> int:
+        mask = self._accepted.get(sources)
+        if mask is None:
+            mask = self._accepted[sources] = sum(
+                1 << i for i, p in enumerate(self.papers) if sources.accepts(p)
+            )
+        return mask
 
 
 class FeedMatchCache:
@@ -128,23 +158,13 @@ def build_batch(
         queries.setdefault(query.normal, query)
         channels.setdefault(channel, {}).setdefault(query.normal, []).append(sub)
     # one matcher keyed by normal form: a query subscribed in many channels is matched once
-    grouped = SubscriptionMatcher(queries.items()).match_grouped(papers) if queries else {}
-    index_of = {p.id: i for i, p in enumerate(papers)}
-    hits: dict[str, QueryHits] = {}
-    for paper_id, groups in grouped.items():  # papers in batch order: each list stays ascending
-        index = index_of[paper_id]
-        for group in groups:
-            found = hits.get(group.keys[0])
-            if found is None:
-                found = hits[group.keys[0]] = QueryHits([], [])
-            found.indices.append(index)
-            found.matches.append(group.match)
+    found = SubscriptionMatcher(queries.items()).match_bitsets(papers)[1] if queries else []
     return FeedBatch(
         stamp,
         start,
         papers,
         [at for _, at in listed],
-        hits,
+        {bits.keys[0]: bits for bits in found},
         {channel: list(by_query.items()) for channel, by_query in channels.items()},
     )
 
