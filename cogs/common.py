@@ -17,7 +17,7 @@ from bot.discord.embeds import subscribed_text
 from bot.discord.replies import NO_MENTIONS
 from bot.errors import UserError
 from bot.feed_settings import describe_schedule
-from bot.subscribing import FeedDefaults, Subscribed, choice_matches
+from bot.subscribing import FeedDefaults, Subscribed, choice_matches, dry_run_of
 from bot.text import neutralise_mentions
 
 MAX_CHOICES = 25
@@ -103,7 +103,9 @@ async def reply_subscribed(
     bot = interaction.client
     schedule = new_feed_schedule(bot, done.feed_created)
     form = None if by_dm else digest_form(interaction.channel)
-    await reply(interaction, subscribed_text(done.normal, done.dry_run, where, schedule, form))
+    # on a read connection, after the write committed: a dry run never holds the write lock
+    preview = await bot.store.read(dry_run_of, done)
+    await reply(interaction, subscribed_text(done.normal, preview, where, schedule, form))
 
 
 def guild_ids(interaction: Interaction) -> tuple[int, int]:

@@ -123,7 +123,7 @@ class Dm(commands.GroupCog, group_name="dm", group_description="Your DM digest's
     @app_commands.command(name="status", description="Your DM digest: schedule, next and last")
     async def status(self, interaction: Interaction) -> None:
         """Show the member's own DM schedule, pause state, subscriptions and last DM digest."""
-        found = await self.bot.store.run(dm_status, interaction.user.id, self._defaults())
+        found = await self.bot.store.read(dm_status, interaction.user.id, self._defaults())
         next_at = None if found.schedule.paused else self._next(found.schedule)
         await reply(interaction, status_text(found, next_at))
 

@@ -118,7 +118,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     ) -> list[app_commands.Choice[str]]:
         if interaction.channel_id is None or not can_manage(interaction):
             return []
-        subs = await self.bot.store.run(subs_repo.list_channel, interaction.channel_id)
+        subs = await self.bot.store.read(subs_repo.list_channel, interaction.channel_id)
         return subscription_choices(((s.normal, s.id) for s in subs), current)
 
     @app_commands.command(
@@ -208,7 +208,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def status(self, interaction: Interaction) -> None:
         """Show the feed's settings, runs and subscriptions."""
         _, channel_id = guild_ids(interaction)
-        found = await self.bot.store.run(feed_status, channel_id)
+        found = await self.bot.store.read(feed_status, channel_id)
         scheduler = scheduler_of(self.bot)
         next_run = scheduler.next_run(channel_id) if scheduler else None
         form = digest_form(interaction.channel)
@@ -218,10 +218,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def preview(self, interaction: Interaction) -> None:
         """Show the digest as it would be posted now, without posting or pinging."""
         _, channel_id = guild_ids(interaction)
-        feed = await self.bot.store.run(require_feed, channel_id)
+        feed = await self.bot.store.read(require_feed, channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock()
-        plan = await self.bot.store.run(
+        plan = await self.bot.store.read(
             plan_digest, channel_id, now, cap=self.bot.settings.digest_cap
         )
         if plan is None:
@@ -255,7 +255,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         if scheduler is None:
             await reply(interaction, "The scheduler isn't running.")
             return
-        await self.bot.store.run(require_feed, channel_id)
+        await self.bot.store.read(require_feed, channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await scheduler.run_feed_now(channel_id)
         if report.posted:

@@ -107,10 +107,10 @@ class Subscriptions(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         user_id = interaction.user.id
         if interaction.guild_id is None:
-            dms = await self.bot.store.run(subs_repo.dm_subscriptions_of, user_id)
+            dms = await self.bot.store.read(subs_repo.dm_subscriptions_of, user_id)
             names = server_names(self.bot, (s.guild_id for s in dms))
             return subscription_choices(((dm_label(s, names), s.id) for s in dms), current)
-        mine = await self.bot.store.run(
+        mine = await self.bot.store.read(
             subs_repo.list_personal, guild_id=interaction.guild_id, user_id=user_id
         )
         channels = channel_names(interaction)
@@ -125,12 +125,12 @@ class Subscriptions(commands.Cog):
         """List the member's subscriptions in this server and this channel's feed subscriptions;
         in a DM, the member's DM subscriptions from every server."""
         if interaction.guild_id is None:
-            dms = await self.bot.store.run(subs_repo.dm_subscriptions_of, interaction.user.id)
+            dms = await self.bot.store.read(subs_repo.dm_subscriptions_of, interaction.user.id)
             names = server_names(self.bot, (s.guild_id for s in dms))
             await reply(interaction, dm_overview_text(dms, names))
             return
         guild_id, channel_id = guild_ids(interaction)
-        found = await self.bot.store.run(
+        found = await self.bot.store.read(
             overview, guild_id=guild_id, user_id=interaction.user.id, channel_id=channel_id
         )
         await reply(interaction, overview_text(found, channel_names(interaction)))
