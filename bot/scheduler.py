@@ -18,6 +18,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.busy_retry import BUSY_RETRY_DELAY, retry_while_busy
 from bot.config import Settings
 from bot.delivery.engine import RunReport
 from bot.dm_jobs import DmJobs, DmRunner
@@ -113,6 +114,7 @@ class FeedScheduler:
         )
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._locks: dict[int, asyncio.Lock] = {}
+        self.busy_retry_delay = BUSY_RETRY_DELAY  # a locked database: try again this much later
         self._tasks: set[asyncio.Task[object]] = set()
         self.dm_jobs: DmJobs | None = None
         if dm_digests is not None:  # one job per distinct DM schedule (see bot/dm_jobs.py)
@@ -136,7 +138,7 @@ class FeedScheduler:
         self.scheduler.start()
         for channel_id, slot in await self.missed_runs():
             log.info("Making up feed %s's run of %s, missed while offline", channel_id, slot)
-            self._spawn(self._run(channel_id, scheduled_for=slot))
+            self._spawn(self._run_within_grace(channel_id, slot, due=self.clock()))
         if self.dm_jobs is not None:
             self._spawn(self.dm_jobs.make_up())
 
@@ -231,14 +233,28 @@ class FeedScheduler:
             self._spawn(self.dm_jobs.sync())
 
     async def _scheduled_run(self, channel_id: int) -> None:
-        feed = await self.store.run(feeds_repo.get_feed, channel_id)
+        feed = await self.store.read(feeds_repo.get_feed, channel_id)
         if feed is None:
             return
         # APScheduler does not tell a job its scheduled time: find the slot that fired.
         slot = latest_slot(
             self.trigger_for(feed), self.clock(), MISFIRE_GRACE + timedelta(minutes=1)
         )
-        await self._run(channel_id, scheduled_for=slot)
+        await self._run_within_grace(channel_id, slot, due=slot or self.clock())
+
+    async def _run_within_grace(
+        self, channel_id: int, slot: datetime | None, *, due: datetime
+    ) -> RunReport:
+        # Another process holding the database past its busy timeout (an ingest from cron)
+        # delays the digest rather than skipping it: the same grace APScheduler gives a late job.
+        return await retry_while_busy(
+            lambda: self._run(channel_id, scheduled_for=slot),
+            what=f"Feed {channel_id}'s digest",
+            due=due,
+            grace=MISFIRE_GRACE,
+            clock=self.clock,
+            delay=self.busy_retry_delay,
+        )
 
     async def _run(self, channel_id: int, *, scheduled_for: datetime | None) -> RunReport:
         # One run per feed at a time: a scheduled run and /feed post-now wait for each other.
