@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.cooldowns import BucketRate, TokenBuckets
-from bot.delivery.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
+from bot.delivery.dm_notice import DM_CLOSED_NOTICE, dm_notice_pending, take_dm_notice
 from bot.discord.channels import digest_form
 from bot.discord.client import PaperboyBot
 from bot.discord.embeds import subscribed_text
@@ -127,7 +127,12 @@ async def with_dm_notice(interaction: Interaction, text: str, *, ephemeral: bool
     """
     if not ephemeral:
         return text
-    told = await interaction.client.store.run(take_dm_notice, interaction.user.id)
+    store = interaction.client.store
+    # Checked on a read connection first: almost nobody has a notice pending, and a reply must
+    # not wait for the writer (an ingest or digest planning may hold it for seconds).
+    if not await store.read(dm_notice_pending, interaction.user.id):
+        return text
+    told = await store.write(take_dm_notice, interaction.user.id)
     return f"{text}\n{DM_CLOSED_NOTICE}" if told else text
 
 
