@@ -123,6 +123,7 @@ class FeedScheduler:
                 self.scheduler, store, defaults, dm_digests, clock=clock,
                 trigger=lambda key: feed_trigger(*key),
                 recent_slot=lambda trigger, now: latest_slot(trigger, now, MAKE_UP_LIMIT),
+                grace=MISFIRE_GRACE,
             )  # fmt: skip
 
     # Lifecycle (the bot's Service protocol)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +26,11 @@ MAX_CHOICE_NAME = 100
 
 Interaction = discord.Interaction[PaperboyBot]
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+# Seconds a command's write may take before the command defers ("thinking…"): Discord wants a
+# first answer within 3 s, and the writer may be busy with an ingest or a digest's planning.
+ACK_WITHIN = 1.5
 
 # Per-user token buckets (a burst, then one use per so many seconds) for every command that takes
 # text, by what one use costs and how people use it: a small write, often several in a row when
@@ -106,6 +112,19 @@ async def reply_subscribed(
     # on a read connection, after the write committed: a dry run never holds the write lock
     preview = await bot.store.read(dry_run_of, done)
     await reply(interaction, subscribed_text(done.normal, preview, where, schedule, form))
+
+
+async def write_soon(interaction: Interaction, work: Awaitable[T]) -> T:
+    """Await a command's store write; if it is still waiting after ACK_WITHIN seconds (the
+    writer busy), defer the answer privately so Discord's deadline is met, then finish it."""
+    task = asyncio.ensure_future(work)
+    try:
+        # shield: the deadline only decides whether to defer; the write itself goes on
+        return await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
+    except TimeoutError:
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        return await task
 
 
 def guild_ids(interaction: Interaction) -> tuple[int, int]:

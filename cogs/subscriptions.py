@@ -28,6 +28,7 @@ from cogs.common import (
     reply,
     reply_subscribed,
     subscription_choices,
+    write_soon,
 )
 
 
@@ -92,12 +93,20 @@ class Subscriptions(commands.Cog):
         """Remove one of the member's own subscriptions in this server (in a DM: a DM one)."""
         user_id = interaction.user.id
         if interaction.guild_id is None:
-            gone = await self.bot.store.run(unsubscribe_dm, user_id=user_id, value=subscription)
+            gone = await write_soon(
+                interaction, self.bot.store.run(unsubscribe_dm, user_id=user_id, value=subscription)
+            )
             label = dm_label(gone, server_names(self.bot, [gone.guild_id]))
             await reply(interaction, f"Unsubscribed from {code(label)}: no more DMs for it.")
             return
-        removed = await self.bot.store.run(
-            unsubscribe_personal, guild_id=interaction.guild_id, user_id=user_id, value=subscription
+        removed = await write_soon(
+            interaction,
+            self.bot.store.run(
+                unsubscribe_personal,
+                guild_id=interaction.guild_id,
+                user_id=user_id,
+                value=subscription,
+            ),
         )
         await reply(interaction, f"Unsubscribed from {code(removed.normal)}.")
 

@@ -1,4 +1,4 @@
-"""The SQLite connection and the one thread that owns it."""
+"""The Store: the writer thread that owns the write connection, and a pool of read-only readers."""
 
 from __future__ import annotations
 

@@ -375,3 +375,31 @@ async def test_a_lock_outlasting_the_grace_fails_the_job(tmp_path: Path, clock: 
         other.execute("ROLLBACK")
         other.close()
         await locked.close()
+
+
+async def test_dm_digests_meeting_a_locked_database_run_again(store, clock) -> None:
+    alice = 42
+    await subscribe(store, CHANNEL, "diffusion", user=alice, dm=True)
+    runs: list[list[int]] = []
+
+    class LockedOnce:
+        """Meets another process's lock on its first run (as DmDigester would: StoreBusy)."""
+
+        async def run_users(self, user_ids, *, timezone=None) -> None:  # type: ignore[no-untyped-def]
+            runs.append(list(user_ids))
+            if len(runs) == 1:
+                raise StoreBusy("paperboy.db is locked by another process")
+
+        async def run_all(self) -> None:
+            raise AssertionError("not asked")
+
+    settings = Settings()
+    engine = DeliveryEngine(store, RecordingPoster(), settings, clock=clock)
+    scheduler = FeedScheduler(store, settings, engine, clock=clock, dm_digests=LockedOnce())
+    assert scheduler.dm_jobs is not None
+    scheduler.dm_jobs.busy_retry_delay = 0.01
+    await scheduler.dm_jobs.sync()
+    (ident,) = scheduler.dm_jobs.job_ids()
+    job = scheduler.scheduler.get_job(ident)
+    await job.func(*job.args)
+    assert runs == [[alice], [alice]]

@@ -156,11 +156,17 @@ async def test_commands_answer_while_the_writer_is_busy(
             # run_command raises InteractionNotAnswered if the answer missed the 3 s deadline
             listed = await (await fake.run_command(alice, chan, "subscriptions")).wait_for_final()
             choices = await fake.autocomplete(bob, chan, "unsubscribe", "subscription")
+            # a command that writes waits for the writer, so it defers in time ("thinking…")
+            value = choices[0]["value"]
+            removing = await fake.run_command(bob, chan, "unsubscribe", subscription=value)
+            assert removing.deferred and removing.ephemeral
             assert not writing.done()  # all of it answered while the write was still open
         finally:
             release.set()
         assert await writing == 20_000
+        removed = await removing.wait_for_final()
         stored = await bot.store.read(papers_repo.get_paper, "2611.39999")
         assert stored is not None
     assert "robotics0" in listed.content
     assert [c["name"] for c in choices] == ["robotics1 · #papers"]
+    assert removed.content == "Unsubscribed from `robotics1`."
