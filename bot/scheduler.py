@@ -24,7 +24,7 @@ from bot.delivery.engine import RunReport
 from bot.dm_jobs import DmJobs, DmRunner
 from bot.dm_settings import DmDefaults
 from bot.feed_settings import cron_days
-from bot.store import Store
+from bot.store import Store, StoreBusy
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
 
@@ -175,7 +175,10 @@ class FeedScheduler:
 
     async def _ingest_job(self, source: str) -> None:
         assert self._ingest is not None
-        await self._ingest(source)
+        try:
+            await self._ingest(source)
+        except StoreBusy as exc:  # another process's write (a cron ingest, a backup): one line
+            log.warning("Polling %s skipped: %s; the next poll fetches again", source, exc)
 
     def _job_id(self, channel_id: int) -> str:
         return f"feed:{channel_id}"

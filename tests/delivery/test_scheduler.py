@@ -403,3 +403,20 @@ async def test_dm_digests_meeting_a_locked_database_run_again(store, clock) -> N
     job = scheduler.scheduler.get_job(ident)
     await job.func(*job.args)
     assert runs == [[alice], [alice]]
+
+
+async def test_a_poll_meeting_a_locked_database_is_one_log_line(
+    store, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def locked_ingest(source: str) -> None:
+        raise StoreBusy("paperboy.db is locked by another process (waited 10 s)")
+
+    engine = DeliveryEngine(store, RecordingPoster(), Settings(), clock=clock)
+    scheduler = FeedScheduler(store, Settings(), engine, clock=clock, ingest=locked_ingest)
+    await scheduler._ingest_job("hf")  # what the poll job runs: no exception for APScheduler
+    (line,) = [r for r in caplog.records if r.name == "bot.scheduler"]
+    assert line.getMessage() == (
+        "Polling hf skipped: paperboy.db is locked by another process (waited 10 s);"
+        " the next poll fetches again"
+    )
+    assert line.exc_info is None
