@@ -10,14 +10,20 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlite_utils
 
+from bot.delivery.planner import plan_digest
+from bot.query import parse
 from bot.store import Store, StoreBusy
+from bot.store import papers as papers_repo
 from bot.store.migrations import MIGRATIONS
+from bot.subscribing import FeedDefaults, dry_run_of, subscribe_channel
+from tests.support import FakeClock, paper, subscribe
 
 ROUNDS = 12  # fresh files two processes open at the same moment
 
@@ -155,3 +161,22 @@ def test_two_processes_open_a_fresh_database_together(tmp_path: Path) -> None:
         db = sqlite_utils.Database(tmp_path / f"fresh-{n}.db")
         # every migration applied exactly once, whichever process got there first
         assert [m.name for m in MIGRATIONS.applied(db)] == expected
+
+
+async def test_dry_runs_and_previews_only_read(store: Store, clock: FakeClock) -> None:
+    """Subscribing's dry run and /feed preview's plan run on read-only connections, where any
+    write would fail: they must not write (nor wait for the writer)."""
+    await subscribe(store, 500, "diffusion")
+    await store.write(
+        papers_repo.upsert_papers,
+        [paper("2611.00001", "Diffusion models"), paper("2611.00002", "Optics")],
+        clock() - timedelta(hours=2),
+    )
+    done = await store.write(
+        subscribe_channel, guild_id=1, channel_id=500, user_id=7, query=parse("models"),
+        text="models", defaults=FeedDefaults("09:00", "UTC"), now=clock(),
+    )  # fmt: skip
+    preview = await store.read(dry_run_of, done)
+    assert (preview.matched, [p.id for p in preview.examples]) == (1, ["2611.00001"])
+    plan = await store.read(plan_digest, 500, clock(), cap=25)
+    assert plan is not None and [e.paper.id for e in plan.digest.entries] == ["2611.00001"]
