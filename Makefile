@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-full clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers
+## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers,
+## command latency while ingest + planning + search run (small sizes)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_trending.py
+	$(BIN)/python benchmarks/bench_latency.py
+
+## bench-full: the benchmarks at a year of papers and beyond (slow: tens of minutes)
+bench-full: $(STAMP)
+	$(BIN)/python benchmarks/bench_latency.py --papers 100000 --ingest 10000 --feeds 10
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -12,7 +12,7 @@ from datetime import date
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.query import QueryError, parse
-from bot.store import Store, StoreError
+from bot.store import Store, StoreBusy, StoreError
 from bot.store import papers as papers_repo
 from bot.terminal import Style, render_digest, render_search
 
@@ -74,12 +74,12 @@ async def _preview(settings: Settings, args: argparse.Namespace, style: Style) -
 
         day, papers = load_sample_day()
     else:
-        async with await Store.open(settings.db) as store:
-            day = args.date or await store.run(papers_repo.latest_day)
+        async with await Store.open(settings.db, busy_timeout=settings.db_busy_timeout) as store:
+            day = args.date or await store.read(papers_repo.latest_day)
             if day is None:
                 print("The database is empty: run `paperboy ingest` (or use --sample).")
                 return 1
-            papers = await store.run(papers_repo.papers_for_day, day)
+            papers = await store.read(papers_repo.papers_for_day, day)
     print(render_digest(query, papers, day, style=style, cap=settings.digest_cap))
     return 0
 
@@ -88,8 +88,8 @@ async def _search(settings: Settings, args: argparse.Namespace, style: Style) ->
     from bot.search import search_papers
 
     query = parse(args.query)
-    async with await Store.open(settings.db) as store:
-        page = await store.run(search_papers, query, limit=max(1, args.limit), mark=style.bold)
+    async with await Store.open(settings.db, busy_timeout=settings.db_busy_timeout) as store:
+        page = await store.read(search_papers, query, limit=max(1, args.limit), mark=style.bold)
     print(render_search(query, page, style=style))
     return 0
 
@@ -167,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as error:
         print(f"paperboy: invalid query: {error}", file=sys.stderr)
         return 2
+    except StoreBusy as error:
+        # another process kept the write lock past PAPERBOY_DB_BUSY_TIMEOUT: worth a retry (1)
+        print(f"paperboy: {error}", file=sys.stderr)
+        return 1
     except StoreError as error:
         # exit 2, not a traceback and 1: a service manager must not restart into it forever
         print(f"paperboy: {error}", file=sys.stderr)

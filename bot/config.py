@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     db: Path = Path("paperboy.db")
+    # seconds a write waits for another process's lock (e.g. `paperboy ingest` from cron)
+    db_busy_timeout: float = Field(default=10.0, gt=0, le=600)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 

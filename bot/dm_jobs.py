@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot.busy_retry import BUSY_RETRY_DELAY, retry_while_busy
 from bot.dm_settings import DmDefaults, ScheduleKey, missed_dm_runs, schedule_groups
 from bot.store import Store
 
@@ -56,8 +57,11 @@ class DmJobs:
         trigger: Callable[[ScheduleKey], BaseTrigger],
         recent_slot: Callable[[BaseTrigger, datetime], datetime | None],
         clock: Callable[[], datetime],
+        grace: timedelta = timedelta(hours=1),
     ) -> None:
         self.scheduler = scheduler
+        self.grace = grace  # a locked database delays a DM run by at most this much
+        self.busy_retry_delay = BUSY_RETRY_DELAY
         self.store = store
         self.defaults = defaults
         self.runner = runner
@@ -82,7 +86,19 @@ class DmJobs:
         return sorted(j.id for j in self.scheduler.get_jobs() if j.id.startswith(JOB_PREFIX))
 
     async def _fire(self, key: ScheduleKey) -> None:
-        groups = await self.store.run(schedule_groups, self.defaults)
+        # A database locked by another process past the busy timeout delays the run (within
+        # its grace) instead of skipping the day: the ledger keeps every DM exactly once.
+        await retry_while_busy(
+            lambda: self._fire_once(key),
+            what=f"DM digests of {job_id(key)}",
+            due=self.clock(),
+            grace=self.grace,
+            clock=self.clock,
+            delay=self.busy_retry_delay,
+        )
+
+    async def _fire_once(self, key: ScheduleKey) -> None:
+        groups = await self.store.read(schedule_groups, self.defaults)
         members = groups.get(key, [])
         if members:
             await self.run(members, key)

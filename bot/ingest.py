@@ -127,7 +127,7 @@ async def ingest_cli(
     settings: Settings, *, day: date | None, source: str | None, sample: bool
 ) -> int:
     """`paperboy ingest`: fetch (or load the sample day) and print a summary; 0 when all worked."""
-    async with await Store.open(settings.db) as store:
+    async with await Store.open(settings.db, busy_timeout=settings.db_busy_timeout) as store:
         if sample:
             from bot.sources.sample import load_sample_day
 

@@ -75,7 +75,7 @@ async def lookup_paper(
 ) -> Paper | None:
     """The stored paper, else Hugging Face's copy (stored for next time), else None; an id in
     `misses` is not asked about again, and a new miss is added to it."""
-    paper = await store.run(get_paper, arxiv_id)
+    paper = await store.read(get_paper, arxiv_id)
     if paper is not None:
         return paper
     if misses is not None and misses.recently_missed(arxiv_id, now):
@@ -96,7 +96,7 @@ async def lookup_paper(
     # listing, so it is stored without a source and never becomes digest news (a source that
     # lists it later makes it so; see `upsert_papers`).
     await store.run(upsert_papers, [replace(fetched, sources=frozenset())], now)
-    return await store.run(get_paper, arxiv_id)
+    return await store.read(get_paper, arxiv_id)
 
 
 def search_since(days: int | None, now: datetime) -> datetime | None:

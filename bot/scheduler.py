@@ -18,12 +18,13 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.busy_retry import BUSY_RETRY_DELAY, retry_while_busy
 from bot.config import Settings
 from bot.delivery.engine import RunReport
 from bot.dm_jobs import DmJobs, DmRunner
 from bot.dm_settings import DmDefaults
 from bot.feed_settings import cron_days
-from bot.store import Store
+from bot.store import Store, StoreBusy
 from bot.store import feeds as feeds_repo
 from bot.store.database import Clock
 
@@ -113,6 +114,7 @@ class FeedScheduler:
         )
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._locks: dict[int, asyncio.Lock] = {}
+        self.busy_retry_delay = BUSY_RETRY_DELAY  # a locked database: try again this much later
         self._tasks: set[asyncio.Task[object]] = set()
         self.dm_jobs: DmJobs | None = None
         if dm_digests is not None:  # one job per distinct DM schedule (see bot/dm_jobs.py)
@@ -121,6 +123,7 @@ class FeedScheduler:
                 self.scheduler, store, defaults, dm_digests, clock=clock,
                 trigger=lambda key: feed_trigger(*key),
                 recent_slot=lambda trigger, now: latest_slot(trigger, now, MAKE_UP_LIMIT),
+                grace=MISFIRE_GRACE,
             )  # fmt: skip
 
     # Lifecycle (the bot's Service protocol)
@@ -136,7 +139,7 @@ class FeedScheduler:
         self.scheduler.start()
         for channel_id, slot in await self.missed_runs():
             log.info("Making up feed %s's run of %s, missed while offline", channel_id, slot)
-            self._spawn(self._run(channel_id, scheduled_for=slot))
+            self._spawn(self._run_within_grace(channel_id, slot, due=self.clock()))
         if self.dm_jobs is not None:
             self._spawn(self.dm_jobs.make_up())
 
@@ -172,7 +175,10 @@ class FeedScheduler:
 
     async def _ingest_job(self, source: str) -> None:
         assert self._ingest is not None
-        await self._ingest(source)
+        try:
+            await self._ingest(source)
+        except StoreBusy as exc:  # another process's write (a cron ingest, a backup): one line
+            log.warning("Polling %s skipped: %s; the next poll fetches again", source, exc)
 
     def _job_id(self, channel_id: int) -> str:
         return f"feed:{channel_id}"
@@ -231,14 +237,28 @@ class FeedScheduler:
             self._spawn(self.dm_jobs.sync())
 
     async def _scheduled_run(self, channel_id: int) -> None:
-        feed = await self.store.run(feeds_repo.get_feed, channel_id)
+        feed = await self.store.read(feeds_repo.get_feed, channel_id)
         if feed is None:
             return
         # APScheduler does not tell a job its scheduled time: find the slot that fired.
         slot = latest_slot(
             self.trigger_for(feed), self.clock(), MISFIRE_GRACE + timedelta(minutes=1)
         )
-        await self._run(channel_id, scheduled_for=slot)
+        await self._run_within_grace(channel_id, slot, due=slot or self.clock())
+
+    async def _run_within_grace(
+        self, channel_id: int, slot: datetime | None, *, due: datetime
+    ) -> RunReport:
+        # Another process holding the database past its busy timeout (an ingest from cron)
+        # delays the digest rather than skipping it: the same grace APScheduler gives a late job.
+        return await retry_while_busy(
+            lambda: self._run(channel_id, scheduled_for=slot),
+            what=f"Feed {channel_id}'s digest",
+            due=due,
+            grace=MISFIRE_GRACE,
+            clock=self.clock,
+            delay=self.busy_retry_delay,
+        )
 
     async def _run(self, channel_id: int, *, scheduled_for: datetime | None) -> RunReport:
         # One run per feed at a time: a scheduled run and /feed post-now wait for each other.

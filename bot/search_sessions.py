@@ -71,7 +71,7 @@ async def _fetch(
     *,
     count: bool,
 ) -> SearchPage:
-    return await store.run(
+    return await store.read(
         search_papers,
         session.query,
         limit=PER_PAGE,

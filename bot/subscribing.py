@@ -70,12 +70,19 @@ def ensure_channel_feed(
 
 @dataclass(frozen=True, slots=True)
 class Subscribed:
-    """A subscription just added, whether its channel's feed was created for it, and a dry run."""
+    """A subscription just added and whether its channel's feed was created for it; its dry run
+    is read afterwards on a read connection (`dry_run_of`), outside the write transaction."""
 
     normal: str
     subscription_id: int
     feed_created: bool
-    dry_run: DryRun
+    query: Query
+    at: datetime
+
+
+def dry_run_of(db: sqlite_utils.Database, done: Subscribed) -> DryRun:
+    """What the new subscription would have matched over the recent papers (read-only)."""
+    return dry_run(db, done.query, done.at)
 
 
 def parse_query(text: str) -> Query:
@@ -109,7 +116,7 @@ def subscribe_personal(
     now: datetime,
     may_create_feed: bool = True,
 ) -> Subscribed:
-    """Add a member's subscription (creating the channel's feed unless `dm`), then dry-run it.
+    """Add a member's subscription (creating the channel's feed unless `dm`).
 
     A member who can't post in the channel can't start a feed there (`may_create_feed` False),
     but may still join a feed a moderator set up.
@@ -148,7 +155,7 @@ def subscribe_personal(
             f"You have reached the limit of {exc.limit} subscriptions in this server; "
             "remove one with /unsubscribe first."
         ) from exc
-    return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
+    return Subscribed(query.normal, sub.id, created, query, now)
 
 
 def subscribe_channel(
@@ -162,7 +169,7 @@ def subscribe_channel(
     defaults: FeedDefaults,
     now: datetime,
 ) -> Subscribed:
-    """Add a subscription for the whole channel (creating its feed if needed), then dry-run it."""
+    """Add a subscription for the whole channel (creating its feed if needed)."""
     _, created = ensure_channel_feed(
         db, channel_id=channel_id, guild_id=guild_id, user_id=user_id, defaults=defaults, now=now
     )
@@ -184,7 +191,7 @@ def subscribe_channel(
             f"This channel has reached the limit of {exc.limit} subscriptions; "
             "remove one with /feed unsubscribe first."
         ) from exc
-    return Subscribed(query.normal, sub.id, created, dry_run(db, query, now))
+    return Subscribed(query.normal, sub.id, created, query, now)
 
 
 def parse_subscription_id(value: str) -> int | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -10,14 +11,14 @@ import discord
 from discord import app_commands
 
 from bot.cooldowns import BucketRate, TokenBuckets
-from bot.delivery.dm_notice import DM_CLOSED_NOTICE, take_dm_notice
+from bot.delivery.dm_notice import DM_CLOSED_NOTICE, dm_notice_pending, take_dm_notice
 from bot.discord.channels import digest_form
 from bot.discord.client import PaperboyBot
 from bot.discord.embeds import subscribed_text
 from bot.discord.replies import NO_MENTIONS
 from bot.errors import UserError
 from bot.feed_settings import describe_schedule
-from bot.subscribing import FeedDefaults, Subscribed, choice_matches
+from bot.subscribing import FeedDefaults, Subscribed, choice_matches, dry_run_of
 from bot.text import neutralise_mentions
 
 MAX_CHOICES = 25
@@ -25,6 +26,11 @@ MAX_CHOICE_NAME = 100
 
 Interaction = discord.Interaction[PaperboyBot]
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+# Seconds a command's write may take before the command defers ("thinking…"): Discord wants a
+# first answer within 3 s, and the writer may be busy with an ingest or a digest's planning.
+ACK_WITHIN = 1.5
 
 # Per-user token buckets (a burst, then one use per so many seconds) for every command that takes
 # text, by what one use costs and how people use it: a small write, often several in a row when
@@ -103,7 +109,22 @@ async def reply_subscribed(
     bot = interaction.client
     schedule = new_feed_schedule(bot, done.feed_created)
     form = None if by_dm else digest_form(interaction.channel)
-    await reply(interaction, subscribed_text(done.normal, done.dry_run, where, schedule, form))
+    # on a read connection, after the write committed: a dry run never holds the write lock
+    preview = await bot.store.read(dry_run_of, done)
+    await reply(interaction, subscribed_text(done.normal, preview, where, schedule, form))
+
+
+async def write_soon(interaction: Interaction, work: Awaitable[T]) -> T:
+    """Await a command's store write; if it is still waiting after ACK_WITHIN seconds (the
+    writer busy), defer the answer privately so Discord's deadline is met, then finish it."""
+    task = asyncio.ensure_future(work)
+    try:
+        # shield: the deadline only decides whether to defer; the write itself goes on
+        return await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
+    except TimeoutError:
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        return await task
 
 
 def guild_ids(interaction: Interaction) -> tuple[int, int]:
@@ -125,7 +146,12 @@ async def with_dm_notice(interaction: Interaction, text: str, *, ephemeral: bool
     """
     if not ephemeral:
         return text
-    told = await interaction.client.store.run(take_dm_notice, interaction.user.id)
+    store = interaction.client.store
+    # Checked on a read connection first: almost nobody has a notice pending, and a reply must
+    # not wait for the writer (an ingest or digest planning may hold it for seconds).
+    if not await store.read(dm_notice_pending, interaction.user.id):
+        return text
+    told = await store.write(take_dm_notice, interaction.user.id)
     return f"{text}\n{DM_CLOSED_NOTICE}" if told else text
 
 

@@ -19,7 +19,7 @@ from bot.dm_settings import (
 )
 from bot.feed_settings import describe_schedule, next_slot, timezone_choices
 from bot.store.dm_schedules import DmSchedule
-from cogs.common import QUICK_WRITE, Interaction, per_user_cooldown, reply
+from cogs.common import QUICK_WRITE, Interaction, per_user_cooldown, reply, write_soon
 
 DAY_CHOICES = [app_commands.Choice(name=label, value=label) for label in DM_DAYS]
 NO_DM_SUBSCRIPTIONS = "You have no DM subscriptions yet: add one with /subscribe dm:true."
@@ -80,14 +80,17 @@ class Dm(commands.GroupCog, group_name="dm", group_description="Your DM digest's
         self, interaction: Interaction, time: str, timezone: str, days: str = "every day"
     ) -> None:
         """Set the member's own DM time, timezone and days."""
-        schedule = await self.bot.store.run(
-            set_dm_schedule,
-            user_id=interaction.user.id,
-            time_text=time,
-            timezone_text=timezone,
-            days=days,
-            defaults=self._defaults(),
-            now=self.bot.clock(),
+        schedule = await write_soon(
+            interaction,
+            self.bot.store.run(
+                set_dm_schedule,
+                user_id=interaction.user.id,
+                time_text=time,
+                timezone_text=timezone,
+                days=days,
+                defaults=self._defaults(),
+                now=self.bot.clock(),
+            ),
         )
         self._changed()
         text = f"Your DM digest now comes at {_describe(schedule)}"
@@ -103,27 +106,27 @@ class Dm(commands.GroupCog, group_name="dm", group_description="Your DM digest's
     @app_commands.command(name="pause", description="Stop your DM digest for now")
     async def pause(self, interaction: Interaction) -> None:
         """Pause the member's DM digest (their subscriptions stay)."""
-        await self.bot.store.run(
+        await write_soon(interaction, self.bot.store.run(
             set_dm_paused, user_id=interaction.user.id, paused=True,
             defaults=self._defaults(), now=self.bot.clock(),
-        )  # fmt: skip
+        ))  # fmt: skip
         self._changed()
         await reply(interaction, "Paused your DM digest; /dm resume starts it again.")
 
     @app_commands.command(name="resume", description="Start your DM digest again")
     async def resume(self, interaction: Interaction) -> None:
         """Resume the member's paused DM digest."""
-        schedule = await self.bot.store.run(
+        schedule = await write_soon(interaction, self.bot.store.run(
             set_dm_paused, user_id=interaction.user.id, paused=False,
             defaults=self._defaults(), now=self.bot.clock(),
-        )  # fmt: skip
+        ))  # fmt: skip
         self._changed()
         await reply(interaction, f"Resumed your DM digest: next at {self._next(schedule)}.")
 
     @app_commands.command(name="status", description="Your DM digest: schedule, next and last")
     async def status(self, interaction: Interaction) -> None:
         """Show the member's own DM schedule, pause state, subscriptions and last DM digest."""
-        found = await self.bot.store.run(dm_status, interaction.user.id, self._defaults())
+        found = await self.bot.store.read(dm_status, interaction.user.id, self._defaults())
         next_at = None if found.schedule.paused else self._next(found.schedule)
         await reply(interaction, status_text(found, next_at))
 

@@ -39,6 +39,7 @@ from cogs.common import (
     reply_subscribed,
     scheduler_of,
     subscription_choices,
+    write_soon,
 )
 
 MAX_NAME_LOOKUPS = 10  # members fetched by REST for one preview; the rest show as mentions
@@ -107,8 +108,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
         """Remove a channel subscription."""
         _, channel_id = guild_ids(interaction)
-        removed = await self.bot.store.run(
-            unsubscribe_channel, channel_id=channel_id, value=subscription
+        removed = await write_soon(
+            interaction,
+            self.bot.store.run(unsubscribe_channel, channel_id=channel_id, value=subscription),
         )
         await reply(interaction, f"This channel is no longer subscribed to {code(removed.normal)}.")
 
@@ -118,7 +120,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     ) -> list[app_commands.Choice[str]]:
         if interaction.channel_id is None or not can_manage(interaction):
             return []
-        subs = await self.bot.store.run(subs_repo.list_channel, interaction.channel_id)
+        subs = await self.bot.store.read(subs_repo.list_channel, interaction.channel_id)
         return subscription_choices(((s.normal, s.id) for s in subs), current)
 
     @app_commands.command(
@@ -142,18 +144,21 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     ) -> None:
         """Set the digest's time, timezone, days and weekday."""
         guild_id, channel_id = guild_ids(interaction)
-        feed = await self.bot.feeds.apply(
-            channel_id,
-            set_schedule,
-            channel_id=channel_id,
-            guild_id=guild_id,
-            user_id=interaction.user.id,
-            time_text=time,
-            timezone_text=timezone,
-            days=days,
-            weekday=weekday,
-            defaults=feed_defaults(self.bot),
-            now=self.bot.clock(),
+        feed = await write_soon(
+            interaction,
+            self.bot.feeds.apply(
+                channel_id,
+                set_schedule,
+                channel_id=channel_id,
+                guild_id=guild_id,
+                user_id=interaction.user.id,
+                time_text=time,
+                timezone_text=timezone,
+                days=days,
+                weekday=weekday,
+                defaults=feed_defaults(self.bot),
+                now=self.bot.clock(),
+            ),
         )
         schedule = describe_schedule(feed.schedule_time, feed.timezone, feed.days)
         await reply(interaction, f"This channel's digest now goes out at {schedule}.")
@@ -170,15 +175,18 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def sources(self, interaction: Interaction, sources: str) -> None:
         """Set the feed's sources."""
         guild_id, channel_id = guild_ids(interaction)
-        feed = await self.bot.feeds.apply(
-            channel_id,
-            set_sources,
-            channel_id=channel_id,
-            guild_id=guild_id,
-            user_id=interaction.user.id,
-            text=sources,
-            defaults=feed_defaults(self.bot),
-            now=self.bot.clock(),
+        feed = await write_soon(
+            interaction,
+            self.bot.feeds.apply(
+                channel_id,
+                set_sources,
+                channel_id=channel_id,
+                guild_id=guild_id,
+                user_id=interaction.user.id,
+                text=sources,
+                defaults=feed_defaults(self.bot),
+                now=self.bot.clock(),
+            ),
         )
         chosen = parse_sources(feed.sources)
         note = unfetched_note(chosen, self.bot.settings.categories)
@@ -190,8 +198,11 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         """Pause the feed, remembering who paused it."""
         _, channel_id = guild_ids(interaction)
         reason = f"paused by {display_name(interaction.user)}"
-        await self.bot.feeds.apply(
-            channel_id, set_paused, channel_id=channel_id, paused=True, reason=reason
+        await write_soon(
+            interaction,
+            self.bot.feeds.apply(
+                channel_id, set_paused, channel_id=channel_id, paused=True, reason=reason
+            ),
         )
         await reply(interaction, "Paused this channel's digest; /feed resume starts it again.")
 
@@ -199,8 +210,11 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def resume(self, interaction: Interaction) -> None:
         """Resume a paused feed."""
         _, channel_id = guild_ids(interaction)
-        await self.bot.feeds.apply(
-            channel_id, set_paused, channel_id=channel_id, paused=False, reason=None
+        await write_soon(
+            interaction,
+            self.bot.feeds.apply(
+                channel_id, set_paused, channel_id=channel_id, paused=False, reason=None
+            ),
         )
         await reply(interaction, "Resumed this channel's digest.")
 
@@ -208,7 +222,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def status(self, interaction: Interaction) -> None:
         """Show the feed's settings, runs and subscriptions."""
         _, channel_id = guild_ids(interaction)
-        found = await self.bot.store.run(feed_status, channel_id)
+        found = await self.bot.store.read(feed_status, channel_id)
         scheduler = scheduler_of(self.bot)
         next_run = scheduler.next_run(channel_id) if scheduler else None
         form = digest_form(interaction.channel)
@@ -218,10 +232,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
     async def preview(self, interaction: Interaction) -> None:
         """Show the digest as it would be posted now, without posting or pinging."""
         _, channel_id = guild_ids(interaction)
-        feed = await self.bot.store.run(require_feed, channel_id)
+        feed = await self.bot.store.read(require_feed, channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock()
-        plan = await self.bot.store.run(
+        plan = await self.bot.store.read(
             plan_digest, channel_id, now, cap=self.bot.settings.digest_cap
         )
         if plan is None:
@@ -255,7 +269,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         if scheduler is None:
             await reply(interaction, "The scheduler isn't running.")
             return
-        await self.bot.store.run(require_feed, channel_id)
+        await self.bot.store.read(require_feed, channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await scheduler.run_feed_now(channel_id)
         if report.posted:

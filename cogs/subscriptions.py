@@ -28,6 +28,7 @@ from cogs.common import (
     reply,
     reply_subscribed,
     subscription_choices,
+    write_soon,
 )
 
 
@@ -92,12 +93,20 @@ class Subscriptions(commands.Cog):
         """Remove one of the member's own subscriptions in this server (in a DM: a DM one)."""
         user_id = interaction.user.id
         if interaction.guild_id is None:
-            gone = await self.bot.store.run(unsubscribe_dm, user_id=user_id, value=subscription)
+            gone = await write_soon(
+                interaction, self.bot.store.run(unsubscribe_dm, user_id=user_id, value=subscription)
+            )
             label = dm_label(gone, server_names(self.bot, [gone.guild_id]))
             await reply(interaction, f"Unsubscribed from {code(label)}: no more DMs for it.")
             return
-        removed = await self.bot.store.run(
-            unsubscribe_personal, guild_id=interaction.guild_id, user_id=user_id, value=subscription
+        removed = await write_soon(
+            interaction,
+            self.bot.store.run(
+                unsubscribe_personal,
+                guild_id=interaction.guild_id,
+                user_id=user_id,
+                value=subscription,
+            ),
         )
         await reply(interaction, f"Unsubscribed from {code(removed.normal)}.")
 
@@ -107,10 +116,10 @@ class Subscriptions(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         user_id = interaction.user.id
         if interaction.guild_id is None:
-            dms = await self.bot.store.run(subs_repo.dm_subscriptions_of, user_id)
+            dms = await self.bot.store.read(subs_repo.dm_subscriptions_of, user_id)
             names = server_names(self.bot, (s.guild_id for s in dms))
             return subscription_choices(((dm_label(s, names), s.id) for s in dms), current)
-        mine = await self.bot.store.run(
+        mine = await self.bot.store.read(
             subs_repo.list_personal, guild_id=interaction.guild_id, user_id=user_id
         )
         channels = channel_names(interaction)
@@ -125,12 +134,12 @@ class Subscriptions(commands.Cog):
         """List the member's subscriptions in this server and this channel's feed subscriptions;
         in a DM, the member's DM subscriptions from every server."""
         if interaction.guild_id is None:
-            dms = await self.bot.store.run(subs_repo.dm_subscriptions_of, interaction.user.id)
+            dms = await self.bot.store.read(subs_repo.dm_subscriptions_of, interaction.user.id)
             names = server_names(self.bot, (s.guild_id for s in dms))
             await reply(interaction, dm_overview_text(dms, names))
             return
         guild_id, channel_id = guild_ids(interaction)
-        found = await self.bot.store.run(
+        found = await self.bot.store.read(
             overview, guild_id=guild_id, user_id=interaction.user.id, channel_id=channel_id
         )
         await reply(interaction, overview_text(found, channel_names(interaction)))

@@ -60,7 +60,7 @@ class TrendingPager(discord.ui.View):
 
     async def load(self, offset: int) -> TrendingPage:
         """Load the page at `offset` and set the buttons to match it."""
-        self.page = await self.bot.store.run(trending_page, self.ranked, offset, PER_PAGE)
+        self.page = await self.bot.store.read(trending_page, self.ranked, offset, PER_PAGE)
         self.previous.disabled = offset == 0
         self.next.disabled = offset + PER_PAGE >= len(self.ranked)
         return self.page
@@ -134,7 +134,7 @@ class Trending(commands.Cog):
         check_days(days)
         parsed = parse_query(query) if query is not None else None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        ranked = await self.bot.store.run(rank_trending, days, self.bot.clock(), parsed)
+        ranked = await self.bot.store.read(rank_trending, days, self.bot.clock(), parsed)
         if not ranked:
             about = f" matching {code(parsed.normal)}" if parsed else ""
             await reply(interaction, f"No Hugging Face papers{about} in the {last_days(days)}.")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.store.deliveries import take_dm_notice
+from bot.store.deliveries import dm_notice_pending, take_dm_notice
 
 DM_CLOSED_NOTICE = (
     "I couldn't DM you your papers: open your DMs from server members, "
     "or use /subscribe without dm."
 )
 
-__all__ = ["DM_CLOSED_NOTICE", "take_dm_notice"]
+__all__ = ["DM_CLOSED_NOTICE", "dm_notice_pending", "take_dm_notice"]

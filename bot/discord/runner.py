@@ -161,7 +161,9 @@ async def _run_locked(
         timeout=timeout, headers={"User-Agent": USER_AGENT}
     ) as session:
         # the bot is the long-running owner: check the file's integrity once, at start
-        store = await Store.open(settings.db, clock=clock, check=True)
+        store = await Store.open(
+            settings.db, clock=clock, check=True, busy_timeout=settings.db_busy_timeout
+        )
         try:
             bot = PaperboyBot(settings, store, session, clock=clock, extensions=extensions)
             if on_bot is not None:
@@ -194,7 +196,7 @@ async def sync_commands_now(
     async with aiohttp.ClientSession(
         timeout=timeout, headers={"User-Agent": USER_AGENT}
     ) as session:
-        store = await Store.open(settings.db, clock=clock)
+        store = await Store.open(settings.db, clock=clock, busy_timeout=settings.db_busy_timeout)
         try:
             bot = PaperboyBot(
                 quiet, store, session, clock=clock, extensions=extensions, force_sync=True

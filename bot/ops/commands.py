@@ -48,7 +48,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(f"no database at {settings.db} (set PAPERBOY_DB)")
 
     async def go() -> dict[str, int]:
-        async with await Store.open(settings.db) as store:
+        async with await Store.open(settings.db, busy_timeout=settings.db_busy_timeout) as store:
             return await export_file(store, Path(args.file), args.guild)
 
     try:
@@ -68,7 +68,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(str(exc))
 
     async def go() -> list[str]:
-        async with await Store.open(settings.db) as store:
+        async with await Store.open(settings.db, busy_timeout=settings.db_busy_timeout) as store:
             return (await import_file(store, path)).lines()
 
     for line in asyncio.run(go()):

@@ -47,7 +47,7 @@ class ImportReport:
 
 async def export_file(store: Store, path: Path, guild_id: int | None) -> dict[str, int]:
     """Write the export to `path`; returns how many of each kind it holds."""
-    found = await store.run(repo.export_rows, guild_id)
+    found = await store.read(repo.export_rows, guild_id)
     document = {
         "version": FORMAT_VERSION,
         "exported_at": iso(store.now()),

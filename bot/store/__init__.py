@@ -1,6 +1,7 @@
-"""SQLite storage: one owner thread (`Store`), versioned migrations, and repository modules
-(`papers`, `subscriptions`, `feeds`) whose functions run on that thread via `Store.run`."""
+"""SQLite storage: `Store` (one writer thread, a pool of read-only readers), versioned migrations,
+and repository modules (`papers`, `subscriptions`, `feeds`…) whose functions run through
+`Store.write` (or `Store.run`, the same) and `Store.read`."""
 
-from bot.store.database import Store, StoreError, utcnow
+from bot.store.database import Store, StoreBusy, StoreError, utcnow
 
-__all__ = ["Store", "StoreError", "utcnow"]
+__all__ = ["Store", "StoreBusy", "StoreError", "utcnow"]

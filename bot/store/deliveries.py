@@ -336,6 +336,16 @@ def dm_closed_recently(db: sqlite_utils.Database, user_id: int, now: datetime) -
     return closed is not None and now - closed < DM_CLOSED_RETRY
 
 
+def dm_notice_pending(db: sqlite_utils.Database, user_id: int) -> bool:
+    """True if a DM to the user was refused and they haven't been told (reads only)."""
+    found = rows(
+        db,
+        "SELECT 1 FROM dm_status WHERE user_id = ? AND closed_at IS NOT NULL AND told_user = 0",
+        [user_id],
+    )
+    return bool(found)
+
+
 def take_dm_notice(db: sqlite_utils.Database, user_id: int) -> bool:
     """True (once) if a DM to the user was refused and they haven't been told; marks them told."""
     cursor = db.execute(

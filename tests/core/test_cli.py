@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,37 @@ def test_a_corrupted_page_fails_the_startup_integrity_check(
     err = _one_line_exit_2(["run"], capsys)
     assert err.startswith(f"paperboy: {db_in_tmp} failed its integrity check (")
     assert err.endswith("restore a backup\n") and len(err) < 400
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["migrating", "writing"])
+def test_a_database_locked_past_the_busy_timeout_is_one_line(
+    capsys, db_in_tmp: Path, monkeypatch: pytest.MonkeyPatch, fresh: bool
+) -> None:
+    if not fresh:
+        assert main(["ingest", "--sample"]) == 0  # migrated: only the ingest's write waits
+        capsys.readouterr()
+    else:
+        sqlite_utils.Database(db_in_tmp).execute("PRAGMA journal_mode=wal")
+    monkeypatch.setenv("PAPERBOY_DB_BUSY_TIMEOUT", "0.2")
+    other = sqlite3.connect(db_in_tmp, isolation_level=None)  # another process's writer
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert main(["ingest", "--sample"]) == 1  # worth a retry (cron runs it again)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    err = capsys.readouterr().err
+    assert err == (
+        f"paperboy: {db_in_tmp} is locked by another process (waited 0.2 s):"
+        " try again, or raise PAPERBOY_DB_BUSY_TIMEOUT\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_bad_busy_timeout_is_one_line_and_exit_2(
+    capsys, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PAPERBOY_DB_BUSY_TIMEOUT", value)
+    assert main(["ingest", "--sample"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paperboy: PAPERBOY_DB_BUSY_TIMEOUT: ") and err.count("\n") == 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +17,7 @@ from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine, RunReport
 from bot.dm_settings import DmDefaults, set_dm_schedule
 from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
-from bot.store import Store
+from bot.store import Store, StoreBusy
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from tests.delivery.support import RecordingPoster
@@ -322,3 +324,99 @@ async def test_a_started_scheduler_really_fires_a_members_own_dm_time(
         assert user == alice and spec.paper_ids == ("2611.00001",)
     finally:
         await scheduler.stop()
+
+
+async def _locked_feed(tmp_path: Path, clock: FakeClock) -> Store:
+    """A store whose writes give up after 0.1 s, holding the feed, its subscription and a paper."""
+    locked = await Store.open(tmp_path / "locked.db", clock=clock, busy_timeout=0.1)
+    await make_feed(locked, CHANNEL, created=utc(2026, 11, 1))
+    await subscribe(locked, CHANNEL, "diffusion")
+    await locked.run(
+        papers_repo.upsert_papers, [paper("2611.00001", "Diffusion")], utc(2026, 11, 26, 6)
+    )
+    return locked
+
+
+async def test_a_digest_meeting_a_locked_database_runs_again_within_its_grace(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    locked = await _locked_feed(tmp_path, clock)
+    poster = RecordingPoster()
+    scheduler = make_scheduler(locked, clock, poster)
+    scheduler.busy_retry_delay = 0.05
+    await scheduler.refresh(CHANNEL)
+    job = scheduler.scheduler.get_job(f"feed:{CHANNEL}")
+    other = sqlite3.connect(locked.path, isolation_level=None)  # e.g. `paperboy ingest` by cron
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        running = asyncio.create_task(job.func(*job.args))
+        await eventually(lambda: "trying again" in caplog.text, "the digest to meet the lock")
+        assert poster.sent == []
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await running
+    assert [m.spec.paper_ids for m in poster.sent if m.spec.paper_ids] == [("2611.00001",)]
+    await locked.close()
+
+
+async def test_a_lock_outlasting_the_grace_fails_the_job(tmp_path: Path, clock: FakeClock) -> None:
+    locked = await _locked_feed(tmp_path, clock)
+    clock.now = utc(2026, 11, 26, 8, 59, 50)  # today's 09:00 Berlin slot is almost an hour old
+    scheduler = make_scheduler(locked, clock, RecordingPoster())
+    await scheduler.refresh(CHANNEL)
+    job = scheduler.scheduler.get_job(f"feed:{CHANNEL}")
+    other = sqlite3.connect(locked.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusy):  # logged by the job-error listener, retried tomorrow
+            await job.func(*job.args)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        await locked.close()
+
+
+async def test_dm_digests_meeting_a_locked_database_run_again(store, clock) -> None:
+    alice = 42
+    await subscribe(store, CHANNEL, "diffusion", user=alice, dm=True)
+    runs: list[list[int]] = []
+
+    class LockedOnce:
+        """Meets another process's lock on its first run (as DmDigester would: StoreBusy)."""
+
+        async def run_users(self, user_ids, *, timezone=None) -> None:  # type: ignore[no-untyped-def]
+            runs.append(list(user_ids))
+            if len(runs) == 1:
+                raise StoreBusy("paperboy.db is locked by another process")
+
+        async def run_all(self) -> None:
+            raise AssertionError("not asked")
+
+    settings = Settings()
+    engine = DeliveryEngine(store, RecordingPoster(), settings, clock=clock)
+    scheduler = FeedScheduler(store, settings, engine, clock=clock, dm_digests=LockedOnce())
+    assert scheduler.dm_jobs is not None
+    scheduler.dm_jobs.busy_retry_delay = 0.01
+    await scheduler.dm_jobs.sync()
+    (ident,) = scheduler.dm_jobs.job_ids()
+    job = scheduler.scheduler.get_job(ident)
+    await job.func(*job.args)
+    assert runs == [[alice], [alice]]
+
+
+async def test_a_poll_meeting_a_locked_database_is_one_log_line(
+    store, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def locked_ingest(source: str) -> None:
+        raise StoreBusy("paperboy.db is locked by another process (waited 10 s)")
+
+    engine = DeliveryEngine(store, RecordingPoster(), Settings(), clock=clock)
+    scheduler = FeedScheduler(store, Settings(), engine, clock=clock, ingest=locked_ingest)
+    await scheduler._ingest_job("hf")  # what the poll job runs: no exception for APScheduler
+    (line,) = [r for r in caplog.records if r.name == "bot.scheduler"]
+    assert line.getMessage() == (
+        "Polling hf skipped: paperboy.db is locked by another process (waited 10 s);"
+        " the next poll fetches again"
+    )
+    assert line.exc_info is None
