@@ -3,6 +3,7 @@ subscriptions and were never delivered to it, ranked and capped, or why there ar
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,10 +14,13 @@ from bot.delivery.digest import Digest, Subscriber, build_digest
 from bot.destinations import Destination
 from bot.feed_settings import weekly_day
 from bot.feed_sources import FeedSources, parse_sources
-from bot.matching import SubscriptionMatcher
+from bot.likes import documents, explain_result, score_batch, without_muted
+from bot.matching import Result, SubscriptionMatcher
+from bot.models import Paper
 from bot.query import Query, QueryError, parse
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
+from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
 from bot.store.deliveries import delivered_paper_ids
 from bot.store.source_status import SOURCE_NAMES, all_statuses
@@ -57,6 +61,29 @@ def feed_subscribers(db: sqlite_utils.Database, channel_id: int) -> list[tuple[S
         except QueryError:  # stored before a language change: skip it rather than break the feed
             continue
     return parsed
+
+
+def _member(subscriber: Subscriber) -> int | None:
+    return subscriber.user_id if subscriber.kind == "personal" else None
+
+
+def match_with_likes(
+    db: sqlite_utils.Database,
+    papers: Sequence[Paper],
+    subscribers: Sequence[tuple[Subscriber, Query]],
+    mutes: Mapping[int, Collection[str]],
+    owner: Callable[[Subscriber], int | None] = _member,
+) -> Result[Subscriber]:
+    """Match the papers against the subscriptions, `like:` terms scored and said in words, and
+    without mentioning members for papers like one they muted (`mutes`: member -> paper ids;
+    `owner`: whose a subscription is)."""
+    if not subscribers:
+        return {}
+    muted = {pid for ids in mutes.values() for pid in ids}
+    likes = score_batch(db, papers, (q for _, q in subscribers), muted)
+    found = SubscriptionMatcher(subscribers).match(documents(papers, likes))
+    kept = without_muted(found, owner, mutes, likes)
+    return explain_result(kept, likes)
 
 
 def window_start_for(db: sqlite_utils.Database, channel_id: int, now: datetime) -> datetime:
@@ -113,7 +140,7 @@ def plan_digest(
         if sources.accepts(p)
     ]
     subscribers = feed_subscribers(db, channel_id)
-    matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
+    matches = match_with_likes(db, listed, subscribers, reading_list.mutes_in(db, channel_id))
     already = delivered_paper_ids(db, Destination.channel(channel_id))
     fresh = [p for p in listed if p.id in matches and p.id not in already]
     digest = build_digest(fresh, matches, cap=cap)

@@ -8,7 +8,7 @@ from bot.models import Paper
 from bot.query.errors import QueryError
 from bot.query.evaluate import Match, match_document
 from bot.query.fts import fts_expression
-from bot.query.nodes import Leaf, Node, anchors, leaves, render
+from bot.query.nodes import LIKE, Leaf, Node, anchors, leaves, render
 from bot.query.parser import parse_tree
 from bot.query.text import Document, paper_document
 
@@ -42,9 +42,15 @@ class Query:
             dict.fromkeys(
                 (" ".join(t.words) + ("*" if t.prefix else ""))
                 for t in terms
-                if t.field != "categories"
+                if t.field not in ("categories", LIKE)
             )
         )
+
+    @property
+    def like_ids(self) -> tuple[str, ...]:
+        """The arXiv ids of its `like:` terms (positive or not), in query order."""
+        found = (leaf.words[0] for leaf, _ in leaves(self.tree) if leaf.field == LIKE)
+        return tuple(dict.fromkeys(found))
 
     def __str__(self) -> str:
         return self.normal

@@ -390,3 +390,47 @@ def dm_schedules(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@MIGRATIONS(name="0019_papers_fts_vocab")
+def papers_fts_vocab(db: sqlite_utils.Database) -> None:
+    """The full-text index's vocabulary as a table: how many papers hold each term, which the
+    `like:` similarity uses as document frequencies (SQLite keeps it in step with every write).
+    """
+    db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
+
+
+@MIGRATIONS(name="0020_reading_lists_and_mutes")
+def reading_lists_and_mutes(db: sqlite_utils.Database) -> None:
+    """Members' saved papers (Save, /saved) and muted papers (Not for me).
+
+    A saved paper keeps its own copy of what /saved and the exports show, and no foreign key:
+    it outlives the paper's row and any feed. A mute needs the paper's text to find similar
+    papers, so it goes with the paper (ON DELETE CASCADE).
+    """
+    db.execute(
+        """
+        CREATE TABLE saved_papers (
+            user_id INTEGER NOT NULL,
+            paper_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            authors TEXT NOT NULL DEFAULT '[]',       -- JSON list of names
+            categories TEXT NOT NULL DEFAULT '[]',    -- JSON list, primary first
+            published TEXT,                           -- ISO-8601 UTC
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, paper_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX saved_papers_newest ON saved_papers(user_id, saved_at)")
+    db.execute(
+        """
+        CREATE TABLE muted_papers (
+            user_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,              -- 0: the member's DM digests
+            paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            muted_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, channel_id, paper_id)
+        ) WITHOUT ROWID
+        """
+    )
