@@ -6,6 +6,7 @@ Both belong to one member: every function takes the member's id and touches only
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,3 +133,18 @@ def dm_mutes_of(db: sqlite_utils.Database, user_ids: Iterable[int]) -> dict[int,
     """Member -> the papers they muted in their DM digests, for these members."""
     wanted = set(user_ids)
     return {u: ids for u, ids in mutes_in(db, DM_CHANNEL).items() if u in wanted}
+
+
+def set_personal_query(
+    db: sqlite_utils.Database, *, sub_id: int, user_id: int, query: str, normal: str
+) -> bool:
+    """Rewrite one of the member's own subscriptions; False if it isn't theirs, is gone, or
+    would duplicate another of theirs in that server."""
+    try:
+        cursor = db.execute(
+            "UPDATE personal_subscriptions SET query = ?, normal = ? WHERE id = ? AND user_id = ?",
+            [query, normal, sub_id, user_id],
+        )
+    except sqlite3.IntegrityError:  # UNIQUE (guild_id, user_id, normal)
+        return False
+    return cursor.rowcount > 0
