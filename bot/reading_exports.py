@@ -87,7 +87,7 @@ def to_bibtex(papers: Sequence[SavedPaper]) -> str:
         key = citation_key(paper)
         n = seen.get(key, 0)
         seen[key] = n + 1
-        entries.append(bibtex_entry(paper, key + (_suffix(n) if n else "")))
+        entries.append(bibtex_entry(paper, key + (_suffix(n + 1) if n else "")))  # b, c, …
     return "\n\n".join(entries) + "\n"
 
 
