@@ -26,10 +26,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers
+## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers,
+## like: similarity (precision@3 on the sample day; /search like:ID and like: digests at 100k and 1M)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_trending.py
+	$(BIN)/python benchmarks/bench_similarity.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -22,9 +22,9 @@ from bot.text import fold, truncate
 # Chosen on the held-apart pairs in tests/fixtures/similarity_pairs.json (README, "Reading list
 # and similar papers"): the midpoint between the least similar related pair and the most similar
 # unrelated one, rounded down.
-TFIDF_THRESHOLD = 0.12
+TFIDF_THRESHOLD = 0.09
 TITLE_WEIGHT = 2  # a title word counts as often as this: titles say what a paper is about
-TOP_TERMS = 12  # the terms that stand for a paper when full-text search narrows candidates
+TOP_TERMS = 20  # the terms that stand for a paper when full-text search narrows candidates
 LIKE_TITLE_LIMIT = 40  # `similar to "LoRA: Low-Rank Adaptation…"`
 
 # Function words and the boilerplate of abstracts: they say nothing about a paper's topic, and
@@ -144,8 +144,13 @@ class TfidfScorer:
         return out
 
     def top_terms(self, paper: Paper, limit: int = TOP_TERMS) -> list[str]:
-        """The paper's heaviest terms, heaviest first (what similar papers most likely share)."""
-        vector = self.vectors([paper])[paper.id]
+        """The written forms of the paper's heaviest terms that other stored papers also hold,
+        heaviest first: what a similar paper most likely shares with it (a word only this
+        paper uses weighs most and finds nothing)."""
+        counts = paper_terms(paper)
+        df, total = self.frequencies(set(counts))
+        shared = {t: c for t, c in counts.items() if df.get(t, 0) > 1}
+        vector = tfidf_vector(shared, df, total)
         return sorted(vector, key=lambda t: (-vector[t], t))[:limit]
 
 
