@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import tempfile
 import time
@@ -104,12 +105,12 @@ def _pairs() -> list[tuple[str, str]]:
 def fill(db: sqlite_utils.Database, papers: int, rng: random.Random) -> None:
     """`papers` synthetic papers: Zipf-distributed words from a 20,000-word vocabulary."""
     vocab = [f"w{n}" for n in range(20_000)]
-    weights = [1 / (n + 1) for n in range(len(vocab))]
+    cum = list(itertools.accumulate(1 / (n + 1) for n in range(len(vocab))))
     batch_rows, fts = [], []
     listed = iso(NOW)
     for n in range(papers):
-        title = " ".join(rng.choices(vocab, weights, k=8))
-        abstract = " ".join(rng.choices(vocab, weights, k=80))
+        title = " ".join(rng.choices(vocab, cum_weights=cum, k=8))
+        abstract = " ".join(rng.choices(vocab, cum_weights=cum, k=80))
         pid = f"{2401 + n // 100_000}.{n % 100_000:05d}"
         batch_rows.append((pid, title, abstract, listed, listed, listed, '["hf"]'))
         fts.append((n + 1, index_text((title,)), index_text((abstract,)), "", ""))
