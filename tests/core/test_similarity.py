@@ -10,17 +10,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from bot.delivery.digest import Subscriber
 from bot.delivery.planner import match_with_likes
 from bot.dry_run import dry_run
 from bot.likes import default_scorer, documents, required_likes, score_batch, search_similar
+from bot.matching import SubscriptionMatcher, expand, reference_match
 from bot.models import Paper
 from bot.query import QueryError, parse
-from bot.similarity import TFIDF_THRESHOLD, cosine
+from bot.similarity import TFIDF_THRESHOLD, Likes, cosine
 from bot.sources.sample import load_sample_day
 from bot.store import Store
 from bot.store.papers import upsert_papers
+from tests.query.support import LIKE_IDS, PAPERS, query_texts
 from tests.support import NOW
 
 PAIRS = json.loads((Path(__file__).parents[1] / "fixtures/similarity_pairs.json").read_text())
@@ -179,3 +183,28 @@ async def test_nothing_is_scored_without_like_terms_or_mutes(store: Store) -> No
     assert found.scores == {}  # type: ignore[attr-defined]
     docs = documents(list(EXAMPLES.values()), found)  # type: ignore[arg-type]
     assert all(not d.similar for d in docs)
+
+
+@given(
+    st.lists(query_texts(), min_size=1, max_size=6),
+    st.lists(st.sets(st.sampled_from(LIKE_IDS)), min_size=len(PAPERS), max_size=len(PAPERS)),
+)
+@settings(max_examples=200)
+def test_the_matcher_and_the_reference_agree_on_like_terms(
+    texts: list[str], similar: list[set[str]]
+) -> None:
+    # whatever the scorer said, every evaluator reads `like:` from the same documents
+    subs = []
+    for n, text in enumerate(texts):
+        try:
+            subs.append((n, parse(text)))
+        except QueryError:
+            continue
+    assume(subs)
+    likes = Likes(
+        {}, {p.id: dict.fromkeys(ids, 0.5) for p, ids in zip(PAPERS, similar, strict=True) if ids}
+    )
+    docs = documents(PAPERS, likes)
+    assert expand(SubscriptionMatcher(subs).match_grouped(docs)) == reference_match(subs, docs)
+    for _, query in subs:
+        assert parse(query.normal).normal == query.normal
