@@ -121,24 +121,40 @@ class TfidfScorer:
     def similarities(
         self, refs: Sequence[Paper], papers: Sequence[Paper]
     ) -> dict[str, dict[str, float]]:
-        """Paper id -> reference id -> cosine, for pairs at or above the threshold."""
+        """Paper id -> reference id -> cosine, for pairs at or above the threshold.
+
+        Exact, without trying every pair term by term: a reference is indexed under its terms
+        except its lightest ones whose weights together (as a vector) stay below the threshold,
+        since a paper sharing only those cannot reach it; the pairs found this way are then
+        scored in full over the terms they share.
+        """
         if not refs or not papers:
             return {}
         vectors = self.vectors([*refs, *papers])
-        # an inverted index of the references: each paper term meets only the refs that have it
-        postings: dict[str, list[tuple[str, float]]] = {}
-        for ref in refs:
-            for term, weight in vectors[ref.id].items():
-                postings.setdefault(term, []).append((ref.id, weight))
+        postings: dict[str, set[int]] = {}
+        ref_vectors = [vectors[ref.id] for ref in refs]
+        for index, vector in enumerate(ref_vectors):
+            ranked = sorted(vector.items(), key=lambda tw: -tw[1])
+            tail, keep = 0.0, len(ranked)
+            while keep and tail + ranked[keep - 1][1] ** 2 < self.threshold**2:
+                keep -= 1
+                tail += ranked[keep][1] ** 2
+            for term, _ in ranked[:keep]:
+                postings.setdefault(term, set()).add(index)
+        ref_ids = {ref.id for ref in refs}
         out: dict[str, dict[str, float]] = {}
         for paper in papers:
-            dots: dict[str, float] = {}
-            for term, weight in vectors[paper.id].items():
-                for ref_id, ref_weight in postings.get(term, ()):
-                    dots[ref_id] = dots.get(ref_id, 0.0) + weight * ref_weight
-            if paper.id in vectors and any(r.id == paper.id for r in refs):
-                dots[paper.id] = 1.0
-            kept = {r: min(1.0, s) for r, s in dots.items() if s >= self.threshold}
+            vector = vectors[paper.id]
+            terms = vector.keys()
+            found = set().union(*(postings[t] for t in terms if t in postings))
+            kept: dict[str, float] = {}
+            for index in found:
+                other = ref_vectors[index]
+                score = sum([vector[t] * other[t] for t in terms & other.keys()])
+                if score >= self.threshold:
+                    kept[refs[index].id] = min(1.0, score)
+            if paper.id in ref_ids:
+                kept[paper.id] = 1.0
             if kept:
                 out[paper.id] = kept
         return out
