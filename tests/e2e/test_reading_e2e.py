@@ -9,6 +9,7 @@ import sqlite_utils
 
 from bot.store import reading_list as lists
 from bot.store import subscriptions as subs_repo
+from tests.e2e.lab import seeded_lab
 from tests.e2e.reading_support import (
     answer,
     click,
@@ -206,3 +207,20 @@ async def test_a_paper_gone_from_the_store_is_one_line_and_changes_nothing(
         subs = await bot.store.run(subs_repo.personal_for_channel, lab.channel.id)
         assert sorted(s.normal for s in subs) == ["agents", "diffusion"]
         assert await bot.store.run(lists.mutes_in, lab.channel.id) == {}
+
+
+async def test_forum_posts_carry_the_buttons_and_they_act_for_the_forums_feed(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    lab = await seeded_lab(fake, tmp_path, forum=True)
+    async with reading_bot(fake, lab) as bot:
+        assert bot.scheduler is not None
+        await bot.scheduler.run_feed_now(lab.channel.id)
+        (post,) = fake.threads_of(lab.channel)
+        starter, *papers = fake.messages_in(post, include_ephemeral=False)
+        assert starter.components == []  # the day's header delivers no paper
+        assert [labels(m) for m in papers] == [[["Save", "Similar", "Not for me"]]] * 2
+        muted = answer(await click(fake, lab.alice, papers[1], custom_id(papers[1], "pb:nfm:")))
+        assert muted.content.endswith(f"won't mention you in <#{lab.channel.id}> any more.")
+        assert lab.alice.id in await bot.store.run(lists.mutes_in, lab.channel.id)
