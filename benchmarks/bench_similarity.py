@@ -30,8 +30,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.delivery.digest import Subscriber
-from bot.delivery.planner import match_with_likes
-from bot.likes import default_scorer, search_similar
+from bot.likes import default_scorer, match_with_likes, search_similar
 from bot.query import parse
 from bot.query.text import index_text
 from bot.similarity import TFIDF_THRESHOLD, cosine

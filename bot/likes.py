@@ -14,7 +14,9 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from bot.delivery.digest import Subscriber
 from bot.errors import UserError
+from bot.matching import Result, SubscriptionMatcher
 from bot.models import Paper
 from bot.paper_lookup import RecentMisses, lookup_paper
 from bot.query import Document, Match, Query, paper_document
@@ -98,6 +100,29 @@ def without_muted(
         if kept:
             out[pid] = kept
     return out
+
+
+def _member(subscriber: Subscriber) -> int | None:
+    return subscriber.user_id if subscriber.kind == "personal" else None
+
+
+def match_with_likes(
+    db: sqlite_utils.Database,
+    papers: Sequence[Paper],
+    subscribers: Sequence[tuple[Subscriber, Query]],
+    mutes: Mapping[int, Collection[str]],
+    owner: Callable[[Subscriber], int | None] = _member,
+) -> Result[Subscriber]:
+    """Match the papers against the subscriptions, `like:` terms scored and said in words, and
+    without mentioning members for papers like one they muted (`mutes`: member -> paper ids;
+    `owner`: whose a subscription is)."""
+    if not subscribers:
+        return {}
+    muted = {pid for ids in mutes.values() for pid in ids}
+    likes = score_batch(db, papers, (q for _, q in subscribers), muted)
+    found = SubscriptionMatcher(subscribers).match(documents(papers, likes))
+    kept = without_muted(found, owner, mutes, likes)
+    return explain_result(kept, likes)
 
 
 def required_likes(node: Node) -> set[str] | None:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from bot.delivery.digest import Subscriber
-from bot.delivery.planner import MAX_LOOKBACK, match_with_likes
+from bot.delivery.planner import MAX_LOOKBACK
+from bot.likes import match_with_likes
 from bot.matching import Result
 from bot.models import Paper
 from bot.query import Query, QueryError, parse

@@ -392,7 +392,27 @@ def dm_schedules(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="0019_papers_fts_vocab")
+@MIGRATIONS(name="0019_change_counts")
+def change_counts(db: sqlite_utils.Database) -> None:
+    """Counters bumped by triggers on every write to papers and subscriptions (see
+    `bot/store/change_counts.py`). A later migration that rebuilds one of these tables must
+    create its triggers again."""
+    db.execute("CREATE TABLE change_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    watched = {
+        "papers": ("papers",),
+        "subscriptions": ("channel_subscriptions", "personal_subscriptions"),
+    }
+    for name, tables in watched.items():
+        db.execute("INSERT INTO change_counts (name, n) VALUES (?, 0)", [name])
+        for table in tables:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                db.execute(
+                    f"CREATE TRIGGER {table}_{event.lower()}_counted AFTER {event} ON {table}"
+                    f" BEGIN UPDATE change_counts SET n = n + 1 WHERE name = '{name}'; END"
+                )
+
+
+@MIGRATIONS(name="0020_papers_fts_vocab")
 def papers_fts_vocab(db: sqlite_utils.Database) -> None:
     """The full-text index's vocabulary as a table: how many papers hold each term, which the
     `like:` similarity uses as document frequencies (SQLite keeps it in step with every write).
@@ -400,13 +420,14 @@ def papers_fts_vocab(db: sqlite_utils.Database) -> None:
     db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
 
 
-@MIGRATIONS(name="0020_reading_lists_and_mutes")
+@MIGRATIONS(name="0021_reading_lists_and_mutes")
 def reading_lists_and_mutes(db: sqlite_utils.Database) -> None:
     """Members' saved papers (Save, /saved) and muted papers (Not for me).
 
     A saved paper keeps its own copy of what /saved and the exports show, and no foreign key:
     it outlives the paper's row and any feed. A mute needs the paper's text to find similar
-    papers, so it goes with the paper (ON DELETE CASCADE).
+    papers, so it goes with the paper (ON DELETE CASCADE). Mutes change what the feeds' shared
+    match holds, so their writes are counted too (`change_counts`, 'mutes').
     """
     db.execute(
         """
@@ -434,3 +455,9 @@ def reading_lists_and_mutes(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID
         """
     )
+    db.execute("INSERT INTO change_counts (name, n) VALUES ('mutes', 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER muted_papers_{event.lower()}_counted AFTER {event} ON muted_papers"
+            " BEGIN UPDATE change_counts SET n = n + 1 WHERE name = 'mutes'; END"
+        )

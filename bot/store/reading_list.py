@@ -129,6 +129,21 @@ def mutes_in(db: sqlite_utils.Database, channel_id: int) -> dict[int, set[str]]:
     return out
 
 
+def mutes_by_channel(
+    db: sqlite_utils.Database, channel_ids: Iterable[int]
+) -> dict[int, dict[int, set[str]]]:
+    """Channel -> member -> the papers they muted there, for these channels."""
+    wanted = set(channel_ids)
+    out: dict[int, dict[int, set[str]]] = {}
+    for user_id, channel_id, paper_id in db.execute(
+        "SELECT user_id, channel_id, paper_id FROM muted_papers WHERE channel_id != ?",
+        [DM_CHANNEL],
+    ).fetchall():
+        if int(channel_id) in wanted:
+            out.setdefault(int(channel_id), {}).setdefault(int(user_id), set()).add(str(paper_id))
+    return out
+
+
 def dm_mutes_of(db: sqlite_utils.Database, user_ids: Iterable[int]) -> dict[int, set[str]]:
     """Member -> the papers they muted in their DM digests, for these members."""
     wanted = set(user_ids)

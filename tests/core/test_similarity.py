@@ -14,9 +14,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.delivery.digest import Subscriber
-from bot.delivery.planner import match_with_likes
 from bot.dry_run import dry_run
-from bot.likes import default_scorer, documents, required_likes, score_batch, search_similar
+from bot.likes import (
+    default_scorer,
+    documents,
+    match_with_likes,
+    required_likes,
+    score_batch,
+    search_similar,
+)
 from bot.matching import SubscriptionMatcher, expand, reference_match
 from bot.models import Paper
 from bot.query import QueryError, parse
