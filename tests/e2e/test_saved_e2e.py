@@ -159,3 +159,31 @@ async def test_a_mute_stops_mentions_for_similar_papers_in_later_digests(
         }
         assert lab.alice.id not in mentions["2611.00004"]  # like the muted paper
         assert lab.alice.id in mentions["2611.00005"]  # not like it: mentioned as ever
+
+
+async def test_a_similar_subscription_brings_similar_papers_in_the_next_digest(
+    discord_at_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = discord_at_fake
+    lab = await seeded_lab(fake, tmp_path)
+    clock = FakeClock(NOW)
+    async with running(lab.settings, fake, extensions=EXTENSIONS, clock=clock) as bot:
+        assert bot.scheduler is not None
+        await bot.scheduler.run_feed_now(lab.channel.id)
+        (thread,) = fake.threads_of(lab.channel)
+        (message,) = [m for m in fake.messages_in(thread) if paper_ids(m) == ["2611.00001"]]
+        await click(fake, lab.bob, message, "pb:similar:2611.00001")
+
+        clock.advance(hours=1)
+        later = [paper("2611.00006", "Diffusion agents at scale"), paper("2611.00007", "Optics")]
+        await bot.store.run(papers_repo.upsert_papers, later, clock())
+        clock.advance(minutes=1)
+        assert (await bot.scheduler.run_feed_now(lab.channel.id)).posted >= 1
+        (posted,) = [
+            m
+            for t in fake.threads_of(lab.channel)
+            for m in fake.messages_in(t, include_ephemeral=False)
+            if paper_ids(m) == ["2611.00006"]
+        ]
+        assert lab.bob.id in posted.mentioned_user_ids
+        assert 'similar to "Diffusion agents" (' in posted.embeds[0]["description"]
