@@ -105,9 +105,14 @@ class TfidfScorer:
         Words are folded to their plural-insensitive stem (`policies`, `policy`); the index
         counts papers per written form, so a stem's frequency is its most frequent form's.
         """
+        return self._vectors(papers)[0]
+
+    def _vectors(self, papers: Sequence[Paper]) -> tuple[dict[str, Vector], dict[str, int]]:
+        """The vectors, and each stem's document frequency across them (for a global order)."""
         counts = {p.id: paper_terms(p) for p in papers}
         raw_df, total = self.frequencies({t for c in counts.values() for t in c})
         out: dict[str, Vector] = {}
+        every: dict[str, int] = {}
         for pid, raw in counts.items():
             stems: Counter[str] = Counter()
             df: dict[str, int] = {}
@@ -116,37 +121,47 @@ class TfidfScorer:
                 stems[key] += tf
                 df[key] = max(df.get(key, 0), raw_df.get(term, 0))
             out[pid] = tfidf_vector(stems, df, total)
-        return out
+            for key, n in df.items():
+                every[key] = max(every.get(key, 0), n)
+        return out, every
 
     def similarities(
         self, refs: Sequence[Paper], papers: Sequence[Paper]
     ) -> dict[str, dict[str, float]]:
         """Paper id -> reference id -> cosine, for pairs at or above the threshold.
 
-        Exact, without trying every pair term by term: a reference is indexed under its terms
-        except its lightest ones whose weights together (as a vector) stay below the threshold,
-        since a paper sharing only those cannot reach it; the pairs found this way are then
-        scored in full over the terms they share.
+        Exact, without trying every pair (prefix filtering, as in Bayardo et al.'s All-Pairs):
+        with each vector's terms in one global order, rarest first, a vector's *prefix* is what
+        remains after cutting the longest tail whose weights' norm stays below the threshold.
+        Two unit vectors whose cosine reaches the threshold share a term in both prefixes (else
+        every shared term lies in one tail, and the cosine is below that tail's norm), so
+        references are indexed under their prefixes, papers look up only theirs (rare terms:
+        short lists), and the pairs found are scored in full.
         """
         if not refs or not papers:
             return {}
-        vectors = self.vectors([*refs, *papers])
-        postings: dict[str, set[int]] = {}
+        vectors, df = self._vectors([*refs, *papers])
+        limit = self.threshold**2
+
+        def prefix(vector: Vector) -> list[str]:
+            ordered = sorted(vector, key=lambda t: (df.get(t, 0), t))
+            tail, keep = 0.0, len(ordered)
+            while keep and tail + vector[ordered[keep - 1]] ** 2 < limit:
+                keep -= 1
+                tail += vector[ordered[keep]] ** 2
+            return ordered[:keep]
+
+        postings: dict[str, list[int]] = {}
         ref_vectors = [vectors[ref.id] for ref in refs]
         for index, vector in enumerate(ref_vectors):
-            ranked = sorted(vector.items(), key=lambda tw: -tw[1])
-            tail, keep = 0.0, len(ranked)
-            while keep and tail + ranked[keep - 1][1] ** 2 < self.threshold**2:
-                keep -= 1
-                tail += ranked[keep][1] ** 2
-            for term, _ in ranked[:keep]:
-                postings.setdefault(term, set()).add(index)
+            for term in prefix(vector):
+                postings.setdefault(term, []).append(index)
         ref_ids = {ref.id for ref in refs}
         out: dict[str, dict[str, float]] = {}
         for paper in papers:
             vector = vectors[paper.id]
             terms = vector.keys()
-            found = set().union(*(postings[t] for t in terms if t in postings))
+            found = set().union(*(postings[t] for t in prefix(vector) if t in postings))
             kept: dict[str, float] = {}
             for index in found:
                 other = ref_vectors[index]
