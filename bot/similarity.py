@@ -24,6 +24,7 @@ from bot.text import fold, truncate
 # unrelated one, rounded down.
 TFIDF_THRESHOLD = 0.09
 TITLE_WEIGHT = 2  # a title word counts as often as this: titles say what a paper is about
+COMMON_FLOOR = 50  # below this many papers, no word counts as too common to narrow on
 TOP_TERMS = 20  # the terms that stand for a paper when full-text search narrows candidates
 LIKE_TITLE_LIMIT = 40  # `similar to "LoRA: Low-Rank Adaptation…"`
 
@@ -181,7 +182,10 @@ class TfidfScorer:
         counts = paper_terms(paper)
         df, total = self.frequencies(set(counts))
         shared = {t: c for t, c in counts.items() if df.get(t, 0) > 1}
-        vector = tfidf_vector(shared, df, total)
+        # a word in more than 1% of the papers narrows little and costs full-text search a long
+        # list to rank (at a million papers, seconds): narrow on the rarer ones when there are
+        rare = {t: c for t, c in shared.items() if df[t] <= max(COMMON_FLOOR, total // 100)}
+        vector = tfidf_vector(rare or shared, df, total)
         return sorted(vector, key=lambda t: (-vector[t], t))[:limit]
 
 
