@@ -27,11 +27,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers,
-## command latency while ingest + planning + search run (small sizes)
+## command latency while ingest + planning + search run, like: similarity (small sizes)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_trending.py
 	$(BIN)/python benchmarks/bench_latency.py
+	$(BIN)/python benchmarks/bench_similarity.py
 
 ## bench-full: the benchmarks at a year of papers and beyond (slow: tens of minutes)
 bench-full: $(STAMP)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from bot.likes import documents, score_batch
 from bot.models import Paper
 from bot.query import Query
 from bot.store.papers import recent_papers
@@ -41,7 +42,9 @@ def dry_run(
 ) -> DryRun:
     """Match `query` against the papers listed by a source or published in the last `days` days."""
     recent = recent_papers(db, now - timedelta(days=days))
-    matched = [p for p in recent if query.matches(p) is not None]
+    likes = score_batch(db, recent, [query])
+    docs = documents(recent, likes)
+    matched = [p for p, doc in zip(recent, docs, strict=True) if query.matches(doc) is not None]
     matched.sort(key=_rank, reverse=True)
     return DryRun(
         days=days,

@@ -16,5 +16,7 @@ AUTHOR_LIMIT = 256
 THREAD_NAME_LIMIT = 100
 NONCE_LENGTH = 25
 MENTIONED_USERS_LIMIT = 100  # allowed_mentions.users
+ACTION_ROWS_PER_MESSAGE = 5  # a message's components: one row of paper buttons per paper
+BUTTONS_PER_ROW = 5
 
 EMBED_COLOUR = 0xF5A623  # Paperboy's amber, on every embed it posts or replies with

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.likes import search_similar
 from bot.query import Query
 from bot.search import SearchPage, search_papers
 from bot.store import Store
@@ -71,8 +72,10 @@ async def _fetch(
     *,
     count: bool,
 ) -> SearchPage:
+    # `like:` queries rank by similarity on their own path (bot/likes.py)
+    search = search_similar if session.query.like_ids else search_papers
     return await store.read(
-        search_papers,
+        search,
         session.query,
         limit=PER_PAGE,
         offset=offset,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from bot.errors import UserError
+from bot.likes import documents, score_batch
 from bot.models import Paper
 from bot.query import Query
 from bot.store import papers as papers_repo
@@ -51,7 +52,9 @@ def rank_trending(
     for start in range(0, len(ranked), _MATCH_BATCH):
         batch = ranked[start : start + _MATCH_BATCH]
         papers = papers_repo.get_papers(db, (t.paper_id for t in batch))
-        kept.extend(t for t in batch if t.paper_id in papers and query.matches(papers[t.paper_id]))
+        likes = score_batch(db, list(papers.values()), [query])
+        docs = {d.id: d for d in documents(list(papers.values()), likes)}
+        kept.extend(t for t in batch if t.paper_id in docs and query.matches(docs[t.paper_id]))
     return kept
 
 

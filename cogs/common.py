@@ -18,6 +18,9 @@ from bot.discord.embeds import subscribed_text
 from bot.discord.replies import NO_MENTIONS
 from bot.errors import UserError
 from bot.feed_settings import describe_schedule
+from bot.likes import fetch_like_papers
+from bot.query import Query
+from bot.sources import build_sources
 from bot.subscribing import FeedDefaults, Subscribed, choice_matches, dry_run_of
 from bot.text import neutralise_mentions
 
@@ -193,3 +196,12 @@ def subscription_choices(
         if len(choices) == MAX_CHOICES:
             break
     return choices
+
+
+async def fetch_likes(bot: PaperboyBot, query: Query | None) -> None:
+    """Store the query's `like:` papers, fetched from Hugging Face as /paper does (after a
+    defer: it may ask Hugging Face); an id nobody knows is a one-line `UserError`."""
+    if query is None or not query.like_ids:
+        return
+    hf, _ = build_sources(bot.http_session, bot.settings)
+    await fetch_like_papers(bot.store, hf, query, bot.clock())

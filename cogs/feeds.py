@@ -33,6 +33,7 @@ from cogs.common import (
     Interaction,
     display_name,
     feed_defaults,
+    fetch_likes,
     guild_ids,
     per_user_cooldown,
     reply,
@@ -86,6 +87,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="This channe
         guild_id, channel_id = guild_ids(interaction)
         parsed = parse_query(query)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await fetch_likes(self.bot, parsed)
         done = await self.bot.feeds.apply(
             channel_id,
             subscribe_channel,

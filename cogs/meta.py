@@ -15,13 +15,14 @@ ABOUT = (
     "**Paperboy** delivers research papers from Hugging Face Daily Papers and arXiv: "
     "subscribe to topics for yourself (by DM too, at your own time: `/dm schedule`), or set up "
     "a daily, weekday or weekly digest for a channel. `/trending` shows what is gaining "
-    "upvotes.\n\n"
+    "upvotes. Under every paper: Save 🔖 (`/saved` lists them), Similar 🔔, Not for me 🔕.\n\n"
     'Queries: `diffusion -survey`, `"masked diffusion"`, `rlhf OR dpo`, `quantiz*`, '
-    '`author:"Yann LeCun"`, `cat:cs.CL`.'
+    '`author:"Yann LeCun"`, `cat:cs.CL`, `like:2106.09685`.'
 )
 # What a member reaches for first, in that order; anything else follows alphabetically.
 MEMBER_ORDER = (
-    "subscribe", "unsubscribe", "subscriptions", "search", "trending", "paper", "dm", "help",
+    "subscribe", "unsubscribe", "subscriptions", "search", "trending", "paper", "saved", "dm",
+    "help",
 )  # fmt: skip
 MEMBER_FIELD = "Commands"
 MANAGER_FIELD = "Channel feeds (need the Manage Channels permission)"

@@ -33,6 +33,7 @@ from cogs.common import (
     NO_MENTIONS,
     SEARCH,
     Interaction,
+    fetch_likes,
     member_can_post,
     per_user_cooldown,
     reply,
@@ -133,6 +134,7 @@ class Search(commands.Cog):
         only_you = public and not member_can_post(interaction)
         public = public and not only_you
         await interaction.response.defer(ephemeral=not public, thinking=True)
+        await fetch_likes(self.bot, parsed)
         session = SearchSession(interaction.user.id, parsed, days, since)
         page = await load_page(self.bot.store, session, 0, escape=escape_markdown)
         if not page.hits:

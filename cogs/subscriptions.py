@@ -23,6 +23,7 @@ from cogs.common import (
     QUICK_WRITE,
     Interaction,
     feed_defaults,
+    fetch_likes,
     guild_ids,
     per_user_cooldown,
     reply,
@@ -69,6 +70,7 @@ class Subscriptions(commands.Cog):
         guild_id, channel_id = guild_ids(interaction)
         parsed = parse_query(query)  # bad input is answered at once, before any work
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await fetch_likes(self.bot, parsed)
         done = await self.bot.feeds.apply(
             channel_id,
             subscribe_personal,

@@ -19,7 +19,7 @@ from bot.store.upvotes import Trend
 from bot.subscribing import parse_query
 from bot.text import truncate
 from bot.trending import DEFAULT_DAYS, TrendingPage, check_days, rank_trending, trending_page
-from cogs.common import NO_MENTIONS, SEARCH, Interaction, per_user_cooldown, reply
+from cogs.common import NO_MENTIONS, SEARCH, Interaction, fetch_likes, per_user_cooldown, reply
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ class Trending(commands.Cog):
         check_days(days)
         parsed = parse_query(query) if query is not None else None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await fetch_likes(self.bot, parsed)
         ranked = await self.bot.store.read(rank_trending, days, self.bot.clock(), parsed)
         if not ranked:
             about = f" matching {code(parsed.normal)}" if parsed else ""

@@ -60,7 +60,11 @@ def explain(matches: Sequence[Match]) -> str:
             seen = fields.setdefault(term.term, [])
             if term.field not in seen:
                 seen.append(term.field)
-    return ", ".join(f"{term} ({', '.join(where)})" for term, where in fields.items())
+    # a `like:` term is already a sentence: `similar to "LoRA: …" (0.41)`
+    return ", ".join(
+        term if where == ["like"] else f"{term} ({', '.join(where)})"
+        for term, where in fields.items()
+    )
 
 
 def _recency(paper: Paper) -> datetime:

@@ -17,10 +17,12 @@ import sqlite_utils
 
 from bot.delivery.digest import Subscriber
 from bot.delivery.planner import MAX_LOOKBACK
-from bot.matching import Result, SubscriptionMatcher
+from bot.likes import match_with_likes
+from bot.matching import Result
 from bot.models import Paper
 from bot.query import Query, QueryError, parse
 from bot.store import papers as papers_repo
+from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
 
 
@@ -52,7 +54,9 @@ def plan_dm_batch(db: sqlite_utils.Database, user_ids: Sequence[int], now: datet
     papers = papers_repo.papers_listed_with_times(
         db, now - MAX_LOOKBACK, now + timedelta(microseconds=1)
     )
-    found = SubscriptionMatcher(parsed).match([p for p, _ in papers]) if parsed else {}
+    listed = [p for p, _ in papers]
+    mutes = reading_list.dm_mutes_of(db, owner.values())
+    found = match_with_likes(db, listed, parsed, mutes, owner=lambda s: owner[s.subscription_id])
     matches: dict[int, Result[Subscriber]] = {}
     for paper_id, hits in found.items():
         for key, why in hits:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.delivery.digest import DigestEntry
 from bot.destinations import Destination
 from bot.limits import (
+    ACTION_ROWS_PER_MESSAGE,
     AUTHOR_LIMIT,
     EMBED_COLOUR,
     EMBED_DESCRIPTION_LIMIT,
@@ -30,6 +31,7 @@ from bot.models import Paper
 from bot.text import inert, neutralise_mentions, truncate
 
 HEADER_TITLE_LIMIT = 120  # one line per paper in the header stays readable
+PAPERS_PER_DM_MESSAGE = min(EMBEDS_PER_MESSAGE, ACTION_ROWS_PER_MESSAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,14 +283,15 @@ def header_message(
 def dm_messages(
     destination: Destination, day: date, entries: Sequence[DigestEntry]
 ) -> list[MessageSpec]:
-    """A user's daily DM: their matches, ≤ 10 embeds and ≤ 6,000 embed characters a message."""
+    """A user's daily DM: their matches, ≤ 5 papers (each with its row of buttons: Discord allows
+    5 action rows a message) and ≤ 6,000 embed characters a message."""
     batches: list[list[DigestEntry]] = []
     size = 0
     for entry in entries:
         length = embed_length(paper_embed(entry))
         if (
             not batches
-            or len(batches[-1]) >= EMBEDS_PER_MESSAGE
+            or len(batches[-1]) >= PAPERS_PER_DM_MESSAGE
             or size + length > EMBED_TOTAL_LIMIT
         ):
             batches.append([])

@@ -23,10 +23,13 @@ import sqlite_utils
 from bot.bitsets import BitCounter, bit_indices
 from bot.delivery.digest import Digest, Subscriber, digest_of_counted
 from bot.feed_sources import FeedSources
+from bot.likes import documents, score_batch
 from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
 from bot.query import Match, Query, QueryError, parse
+from bot.similarity import Likes
 from bot.store import papers as papers_repo
+from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
 from bot.store.change_counts import change_stamp
 
@@ -56,9 +59,14 @@ class FeedBatch:
     # channel -> (normal form, its subscribers there) in the order of each query's first
     # subscriber in the channel: channel subscriptions first, then personal ones, oldest first
     channels: dict[int, list[tuple[str, list[Subscriber]]]]
+    # how similar the papers are to the `like:` papers and to the muted ones (bot/likes.py)
+    likes: Likes = field(default_factory=Likes)
+    # channel -> member -> the papers they muted there ("Not for me" with nothing to change)
+    mutes: dict[int, dict[int, set[str]]] = field(default_factory=dict)
     _index: dict[str, int] = field(default_factory=dict)
     _masks: dict[str, int] = field(default_factory=dict)  # normal form -> every paper it matched
     _accepted: dict[FeedSources, int] = field(default_factory=dict)  # sources -> papers
+    _muted: dict[tuple[int, int], int] = field(default_factory=dict)  # (channel, member) -> papers
 
     def __post_init__(self) -> None:
         self._index = {p.id: i for i, p in enumerate(self.papers)}
@@ -96,9 +104,21 @@ class FeedBatch:
         counter, matched = BitCounter(), 0
         for normal, subscribers in mine:
             papers = self._masks.get(normal, 0) & feed
-            if papers:
+            if not papers:
+                continue
+            # a member who muted papers like these is neither counted nor mentioned for them
+            plain = 0
+            for sub in subscribers:
+                muted = self._muted_mask(channel_id, sub)
+                if muted:
+                    if mine_ := papers & ~muted:
+                        matched |= mine_
+                        counter.add(mine_ & ~done, 1)
+                else:
+                    plain += 1
+            if plain:
                 matched |= papers
-                counter.add(papers & ~done, len(subscribers))
+                counter.add(papers & ~done, plain)
         fresh = matched & ~done
         # only the papers that can make the first `cap` are counted one by one
         above, tied, threshold = counter.top(fresh, cap)
@@ -110,11 +130,33 @@ class FeedBatch:
             for normal, subscribers in mine:
                 if self._masks.get(normal, 0) >> index & 1:
                     why = self.bits[normal].why(index)
-                    found += [(sub, why) for sub in subscribers if why is not None]
+                    if why is None:
+                        continue
+                    why = self.likes.explain(paper.id, why)
+                    found += [
+                        (sub, why)
+                        for sub in subscribers
+                        if not self._muted_mask(channel_id, sub) >> index & 1
+                    ]
             return found
 
         digest = digest_of_counted(counted, hits_of, cap=cap, total=fresh.bit_count())
         return FeedShare(feed.bit_count(), matched.bit_count(), digest)
+
+    def _muted_mask(self, channel_id: int, sub: Subscriber) -> int:
+        """The papers a personal subscriber's member muted in the channel, or papers like them."""
+        if sub.kind != "personal" or sub.user_id is None:
+            return 0
+        muted = self.mutes.get(channel_id, {}).get(sub.user_id)
+        if not muted:
+            return 0
+        key = (channel_id, sub.user_id)
+        mask = self._muted.get(key)
+        if mask is None:
+            mask = self._muted[key] = sum(
+                1 << i for i, p in enumerate(self.papers) if self.likes.is_similar(p.id, muted)
+            )
+        return mask
 
     def _accepted_by(self, sources: FeedSources) -> int:
         mask = self._accepted.get(sources)
@@ -157,8 +199,13 @@ def build_batch(
     for channel, sub, query in feed_subscribers(db, channel_id):
         queries.setdefault(query.normal, query)
         channels.setdefault(channel, {}).setdefault(query.normal, []).append(sub)
+    mutes = reading_list.mutes_by_channel(db, channels)
+    muted = {pid for members in mutes.values() for ids in members.values() for pid in ids}
+    # `like:` terms and mutes are scored once for the batch (nothing to do without either)
+    likes = score_batch(db, papers, queries.values(), muted) if queries else Likes()
     # one matcher keyed by normal form: a query subscribed in many channels is matched once
-    found = SubscriptionMatcher(queries.items()).match_bitsets(papers)[1] if queries else []
+    docs = documents(papers, likes)
+    found = SubscriptionMatcher(queries.items()).match_bitsets(docs)[1] if queries else []
     return FeedBatch(
         stamp,
         start,
@@ -166,6 +213,8 @@ def build_batch(
         [at for _, at in listed],
         {bits.keys[0]: bits for bits in found},
         {channel: list(by_query.items()) for channel, by_query in channels.items()},
+        likes,
+        mutes,
     )
 
 

@@ -39,6 +39,7 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.search",
     "cogs.dm",
     "cogs.trending",
+    "cogs.reading",
 )
 
 

@@ -93,8 +93,12 @@ def search_embed(
     blocks = []
     for rank, hit in enumerate(page.hits, start=page.offset + 1):
         title = markdown_link(truncate(hit.paper.title, 250), hit.paper.abs_url)
+        # a `like:` search says how similar each paper is: `similar to "LoRA: …" (0.41)`
+        similar = "; ".join(md(t.term) for t in hit.match.terms if t.field == "like")
+        why = f"\n*{similar}*" if similar else ""
         blocks.append(
-            f"**{rank}. {title}** · {paper_date(hit.paper)}\n{neutralise_mentions(hit.snippet)}"
+            f"**{rank}. {title}** · {paper_date(hit.paper)}{why}\n"
+            f"{neutralise_mentions(hit.snippet)}"
         )
     number = page.offset // per_page + 1
     window = f" · {last_days(days)}" if days else ""

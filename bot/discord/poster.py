@@ -32,6 +32,7 @@ from bot.discord.channels import (
     lacks_embed_links,
     timed_out_until,
 )
+from bot.discord.paper_buttons import paper_view
 from bot.store import utcnow
 from bot.store.database import Clock
 
@@ -57,6 +58,12 @@ def allowed_mentions_for(spec: MessageSpec) -> discord.AllowedMentions:
 def embeds_of(spec: MessageSpec) -> list[discord.Embed]:
     """The spec's embeds as discord.py objects."""
     return [discord.Embed.from_dict(dict(e)) for e in spec.embeds]
+
+
+def buttons_of(spec: MessageSpec) -> dict[str, Any]:
+    """The Save / Similar / Not for me rows for the papers the spec delivers (none: no view)."""
+    view = paper_view(spec.paper_ids)
+    return {"view": view} if view is not None else {}
 
 
 # Refusals that no retry or other message can fix: the feed waits for a person (paused), with
@@ -179,6 +186,7 @@ class DiscordPoster:
                 embeds=embeds_of(spec),
                 nonce=spec.nonce,
                 allowed_mentions=allowed_mentions_for(spec),
+                **buttons_of(spec),
             ),
         )
         return message.id
@@ -240,6 +248,7 @@ class DiscordPoster:
                     embeds=embeds_of(spec),
                     nonce=spec.nonce,
                     allowed_mentions=allowed_mentions_for(spec),
+                    **buttons_of(spec),
                 ),
                 self.request_timeout,
             )

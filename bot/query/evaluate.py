@@ -28,7 +28,9 @@ class Match:
 
     def describe(self) -> str:
         """Human-readable reason, e.g. `diffusion (title), "masked diffusion" (abstract)`."""
-        return ", ".join(f"{t.term} ({t.field})" for t in self.terms)
+        return ", ".join(
+            t.term if t.field == "like" else f"{t.term} ({t.field})" for t in self.terms
+        )
 
 
 def leaf_in_field(leaf: Leaf, text: FieldText) -> bool:

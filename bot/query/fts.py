@@ -9,7 +9,7 @@ an FTS5 syntax error.
 
 from __future__ import annotations
 
-from bot.query.nodes import And, Leaf, Node, Not, Or
+from bot.query.nodes import LIKE, And, Leaf, Node, Not, Or
 from bot.query.text import PART_RE, stem, word_forms
 
 _COLUMNS = {"title": "title", "abstract": "abstract", "authors": "authors"}
@@ -32,7 +32,7 @@ def _part_phrase(part: str) -> str:
 
 
 def _leaf(leaf: Leaf) -> str | None:
-    if leaf.field == "categories":
+    if leaf.field in ("categories", LIKE):  # no FTS column: similarity is scored elsewhere
         return None
     if leaf.prefix:
         parts = PART_RE.findall(leaf.words[0])

@@ -10,8 +10,14 @@ from bot.query.errors import QueryError
 
 Kind = Literal["word", "phrase", "field", "(", ")", ",", "OR", "AND", "NOT", "-"]
 
-FIELD_ALIASES = {"title": "title", "abstract": "abstract", "author": "authors", "cat": "categories"}
-FIELD_HELP = "(use title:, abstract:, author:, cat:)"
+FIELD_ALIASES = {
+    "title": "title",
+    "abstract": "abstract",
+    "author": "authors",
+    "cat": "categories",
+    "like": "like",
+}
+FIELD_HELP = "(use title:, abstract:, author:, cat:, like:)"
 
 _SPECIAL = '"(),'
 _FIELD_RE = re.compile(r"([A-Za-z]+):")
@@ -63,6 +69,10 @@ def lex(text: str) -> list[Token]:
                     )
                 out.append(Token("field", FIELD_ALIASES[name], col))
                 j = i + field.end()  # lex what follows the colon on its own
+                if name == "like" and j < len(word) + i:
+                    # an id or URL, colons and all (`like:arXiv:2106.09685`, `like:https://…`)
+                    out.append(Token("word", text[j : i + len(word)], j + 1))
+                    j = i + len(word)
             elif word in ("OR", "AND", "NOT"):
                 out.append(Token(word, word, col))  # type: ignore[arg-type]
             else:

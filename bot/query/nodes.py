@@ -8,7 +8,14 @@ from dataclasses import field as dc_field
 from bot.query.text import PART_RE, TEXT_FIELDS, compound_key, stem
 
 # document field -> how the user writes it
-FIELD_NAMES = {"title": "title", "abstract": "abstract", "authors": "author", "categories": "cat"}
+FIELD_NAMES = {
+    "title": "title",
+    "abstract": "abstract",
+    "authors": "author",
+    "categories": "cat",
+    "like": "like",
+}
+LIKE = "like"  # the pseudo-field of `like:<arXiv id>`: papers similar to that one
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +23,7 @@ class Leaf:
     """A word, phrase or prefix, optionally scoped to one field (`None`: title+abstract+keywords).
 
     `words` are lower-case compound tokens; several words form a phrase. A prefix has one word.
+    A `like:` leaf has the field LIKE and one word, the versionless arXiv id.
     """
 
     field: str | None
@@ -26,7 +34,8 @@ class Leaf:
 
     def __post_init__(self) -> None:
         # match keys: a plain word is stemmed, a compound has each part stemmed; prefixes stay raw
-        keys = self.words if self.prefix else tuple(_key(w) for w in self.words)
+        plain = self.prefix or self.field == LIKE
+        keys = self.words if plain else tuple(_key(w) for w in self.words)
         object.__setattr__(self, "keys", keys)
         object.__setattr__(self, "spans", tuple(len(PART_RE.findall(w)) for w in self.words))
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.arxiv_ids import normalise_id
 from bot.query.errors import MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, QueryError
 from bot.query.lexer import FIELD_ALIASES, Token, lex
-from bot.query.nodes import Leaf, Node, anchors, make_and, make_not, make_or
+from bot.query.nodes import LIKE, Leaf, Node, anchors, make_and, make_not, make_or
 from bot.query.text import PART_RE, tokenize
 
 _STARTS = ("word", "phrase", "field", "(", "NOT", "-")
@@ -129,6 +130,8 @@ class _Parser:
                     f"'{_USER_FIELD[field]}:' at column {tok.column}",
                     tok.column,
                 )
+            if tok.text == LIKE:
+                return self.like(tok)
             if self.peek() is None or self.peek().kind not in _STARTS:  # type: ignore[union-attr]
                 raise QueryError(
                     f"'{_USER_FIELD[tok.text]}:' needs a word, phrase or (group) after it "
@@ -176,6 +179,18 @@ class _Parser:
         raise QueryError(
             f"',' needs an alternative on both sides at column {tok.column}", tok.column
         )
+
+    def like(self, field: Token) -> Node:
+        """`like:<arXiv id>`: one id, no group, phrase or prefix."""
+        tok = self.peek()
+        arxiv_id = normalise_id(tok.text) if tok is not None and tok.kind == "word" else None
+        if arxiv_id is None:
+            raise QueryError(
+                f"'like:' needs an arXiv id such as like:2106.09685 at column {field.column}",
+                field.column,
+            )
+        self.next()
+        return Leaf(LIKE, (arxiv_id,))
 
     def word(self, tok: Token, field: str | None) -> Node:
         text = tok.text

@@ -8,7 +8,7 @@ from bot.models import Paper
 from bot.query.errors import QueryError
 from bot.query.evaluate import Match, match_document
 from bot.query.fts import fts_expression
-from bot.query.nodes import Leaf, Node, anchors, leaves, render
+from bot.query.nodes import LIKE, And, Leaf, Node, anchors, leaves, make_and, make_not, render
 from bot.query.parser import parse_tree
 from bot.query.text import Document, paper_document
 
@@ -42,12 +42,38 @@ class Query:
             dict.fromkeys(
                 (" ".join(t.words) + ("*" if t.prefix else ""))
                 for t in terms
-                if t.field != "categories"
+                if t.field not in ("categories", LIKE)
             )
         )
 
+    @property
+    def like_ids(self) -> tuple[str, ...]:
+        """The arXiv ids of its `like:` terms (positive or not), in query order."""
+        found = (leaf.words[0] for leaf, _ in leaves(self.tree) if leaf.field == LIKE)
+        return tuple(dict.fromkeys(found))
+
     def __str__(self) -> str:
         return self.normal
+
+
+def _query(tree: Node) -> Query:
+    found = anchors(tree)
+    if found is None:
+        raise QueryError("only exclusions: add a word the paper must contain")
+    return Query(normal=render(tree), tree=tree, anchors=found)
+
+
+def excluding_like(query: Query, arxiv_id: str) -> Query:
+    """`query -like:<id>`, in normal form (the whole query, alternatives included)."""
+    return _query(make_and([query.tree, make_not(Leaf(LIKE, (arxiv_id,)))]))
+
+
+def without_like_exclusion(query: Query, arxiv_id: str) -> Query:
+    """The query with a top-level `-like:<id>` taken out again (unchanged if it has none)."""
+    excluded = make_not(Leaf(LIKE, (arxiv_id,)))
+    if not isinstance(query.tree, And) or excluded not in query.tree.children:
+        return query
+    return _query(make_and([c for c in query.tree.children if c != excluded]))
 
 
 def parse(text: str) -> Query:

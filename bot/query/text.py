@@ -9,7 +9,8 @@ parts (as SQLite FTS5's unicode61 tokenizer sees the text); a compound also reco
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.models import Paper
@@ -18,7 +19,9 @@ from bot.text import fold
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-.+/][^\W_]+)*")
 PART_RE = re.compile(r"[^\W_]+")
 
-FIELDS = ("title", "abstract", "keywords", "authors", "categories")
+# "like" is not text: it holds the ids of the `like:` papers this one is similar to (empty
+# unless `bot/similarity.py` scored the paper against them)
+FIELDS = ("title", "abstract", "keywords", "authors", "categories", "like")
 TEXT_FIELDS = ("title", "abstract", "keywords")  # where an unscoped term looks
 
 _SIBILANT_E = ("se", "xe", "ze", "che", "she")
@@ -101,6 +104,13 @@ class FieldText:
         self.keys = frozenset(keys)
         self._positions: dict[str, set[int]] = {}
 
+    @classmethod
+    def of_keys(cls, keys: frozenset[str]) -> FieldText:
+        """A field holding exactly these keys and no text (the `like` field)."""
+        made = cls(())
+        made.keys = keys
+        return made
+
     def positions(self, key: str) -> set[int]:
         """Positions where a part key occurs, or where a compound key starts."""
         found = self._positions.get(key)
@@ -144,6 +154,8 @@ class Document:
 
     id: str
     fields: dict[str, FieldText]
+    # `like:` paper id -> cosine similarity, for the ids this paper is similar to
+    similar: Mapping[str, float] = field(default_factory=dict)
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -159,6 +171,7 @@ def paper_document(paper: Paper) -> Document:
             "keywords": FieldText(paper.ai_keywords),
             "authors": FieldText(paper.authors),
             "categories": FieldText(paper.categories),
+            "like": FieldText(()),
         },
     )
 

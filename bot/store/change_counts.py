@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
-# papers: the papers table; subscriptions: channel_ and personal_subscriptions (migration 0019)
-COUNTERS = ("papers", "subscriptions")
+# papers: the papers table; subscriptions: channel_ and personal_subscriptions (migration 0019);
+# mutes: muted_papers (migration 0021: a mute changes whom a feed's papers mention)
+COUNTERS = ("papers", "subscriptions", "mutes")
 
 
 def change_stamp(db: sqlite_utils.Database) -> tuple[int, ...]:

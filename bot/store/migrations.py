@@ -410,3 +410,54 @@ def change_counts(db: sqlite_utils.Database) -> None:
                     f"CREATE TRIGGER {table}_{event.lower()}_counted AFTER {event} ON {table}"
                     f" BEGIN UPDATE change_counts SET n = n + 1 WHERE name = '{name}'; END"
                 )
+
+
+@MIGRATIONS(name="0020_papers_fts_vocab")
+def papers_fts_vocab(db: sqlite_utils.Database) -> None:
+    """The full-text index's vocabulary as a table: how many papers hold each term, which the
+    `like:` similarity uses as document frequencies (SQLite keeps it in step with every write).
+    """
+    db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
+
+
+@MIGRATIONS(name="0021_reading_lists_and_mutes")
+def reading_lists_and_mutes(db: sqlite_utils.Database) -> None:
+    """Members' saved papers (Save, /saved) and muted papers (Not for me).
+
+    A saved paper keeps its own copy of what /saved and the exports show, and no foreign key:
+    it outlives the paper's row and any feed. A mute needs the paper's text to find similar
+    papers, so it goes with the paper (ON DELETE CASCADE). Mutes change what the feeds' shared
+    match holds, so their writes are counted too (`change_counts`, 'mutes').
+    """
+    db.execute(
+        """
+        CREATE TABLE saved_papers (
+            user_id INTEGER NOT NULL,
+            paper_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            authors TEXT NOT NULL DEFAULT '[]',       -- JSON list of names
+            categories TEXT NOT NULL DEFAULT '[]',    -- JSON list, primary first
+            published TEXT,                           -- ISO-8601 UTC
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, paper_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX saved_papers_newest ON saved_papers(user_id, saved_at)")
+    db.execute(
+        """
+        CREATE TABLE muted_papers (
+            user_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,              -- 0: the member's DM digests
+            paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            muted_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, channel_id, paper_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("INSERT INTO change_counts (name, n) VALUES ('mutes', 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER muted_papers_{event.lower()}_counted AFTER {event} ON muted_papers"
+            " BEGIN UPDATE change_counts SET n = n + 1 WHERE name = 'mutes'; END"
+        )

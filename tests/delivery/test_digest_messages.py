@@ -105,12 +105,13 @@ def test_nonces_are_short_deterministic_and_distinct() -> None:
     assert nonce_for("channel:1", 5, "header") != nonce_for("channel:1", 6, "header")
 
 
-def test_dm_batches_hold_at_most_ten_embeds() -> None:
+def test_dm_batches_hold_at_most_five_papers_one_button_row_each() -> None:
+    # Discord allows 5 action rows a message, and each paper has its row of buttons
     entries = [entry(f"2611.{i:05d}") for i in range(23)]
     specs = dm_messages("dm:9", DAY, entries)
-    assert [len(s.embeds) for s in specs] == [10, 10, 3]
+    assert [len(s.embeds) for s in specs] == [5, 5, 5, 5, 3]
     assert [p for s in specs for p in s.paper_ids] == [e.paper.id for e in entries]
-    assert specs[0].content.endswith("(1/3)") and len({s.nonce for s in specs}) == 3
+    assert specs[0].content.endswith("(1/5)") and len({s.nonce for s in specs}) == 5
     assert all(sum(embed_length(e) for e in s.embeds) <= 6000 for s in specs)
 
 

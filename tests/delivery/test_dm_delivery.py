@@ -65,15 +65,15 @@ async def test_one_dm_per_user_with_only_their_matches_and_nothing_twice(store, 
     assert sum(r.messages for r in again) == 0 and len(poster.dms) == 2
 
 
-async def test_more_than_ten_matches_are_split_into_several_dms(store, clock) -> None:
+async def test_more_than_five_matches_are_split_into_several_dms(store, clock) -> None:
     await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
     await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(23)))
     poster = RecordingPoster()
     (report,) = await digester(store, poster, clock).run_all()
-    assert (report.posted, report.messages) == (23, 3)
-    assert [len(spec.embeds) for _, spec in poster.dms] == [10, 10, 3]
-    assert poster.dms[0][1].content.endswith("(1/3)")
-    assert len({spec.nonce for _, spec in poster.dms}) == 3
+    assert (report.posted, report.messages) == (23, 5)  # 5 papers a DM: a button row each
+    assert [len(spec.embeds) for _, spec in poster.dms] == [5, 5, 5, 5, 3]
+    assert poster.dms[0][1].content.endswith("(1/5)")
+    assert len({spec.nonce for _, spec in poster.dms}) == 5
     assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(23)]
 
 
@@ -144,7 +144,7 @@ async def test_crash_between_send_and_mark_sent_is_found_in_history_not_resent(
     store, clock
 ) -> None:
     await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
-    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(15)))
+    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(8)))
     poster = RecordingPoster()
     original = poster.send_dm
     calls = 0
@@ -167,14 +167,14 @@ async def test_crash_between_send_and_mark_sent_is_found_in_history_not_resent(
     # their DM history and found it: nothing re-sent (nonce dedupe lasts minutes only).
     nonces = [spec.nonce for _, spec in poster.dms]
     assert len(nonces) == 2 and len(set(nonces)) == 2
-    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(15)]
+    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(8)]
     states = {d.state for d in await store.run(ledger.deliveries_to, f"dm:{ALICE}")}
     assert states == {"sent"}
 
 
 async def test_a_dm_created_before_its_error_is_found_in_history_not_resent(store, clock) -> None:
     await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
-    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(15)))
+    await add_papers(store, clock, *(paper(f"2611.{i:05d}", f"Diffusion {i}") for i in range(8)))
     # The first DM (10 papers) is created but the answer is a 503: the digest stops there.
     poster = RecordingPoster(lose_dms=[Unavailable("503 Service Unavailable")])
     (first,) = await digester(store, poster, clock).run_all()
@@ -184,7 +184,7 @@ async def test_a_dm_created_before_its_error_is_found_in_history_not_resent(stor
     clock.advance(days=1)
     await digester(store, poster, clock).run_all()
     assert len(poster.dms) == 2  # the lost DM was found in their DMs, only the second was sent
-    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(15)]
+    assert sorted(dm_papers(poster, ALICE)) == [f"2611.{i:05d}" for i in range(8)]
     final = await store.run(ledger.deliveries_to, f"dm:{ALICE}")
     assert {d.state for d in final} == {"sent"}
     assert {d.message_id for d in final} == set(poster.dm_ids)

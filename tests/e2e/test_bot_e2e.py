@@ -152,10 +152,10 @@ async def test_help_lists_exactly_what_paperboy_run_syncs(
         "Channel feeds (need the Manage Channels permission)",
     ]
     members, managers = ([line.split("`")[1] for line in f["value"].splitlines()] for f in fields)
-    assert members[:6] == [
-        "/subscribe", "/unsubscribe", "/subscriptions", "/search", "/trending", "/paper",
+    assert members[:7] == [
+        "/subscribe", "/unsubscribe", "/subscriptions", "/search", "/trending", "/paper", "/saved",
     ]  # fmt: skip
-    assert members[6:] == ["/dm schedule", "/dm pause", "/dm resume", "/dm status", "/help"]
+    assert members[7:] == ["/dm schedule", "/dm pause", "/dm resume", "/dm status", "/help"]
     assert managers and all(name.startswith("/feed ") for name in managers)
     assert "/dm schedule" in reply.embeds[0]["description"]
 

@@ -144,8 +144,15 @@ def papers(draw: st.DrawFn, pid: str = "p") -> Paper:
     )
 
 
+LIKE_IDS = ["2601.00001", "2601.00002", "2601.00003"]  # `like:` papers (scored by the test)
+
+
 def _leaf(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["word", "word", "word", "phrase", "prefix", "field", "cat"]))
+    kind = draw(
+        st.sampled_from(["word", "word", "word", "phrase", "prefix", "field", "cat", "like"])
+    )
+    if kind == "like":
+        return "like:" + draw(st.sampled_from(LIKE_IDS))
     if kind == "phrase":
         return '"' + " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=2, max_size=3))) + '"'
     if kind == "prefix":

@@ -6,14 +6,16 @@ import pytest
 
 from bot.query import MAX_QUERY_LENGTH, QueryError, parse
 
+FIELDS = "(use title:, abstract:, author:, cat:, like:)"
+
 ERRORS = [
     ('llm "masked dif', "unclosed quote at column 5", 5),
     ('diffusion "masked', "unclosed quote at column 11", 11),
     ("llm ) x", "unbalanced ')' at column 5", 5),
     ("(a b", "unclosed '(' at column 1", 1),
     ("()", "empty parentheses at column 1", 1),
-    ("foo:bar", "unknown field 'foo:' at column 1 (use title:, abstract:, author:, cat:)", 1),
-    ("llm Foo:bar", "unknown field 'Foo:' at column 5 (use title:, abstract:, author:, cat:)", 5),
+    ("foo:bar", f"unknown field 'foo:' at column 1 {FIELDS}", 1),
+    ("llm Foo:bar", f"unknown field 'Foo:' at column 5 {FIELDS}", 5),
     ("", "empty query", None),
     ("   ", "empty query", None),
     ("llm OR", "OR needs a term on both sides at column 5", 5),

@@ -85,6 +85,9 @@ async def test_ranked_by_gain_then_total_within_the_window_and_query(store: Stor
     assert [t.paper_id for t in week] == ["2608.00004", "2608.00003", "2608.00005"]
     matching = await store.run(rank_trending, 7, NOW, parse("diffusion -optics"))
     assert "2608.00005" not in [t.paper_id for t in matching] and len(matching) == 4
+    # like: is scored on the window's papers (unscored, it would match nothing)
+    alike = await store.run(rank_trending, 7, NOW, parse("like:2608.00001"))
+    assert {t.paper_id for t in matching} <= {t.paper_id for t in alike}
     page = await store.run(trending_page, ranked, 0, 2)
     assert [p.id for p, _ in page.entries] == ["2608.00002", "2608.00001"] and page.total == 5
     with pytest.raises(UserError, match="between 1 and 30"):
