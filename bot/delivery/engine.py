@@ -28,7 +28,7 @@ from bot.delivery.channels import CHANNEL_GONE, ChannelPosting, StopFeed
 from bot.delivery.messages import header_message, paper_messages
 from bot.delivery.planner import MAX_LOOKBACK, plan_digest, window_start_for
 from bot.delivery.posting import Poster, Unavailable
-from bot.delivery.shared_match import FeedMatchCache
+from bot.delivery.shared_match import BATCH_LOOKBACK, FeedMatchCache
 from bot.destinations import ChannelKind, Destination, PostMode, RunState
 from bot.feed_changes import FeedChanges
 from bot.store import Store
@@ -122,6 +122,10 @@ class DeliveryEngine:
                 resumed += await self.channels.post(feed, post, resumed=True)
                 await self.store.run(self._finish_resumed, post, resumed)
             day = self.clock().astimezone(ZoneInfo(feed.timezone)).date()
+            # Build the shared match on a read connection first (the first feed of a slot takes
+            # seconds): the ledger transaction then finds it ready and holds the lock briefly.
+            now = self.clock()
+            await self.store.read(self.match_cache.batch, now - BATCH_LOOKBACK, now)
             begun = await self.store.run(
                 self._begin_run, channel_id, day, kind, scheduled_for, self.clock()
             )
