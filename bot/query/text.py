@@ -50,6 +50,16 @@ def compound_key(token: str) -> str:
     return PART_RE.sub(lambda m: stem(m.group()), token)
 
 
+# Joins a compound key's parts into one full-text token (`cs.cl` -> `csǂcl`): a letter (so
+# SQLite's tokenizer keeps it inside the token) that no paper's categories contain.
+JOINER = "\u01c2"
+
+
+def joined_key(key: str) -> str:
+    """A compound match key as one full-text token (`cs.cl` -> `csǂcl`)."""
+    return JOINER.join(PART_RE.findall(key))
+
+
 def tokenize(text: str) -> list[str]:
     """Split text into folded compound tokens (`GPT-4o, models.` -> `gpt-4o`, `models`)."""
     return TOKEN_RE.findall(fold(text))

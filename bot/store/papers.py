@@ -15,8 +15,9 @@ from typing import Any
 import sqlite_utils
 
 from bot.models import Paper
-from bot.query.text import index_text
+from bot.query.text import PART_RE, TOKEN_RE, compound_key, index_text, joined_key
 from bot.store.rows import iso, rows
+from bot.text import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,32 @@ def fts_values(paper: Paper) -> tuple[str, str, str, str]:
     )
 
 
+def category_text(paper: Paper) -> str:
+    """The `papers_fts.categories` column: the categories' folded parts, then each compound
+    category's match key as one token (`cs cl csǂcl`), so `cat:cs.CL` is one exact term."""
+    tokens = TOKEN_RE.findall(fold(" , ".join(paper.categories)))
+    parts = [p for t in tokens for p in PART_RE.findall(t)]
+    joined = [joined_key(compound_key(t)) for t in tokens if not t.isalnum()]
+    return " ".join(parts + joined)
+
+
+def index_values(paper: Paper) -> tuple[str, str, str, str, str]:
+    """Every `papers_fts` column (migration 0019): `fts_values` and `category_text`."""
+    return (*fts_values(paper), category_text(paper))
+
+
+# The full-text table is contentless (migration 0019): a row is removed by repeating the values
+# it was indexed with, recomputed from the stored paper (the same pure function indexed them).
+FTS_INSERT = (
+    "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords, categories)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+FTS_DELETE = (
+    "INSERT INTO papers_fts (papers_fts, rowid, title, abstract, authors, keywords, categories)"
+    " VALUES ('delete', ?, ?, ?, ?, ?, ?)"
+)
+
+
 def get_papers(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, Paper]:
     """The stored papers among `ids`, keyed by id."""
     wanted = list(dict.fromkeys(ids))
@@ -116,6 +143,7 @@ def upsert_papers(
     existing = get_papers(db, incoming)
     new: list[str] = []
     updated: list[str] = []
+    reindex: dict[str, tuple[Paper | None, Paper]] = {}  # id -> (what was indexed, what is now)
     for paper_id, paper in incoming.items():
         old = existing.get(paper_id)
         if old is None:
@@ -125,10 +153,12 @@ def upsert_papers(
         else:
             merged = replace(old.merged_with(paper), first_seen=old.first_seen)
             if merged == old:
-                continue
+                continue  # a re-ingest of an unchanged paper writes nothing
             newly_listed = not merged.sources <= old.sources
             updated.append(paper_id)
         row = paper_to_row(merged, now)
+        if newly_listed:  # a new row: listed when first seen; an old one: now
+            row["listed_at"] = iso(merged.first_seen if old is None else now)
         columns = ", ".join(row)
         marks = ", ".join(f":{c}" for c in row)
         changes = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "first_seen"))
@@ -137,17 +167,37 @@ def upsert_papers(
             f"ON CONFLICT(id) DO UPDATE SET {changes}",
             row,
         )
-        if newly_listed:
-            listed_at = merged.first_seen if old is None else now  # a new row: when first seen
-            db.execute("UPDATE papers SET listed_at = ? WHERE id = ?", [iso(listed_at), paper_id])
-        rowid = db.execute("SELECT rowid FROM papers WHERE id = ?", [paper_id]).fetchone()[0]
-        db.execute("DELETE FROM papers_fts WHERE rowid = ?", [rowid])
-        db.execute(
-            "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [rowid, *fts_values(merged)],
-        )
+        reindex[paper_id] = (old, merged)
+    _reindex(db, reindex)
     return UpsertResult(new=tuple(new), updated=tuple(updated))
+
+
+def _reindex(db: sqlite_utils.Database, changed: dict[str, tuple[Paper | None, Paper]]) -> None:
+    """Bring `papers_fts` in step with the written papers, touching only those whose indexed
+    text changed (an upvote or a new source leaves the index alone)."""
+    deletes: list[tuple[object, ...]] = []
+    inserts: list[tuple[object, ...]] = []
+    rowids = _rowids(db, changed)
+    for paper_id, (old, merged) in changed.items():
+        values = index_values(merged)
+        before = index_values(old) if old is not None else None
+        if values == before:
+            continue
+        if before is not None:
+            deletes.append((rowids[paper_id], *before))
+        inserts.append((rowids[paper_id], *values))
+    db.conn.executemany(FTS_DELETE, deletes)
+    db.conn.executemany(FTS_INSERT, inserts)
+
+
+def _rowids(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, int]:
+    wanted = list(ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(db.execute(f"SELECT id, rowid FROM papers WHERE id IN ({marks})", chunk))
+    return found
 
 
 def papers_listed_between(db: sqlite_utils.Database, start: datetime, end: datetime) -> list[Paper]:
