@@ -9,6 +9,7 @@ parts (as SQLite FTS5's unicode61 tokenizer sees the text); a compound also reco
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,6 +54,7 @@ def compound_key(token: str) -> str:
 # Joins a compound key's parts into one full-text token (`cs.cl` -> `csǂcl`): a letter (so
 # SQLite's tokenizer keeps it inside the token) that no paper's categories contain.
 JOINER = "\u01c2"
+GAP = JOINER  # alone, the token between two items of a field, which no ASCII query matches
 
 
 def joined_key(key: str) -> str:
@@ -66,13 +68,23 @@ def tokenize(text: str) -> list[str]:
 
 
 def index_text(items: tuple[str, ...] | list[str]) -> str:
-    """What the full-text index holds for a field: its folded parts, space-separated.
+    """What the full-text index holds for a field: its folded parts, space-separated, with a
+    `GAP` token between items (two authors, two keywords).
 
     SQLite's unicode61 tokenizer splits text its own way (it keeps combining marks inside a
     token, where we split); giving it our parts means it sees exactly the tokens the matcher
-    sees, so the FTS pre-filter can never miss a paper the matcher would match.
+    sees, so the FTS pre-filter can never miss a paper the matcher would match. The gap sits
+    where `FieldText` leaves one, so a phrase finds the same positions in both.
     """
-    return " ".join(PART_RE.findall(fold(" , ".join(items))))
+    return f" {GAP} ".join(map(_index_item, items))
+
+
+def _index_item(item: str) -> str:
+    # ASCII text needs no splitting: SQLite's tokenizer finds exactly our parts in it (runs of
+    # letters and digits, lower-cased), and nearly every paper is ASCII
+    if item.isascii():
+        return item
+    return " ".join(PART_RE.findall(fold(item)))
 
 
 class FieldText:
@@ -159,18 +171,17 @@ class Document:
         return hash(self.id)
 
 
-def paper_document(paper: Paper) -> Document:
-    """Tokenise a paper's title, abstract, keywords, authors and categories for matching."""
-    return Document(
-        id=paper.id,
-        fields={
-            "title": FieldText((paper.title,)),
-            "abstract": FieldText((paper.abstract,)),
-            "keywords": FieldText(paper.ai_keywords),
-            "authors": FieldText(paper.authors),
-            "categories": FieldText(paper.categories),
-        },
-    )
+def paper_document(paper: Paper, fields: Collection[str] = FIELDS) -> Document:
+    """Tokenise a paper's title, abstract, keywords, authors and categories for matching (only
+    `fields`, when a query looks at fewer: tokenising an abstract it won't read is wasted)."""
+    items = {
+        "title": lambda: (paper.title,),
+        "abstract": lambda: (paper.abstract,),
+        "keywords": lambda: paper.ai_keywords,
+        "authors": lambda: paper.authors,
+        "categories": lambda: paper.categories,
+    }
+    return Document(id=paper.id, fields={f: FieldText(items[f]()) for f in fields})
 
 
 def word_forms(key: str) -> list[str]:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
@@ -56,19 +57,25 @@ def row_to_paper(row: dict[str, Any]) -> Paper:
         id=row["id"],
         title=row["title"],
         abstract=row["abstract"],
-        authors=tuple(json.loads(row["authors"])),
-        categories=tuple(json.loads(row["categories"])),
+        authors=_json_list(row["authors"]),
+        categories=_json_list(row["categories"]),
         published=datetime.fromisoformat(row["published"]) if row["published"] else None,
         hf_date=date.fromisoformat(row["hf_date"]) if row["hf_date"] else None,
         code_url=row["code_url"],
         project_url=row["project_url"],
         upvotes=row["upvotes"],
         ai_summary=row["ai_summary"],
-        ai_keywords=tuple(json.loads(row["ai_keywords"])),
+        ai_keywords=_json_list(row["ai_keywords"]),
         thumbnail=row["thumbnail"],
-        sources=frozenset(json.loads(row["sources"])),
+        sources=frozenset(_json_list(row["sources"])),
         first_seen=datetime.fromisoformat(row["first_seen"]),
     )
+
+
+@lru_cache(maxsize=4_096)
+def _json_list(text: str) -> tuple[str, ...]:
+    # categories, sources and empty lists repeat across papers: parse each spelling once
+    return tuple(json.loads(text))
 
 
 def fts_values(paper: Paper) -> tuple[str, str, str, str]:
@@ -144,14 +151,17 @@ def upsert_papers(
     new: list[str] = []
     updated: list[str] = []
     reindex: dict[str, tuple[Paper | None, Paper]] = {}  # id -> (what was indexed, what is now)
+    writes: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # rows by the columns they set
     for paper_id, paper in incoming.items():
         old = existing.get(paper_id)
         if old is None:
-            merged = replace(paper, first_seen=paper.first_seen or now)
+            merged = paper if paper.first_seen else replace(paper, first_seen=now)
             newly_listed = bool(merged.sources)
             new.append(paper_id)
         else:
-            merged = replace(old.merged_with(paper), first_seen=old.first_seen)
+            merged = old.merged_with(paper)
+            if merged.first_seen != old.first_seen:
+                merged = replace(merged, first_seen=old.first_seen)
             if merged == old:
                 continue  # a re-ingest of an unchanged paper writes nothing
             newly_listed = not merged.sources <= old.sources
@@ -159,15 +169,16 @@ def upsert_papers(
         row = paper_to_row(merged, now)
         if newly_listed:  # a new row: listed when first seen; an old one: now
             row["listed_at"] = iso(merged.first_seen if old is None else now)
-        columns = ", ".join(row)
-        marks = ", ".join(f":{c}" for c in row)
-        changes = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "first_seen"))
-        db.execute(
-            f"INSERT INTO papers ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT(id) DO UPDATE SET {changes}",
-            row,
-        )
+        writes.setdefault(tuple(row), []).append(row)
         reindex[paper_id] = (old, merged)
+    for columns, batch in writes.items():
+        marks = ", ".join(f":{c}" for c in columns)
+        changes = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "first_seen"))
+        db.conn.executemany(
+            f"INSERT INTO papers ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {changes}",
+            batch,
+        )
     _reindex(db, reindex)
     return UpsertResult(new=tuple(new), updated=tuple(updated))
 
