@@ -171,8 +171,14 @@ def paper_time(n: int, total: int) -> datetime:
 
 
 def cache_key(size: int, seed: int) -> str:
-    """The cache file's key: size, seed, generator version and the schema it was built with."""
-    schema = ",".join(m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True)))
+    """The cache file's key: size, seed, generator version and the schema of the tables it fills
+    (`papers`, `papers_fts`), so a migration elsewhere doesn't force a rebuild."""
+    db = sqlite_utils.Database(memory=True)
+    MIGRATIONS.apply(db)
+    schema = db.execute(
+        "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master"
+        " WHERE type = 'table' AND name IN ('papers', 'papers_fts') ORDER BY name)"
+    ).fetchone()[0]
     digest = hashlib.sha256(f"{VERSION}|{seed}|{schema}".encode()).hexdigest()[:12]
     return f"{size}-{digest}"
 
