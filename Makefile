@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-full clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers
+## bench: every benchmark at small sizes (about 2 minutes; search corpora are built once, cached)
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_matching.py --subs 20000
+	$(BIN)/python benchmarks/bench_trending.py --papers 10000 50000
+	$(BIN)/python benchmarks/bench_search.py --papers 10000 20000 --runs 10
+	$(BIN)/python benchmarks/bench_ingest.py --papers 4000 8000
+	$(BIN)/python benchmarks/bench_dbsize.py --papers 10000
+
+## bench-full: at issue 10's sizes (the first run builds and caches a 1,000,000-paper corpus)
+bench-full: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_trending.py
+	$(BIN)/python benchmarks/bench_search.py --papers 100000 1000000
+	$(BIN)/python benchmarks/bench_ingest.py --papers 100000 1000000
+	$(BIN)/python benchmarks/bench_dbsize.py --papers 100000
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -5,9 +5,9 @@
 Ours is the cached synthetic corpus (benchmarks/synthetic.py: built through the real writer),
 compacted with `VACUUM INTO`. The peers hold the same `papers` rows, also compacted: a plain
 table; the same table after sqlite-utils `enable_fts` (an external-content index of title,
-abstract, authors and keywords); and the design before migration 0019 (a contentful FTS5 table
-holding a second, folded copy of the text). Target (issue 10): at most 1.2x the FTS-enabled
-plain table at 100,000 papers.
+abstract, authors and keywords); and the design before migration fts_contentless (a contentful
+FTS5 table holding a second, folded copy of the text). Target (issue 10): at most 1.2x the
+FTS-enabled plain table at 100,000 papers.
 """
 
 from __future__ import annotations

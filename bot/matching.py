@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from typing import Generic, NamedTuple, TypeVar
 
+from bot.bitsets import bit_indices, partition
 from bot.models import Paper
 from bot.query import Document, Match, MatchedTerm, Query, paper_document
 from bot.query.evaluate import match_document
@@ -44,30 +45,24 @@ Result = dict[str, list[tuple[K, Match]]]
 GroupedResult = dict[str, list[MatchGroup[K]]]
 
 
-_BIT_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+class QueryBits(NamedTuple, Generic[K]):
+    """One query's matches in a batch: its keys and (bitset of papers, why) per explanation."""
 
+    keys: tuple[K, ...]
+    groups: tuple[tuple[int, Match], ...]
 
-def bit_indices(mask: int) -> list[int]:
-    """Indices of the set bits of a non-negative int, ascending."""
-    count = mask.bit_count()
-    if count <= 4:
-        out = []
-        while mask:
-            low = mask & -mask
-            out.append(low.bit_length() - 1)
-            mask ^= low
-        return out
-    start = (mask & -mask).bit_length() - 1
-    digits = bin(mask >> start)[:1:-1]  # least significant bit first
-    if count * 4 >= len(digits):
-        # dense (a popular term): one byte per bit, filtered by compress(), is all C
-        flags = digits.encode().translate(_BIT_BYTES)
-        return list(compress(range(start, start + len(digits)), flags))
-    out, i = [], digits.find("1")
-    while i >= 0:
-        out.append(i + start)
-        i = digits.find("1", i + 1)
-    return out
+    @property
+    def mask(self) -> int:
+        """Every paper the query matched."""
+        mask = 0
+        for group, _ in self.groups:
+            mask |= group
+        return mask
+
+    def why(self, index: int) -> Match | None:
+        """Why paper `index` matched, or None if it didn't."""
+        bit = 1 << index
+        return next((why for group, why in self.groups if group & bit), None)
 
 
 class BatchIndex:
@@ -186,6 +181,24 @@ class SubscriptionMatcher(Generic[K]):
             self._evaluate(qid, run)
         return {doc.id: found for doc, found in zip(docs, run.hits, strict=True) if found}
 
+    def match_bitsets(
+        self, papers: Sequence[Paper | Document]
+    ) -> tuple[list[Document], list[QueryBits[K]]]:
+        """The papers as documents, and for each query that matched any: its subscribers and the
+        papers it matched as bitsets (bit i = paper i), one per explanation.
+
+        No per-paper fan-out: for callers that count and rank with bitset algebra and explain
+        only the papers they show (`bot/delivery/shared_match.py`).
+        """
+        docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
+        run: _Run[K] = _Run(BatchIndex(docs), self._leaf_ids)
+        found: list[QueryBits[K]] = []
+        for qid in sorted(self._candidates(run.batch)):
+            groups = self._explained_groups(qid, run)
+            if groups:
+                found.append(QueryBits(self._keys[qid], tuple(groups)))
+        return docs, found
+
     def match(self, papers: Sequence[Paper | Document]) -> Result[K]:
         """Paper id -> (subscription key, why) for every paper matching at least one subscription.
 
@@ -215,6 +228,14 @@ class SubscriptionMatcher(Generic[K]):
         return found
 
     def _evaluate(self, qid: int, run: _Run[K]) -> None:
+        keys, hits, indices = self._keys[qid], run.hits.__getitem__, run.indices
+        for group, why in self._explained_groups(qid, run):
+            # the fan-out is one list.append per (distinct query, paper): keep the loop in C
+            entry = MatchGroup(keys, why)
+            deque(map(list.append, map(hits, indices(group)), repeat(entry)), maxlen=0)
+
+    def _explained_groups(self, qid: int, run: _Run[K]) -> list[tuple[int, Match]]:
+        """The query's matching papers as bitsets, each group sharing one explanation."""
         tree = self._queries[qid].tree
         terms = self._terms[qid]
         masks: Sequence[int]
@@ -224,12 +245,12 @@ class SubscriptionMatcher(Generic[K]):
             for m in masks:
                 root |= m
             if not root:
-                return
+                return []
         else:
             node_masks: dict[int, int] = {}
             root = run.tree_mask(tree, node_masks)
             if not root:
-                return
+                return []
             leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
             masks = []
             for lid, i, _, guards in terms:
@@ -237,10 +258,11 @@ class SubscriptionMatcher(Generic[K]):
                 for g in guards:
                     m &= node_masks[g]
                 masks.append(m)
-        keys, codes = self._keys[qid], self._codes[qid]
-        explained, hits, indices = run.explained, run.hits.__getitem__, run.indices
-        # papers in one group hold the same terms, so they share one explanation and one entry
-        for group in _partition(root, masks):
+        codes = self._codes[qid]
+        explained = run.explained
+        groups: list[tuple[int, Match]] = []
+        # papers in one group hold the same terms, so they share one explanation
+        for group in partition(root, masks):
             bit = group & -group  # any paper of the group stands for all of it
             present = tuple(compress(codes, [m & bit for m in masks]))
             # the same terms explain the same way in every query: build each Match once
@@ -250,9 +272,8 @@ class SubscriptionMatcher(Generic[K]):
                     self._matched_term(t) for t, m in zip(terms, masks, strict=True) if m & bit
                 ]
                 why = explained[present] = Match(tuple(dict.fromkeys(found)))
-            # the fan-out is one list.append per (distinct query, paper): keep the loop in C
-            entry = MatchGroup(keys, why)
-            deque(map(list.append, map(hits, indices(group)), repeat(entry)), maxlen=0)
+            groups.append((group, why))
+        return groups
 
     def _matched_term(self, term: _Term) -> MatchedTerm:
         # one object per (leaf, field) for the matcher's lifetime, made on first use (making them
@@ -338,21 +359,6 @@ def _explaining_leaves(node: Node, guards: tuple[int, ...]) -> list[tuple[Leaf, 
     if isinstance(node, Or):
         return [t for c in node.children for t in _explaining_leaves(c, (*guards, id(c)))]
     return []
-
-
-def _partition(mask: int, splitters: Sequence[int]) -> list[int]:
-    """Split `mask` into groups of papers that agree on every splitter (in or out of it)."""
-    groups = [mask]
-    for s in dict.fromkeys(splitters):
-        split: list[int] = []
-        for g in groups:
-            inside = g & s
-            if inside and inside != g:
-                split += (inside, g ^ inside)
-            else:
-                split.append(g)
-        groups = split
-    return groups
 
 
 def expand(grouped: Mapping[str, Sequence[MatchGroup[K]]]) -> Result[K]:

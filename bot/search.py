@@ -207,16 +207,30 @@ def search_papers(
     plan = _plan(query, since)
     try:
         with sql.time_limit(db, time_limit) as deadline:
-            total, at_least = _count(db, query, plan, deadline) if count else (None, False)
             stamp = sql.newest_rowid(db)
             if cursor is not None and cursor.stamp != stamp:
                 cursor = None  # papers arrived: find the page by its number
             skip = offset if cursor is None else 0
+            ranking: list[Cursor] | None = None
+            total: int | None = None
+            at_least = False
+            if count and plan.exact and plan.ranked and cursor is None:
+                # one pass gives both the count and, when there are few, the whole ranking
+                scored = sql.scored_candidates(db, plan.fts or "", since=since, cap=COUNT_CAP + 1)
+                total, at_least = min(len(scored), COUNT_CAP), len(scored) > COUNT_CAP
+                if not at_least:
+                    ranking = [
+                        Cursor(score=score, rowid=rowid, started=True)
+                        for rowid, score in sorted(scored, key=lambda rs: (rs[1], rs[0]))
+                    ]
+            elif count:
+                total, at_least = _count(db, query, plan, deadline)
             start = cursor or Cursor()
             if cursor is None and total is not None and not at_least:
                 # few enough candidates (see `_count`) to rank them all in one window
                 start = Cursor(started=True)
-            found = _matches(db, query, _candidates(db, plan, start), deadline)
+            positions = iter(ranking) if ranking is not None else _candidates(db, plan, start)
+            found = _matches(db, query, positions, deadline)
             hits: list[SearchHit] = []
             next_cursor: Cursor | None = None
             has_more = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -78,25 +78,41 @@ def build_digest(
     Papers matching more subscriptions come first, then more Hugging Face upvotes, then the
     more recent; ties fall back to the id so the order is stable across runs.
     """
+    counted = [
+        (paper, len({(s.kind, s.subscription_id) for s, _ in hits}))
+        for paper in candidates
+        if (hits := matches.get(paper.id))
+    ]
+    return digest_of_counted(counted, lambda paper: matches[paper.id], cap=cap)
+
+
+def digest_of_counted(
+    counted: Sequence[tuple[Paper, int]],
+    hits_of: Callable[[Paper], Sequence[tuple[Subscriber, Match]]],
+    *,
+    cap: int = DEFAULT_CAP,
+    total: int | None = None,
+) -> Digest:
+    """`build_digest` for papers whose matching subscriptions are already counted: only the
+    papers shown are asked for their matches (`hits_of`). `counted` may leave out papers that
+    rank below the first `cap` if `total` says how many candidates there were in all."""
     # Rank on what is cheap to know, then summarise and explain only the papers shown: a broad
     # subscription can match hundreds of papers of which the digest shows `cap`.
-    ranked: list[tuple[Paper, Sequence[tuple[Subscriber, Match]], int]] = []
-    for paper in candidates:
-        hits = matches.get(paper.id)
-        if hits:
-            ranked.append((paper, hits, len({(s.kind, s.subscription_id) for s, _ in hits})))
-    ranked.sort(key=lambda r: r[0].id)
-    ranked.sort(key=lambda r: (r[2], r[0].upvotes or 0, _recency(r[0])), reverse=True)
-    entries = [
-        DigestEntry(
-            paper=paper,
-            tldr=tldr(paper),
-            why=explain([m for _, m in hits]),
-            subscription_count=count,
-            mention_user_ids=tuple(
-                sorted({s.user_id for s, _ in hits if s.kind == "personal" and s.user_id})
-            ),
+    ranked = sorted(counted, key=lambda r: r[0].id)
+    ranked.sort(key=lambda r: (r[1], r[0].upvotes or 0, _recency(r[0])), reverse=True)
+    entries = []
+    for paper, count in ranked[:cap]:
+        hits = hits_of(paper)
+        entries.append(
+            DigestEntry(
+                paper=paper,
+                tldr=tldr(paper),
+                why=explain([m for _, m in hits]),
+                subscription_count=count,
+                mention_user_ids=tuple(
+                    sorted({s.user_id for s, _ in hits if s.kind == "personal" and s.user_id})
+                ),
+            )
         )
-        for paper, hits, count in ranked[:cap]
-    ]
-    return Digest(entries=tuple(entries), overflow=max(0, len(ranked) - cap))
+    total = len(ranked) if total is None else total
+    return Digest(entries=tuple(entries), overflow=max(0, total - cap))

@@ -28,6 +28,7 @@ from bot.delivery.channels import CHANNEL_GONE, ChannelPosting, StopFeed
 from bot.delivery.messages import header_message, paper_messages
 from bot.delivery.planner import MAX_LOOKBACK, plan_digest, window_start_for
 from bot.delivery.posting import Poster, Unavailable
+from bot.delivery.shared_match import FeedMatchCache
 from bot.destinations import ChannelKind, Destination, PostMode, RunState
 from bot.feed_changes import FeedChanges
 from bot.store import Store
@@ -85,6 +86,8 @@ class DeliveryEngine:
         self.channels = ChannelPosting(store, poster, self.changes, clock=clock)
         # A few feeds at once keeps the bot far below Discord's global 50 requests/s.
         self._slots = asyncio.Semaphore(max_concurrent_feeds)
+        # Feeds due at the same time share one match of every feed's subscriptions.
+        self.match_cache = FeedMatchCache()
 
     async def run_feed(
         self, channel_id: int, *, scheduled_for: datetime | None = None
@@ -157,7 +160,9 @@ class DeliveryEngine:
         run = feeds_repo.start_run(
             db, channel_id=channel_id, window_start=window, now=now, scheduled_for=scheduled_for
         )
-        plan = plan_digest(db, channel_id, now, cap=self.settings.digest_cap)
+        plan = plan_digest(
+            db, channel_id, now, cap=self.settings.digest_cap, shared=self.match_cache
+        )
         assert plan is not None  # the feed exists: checked by the caller on this same thread
         destination = Destination.channel(channel_id)
         entries = plan.digest.entries

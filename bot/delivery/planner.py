@@ -9,15 +9,12 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from bot.delivery.digest import Digest, Subscriber, build_digest
+from bot.delivery.digest import Digest
+from bot.delivery.shared_match import FeedMatchCache, build_batch
 from bot.destinations import Destination
 from bot.feed_settings import weekly_day
 from bot.feed_sources import FeedSources, parse_sources
-from bot.matching import SubscriptionMatcher
-from bot.query import Query, QueryError, parse
 from bot.store import feeds as feeds_repo
-from bot.store import papers as papers_repo
-from bot.store import subscriptions as subs_repo
 from bot.store.deliveries import delivered_paper_ids
 from bot.store.source_status import SOURCE_NAMES, all_statuses
 
@@ -39,24 +36,6 @@ class DigestPlan:
     listed: int  # papers from the feed's sources in the window
     digest: Digest
     reason: str | None  # why nothing would be posted, if so
-
-
-def feed_subscribers(db: sqlite_utils.Database, channel_id: int) -> list[tuple[Subscriber, Query]]:
-    """The channel's own subscriptions and the personal ones made in it, parsed."""
-    stored = [
-        (Subscriber("channel", s.id, None, s.normal), s.query)
-        for s in subs_repo.list_channel(db, channel_id)
-    ] + [
-        (Subscriber("personal", s.id, s.user_id, s.normal), s.query)
-        for s in subs_repo.personal_for_channel(db, channel_id)
-    ]
-    parsed: list[tuple[Subscriber, Query]] = []
-    for subscriber, text in stored:
-        try:
-            parsed.append((subscriber, parse(text)))
-        except QueryError:  # stored before a language change: skip it rather than break the feed
-            continue
-    return parsed
 
 
 def window_start_for(db: sqlite_utils.Database, channel_id: int, now: datetime) -> datetime:
@@ -99,38 +78,41 @@ def explain_empty(
 
 
 def plan_digest(
-    db: sqlite_utils.Database, channel_id: int, now: datetime, *, cap: int
+    db: sqlite_utils.Database,
+    channel_id: int,
+    now: datetime,
+    *,
+    cap: int,
+    shared: FeedMatchCache | None = None,
 ) -> DigestPlan | None:
-    """The digest the feed would post now (None if the channel has no feed)."""
+    """The digest the feed would post now (None if the channel has no feed).
+
+    With `shared`, the feed's matches are cut from the match every feed shares; without, only
+    this channel's subscriptions are matched (a one-off look such as `/feed status`).
+    """
     feed = feeds_repo.get_feed(db, channel_id)
     if feed is None:
         return None
     sources = parse_sources(feed.sources)
     start = window_start_for(db, channel_id, now)
-    listed = [
-        p
-        for p in papers_repo.papers_listed_between(db, start, now + timedelta(microseconds=1))
-        if sources.accepts(p)
-    ]
-    subscribers = feed_subscribers(db, channel_id)
-    matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
-    already = delivered_paper_ids(db, Destination.channel(channel_id))
-    fresh = [p for p in listed if p.id in matches and p.id not in already]
-    digest = build_digest(fresh, matches, cap=cap)
+    batch = shared.batch(db, start, now) if shared else build_batch(db, start, channel_id)
+    delivered = delivered_paper_ids(db, Destination.channel(channel_id))
+    share = batch.share(channel_id, sources, (start, now), delivered, cap=cap)
+    digest = share.digest
     reason: str | None = None
-    if not subscribers:
+    if not batch.subscribed(channel_id):
         reason = "this channel has no subscriptions yet (/feed subscribe or /subscribe)"
-    elif not listed:
+    elif not share.listed:
         reason = explain_empty(db, sources, now, ZoneInfo(feed.timezone))
-    elif not matches:
-        reason = f"0 of {len(listed)} listed papers matched"
+    elif not share.matched:
+        reason = f"0 of {share.listed} listed papers matched"
     elif not digest.entries:
-        reason = f"all {len(matches)} matching papers were already posted here"
+        reason = f"all {share.matched} matching papers were already posted here"
     return DigestPlan(
         channel_id=channel_id,
         window_start=start,
         window_end=now,
-        listed=len(listed),
+        listed=share.listed,
         digest=digest,
         reason=reason,
     )

@@ -72,7 +72,7 @@ def fts_expression(node: Node) -> str | None:
     return "(" + " OR ".join(p for p in parts if p is not None) + ")"
 
 
-# -- the search index (migration 0019): a categories column, and exactness -----------------------
+# -- the search index (migration fts_contentless): a categories column, and exactness --------
 
 _SEARCH_COLUMNS = {**_COLUMNS, "categories": "categories"}
 

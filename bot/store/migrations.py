@@ -392,7 +392,27 @@ def dm_schedules(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="0019_fts_contentless")
+@MIGRATIONS(name="0019_change_counts")
+def change_counts(db: sqlite_utils.Database) -> None:
+    """Counters bumped by triggers on every write to papers and subscriptions (see
+    `bot/store/change_counts.py`). A later migration that rebuilds one of these tables must
+    create its triggers again."""
+    db.execute("CREATE TABLE change_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    watched = {
+        "papers": ("papers",),
+        "subscriptions": ("channel_subscriptions", "personal_subscriptions"),
+    }
+    for name, tables in watched.items():
+        db.execute("INSERT INTO change_counts (name, n) VALUES (?, 0)", [name])
+        for table in tables:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                db.execute(
+                    f"CREATE TRIGGER {table}_{event.lower()}_counted AFTER {event} ON {table}"
+                    f" BEGIN UPDATE change_counts SET n = n + 1 WHERE name = '{name}'; END"
+                )
+
+
+@MIGRATIONS(name="0020_fts_contentless")
 def fts_contentless(db: sqlite_utils.Database) -> None:
     """Rebuild `papers_fts` as a contentless index (`content=''`) with a `categories` column.
 

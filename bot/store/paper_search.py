@@ -72,6 +72,20 @@ def ranked_candidates(
     return [(int(r), float(s)) for r, s in found]
 
 
+def scored_candidates(
+    db: sqlite_utils.Database, fts: str, *, since: datetime | None, cap: int
+) -> list[tuple[int, float]]:
+    """(rowid, bm25 score) of the first `cap` candidates, in no particular order: for a query
+    with few matches, its count and its whole ranking in one pass."""
+    where, params = _filters(None, None, since)
+    found = db.execute(
+        f"SELECT papers_fts.rowid, {_SCORE} FROM papers_fts WHERE papers_fts MATCH :fts{where}"
+        " LIMIT :cap",
+        {**params, "fts": fts, "cap": cap},
+    ).fetchall()
+    return [(int(r), float(s)) for r, s in found]
+
+
 def newest_candidates(
     db: sqlite_utils.Database,
     fts: str | None,

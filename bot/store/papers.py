@@ -99,12 +99,12 @@ def category_text(paper: Paper) -> str:
 
 
 def index_values(paper: Paper) -> tuple[str, str, str, str, str]:
-    """Every `papers_fts` column (migration 0019): `fts_values` and `category_text`."""
+    """Every `papers_fts` column (migration fts_contentless): `fts_values`, `category_text`."""
     return (*fts_values(paper), category_text(paper))
 
 
-# The full-text table is contentless (migration 0019): a row is removed by repeating the values
-# it was indexed with, recomputed from the stored paper (the same pure function indexed them).
+# The full-text table is contentless (migration fts_contentless): a row is removed by repeating
+# the values it was indexed with, recomputed from the stored paper (the same pure function).
 FTS_INSERT = (
     "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords, categories)"
     " VALUES (?, ?, ?, ?, ?, ?)"

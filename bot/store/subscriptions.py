@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -194,3 +194,40 @@ def remove_channel(db: sqlite_utils.Database, *, sub_id: int, channel_id: int) -
         "DELETE FROM channel_subscriptions WHERE id = ? AND channel_id = ?", [sub_id, channel_id]
     )
     return cursor.rowcount > 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSubscription:
+    """A subscription that feeds a channel's digest: the channel's own, or a member's there."""
+
+    channel_id: int
+    kind: Literal["channel", "personal"]
+    subscription_id: int
+    user_id: int | None
+    query: str
+    normal: str
+
+
+def feed_subscriptions(
+    db: sqlite_utils.Database, channel_id: int | None = None
+) -> list[FeedSubscription]:
+    """Every subscription feeding a channel digest (or one channel's): per channel, its own
+    subscriptions then the personal ones made in it (not `dm:true`), oldest first."""
+    # two spellings rather than `? IS NULL OR channel_id = ?`, which would not use the index
+    one = "channel_id = :channel" if channel_id is not None else "channel_id IS NOT NULL"
+    found = rows(
+        db,
+        "SELECT channel_id, 'channel' AS kind, id AS subscription_id, NULL AS user_id, query,"
+        f" normal, 0 AS personal FROM channel_subscriptions WHERE {one}"
+        " UNION ALL"
+        " SELECT channel_id, 'personal', id, user_id, query, normal, 1"
+        f" FROM personal_subscriptions WHERE {one} AND dm = 0"
+        " ORDER BY channel_id, personal, subscription_id",
+        {"channel": channel_id},
+    )
+    return [
+        FeedSubscription(
+            r["channel_id"], r["kind"], r["subscription_id"], r["user_id"], r["query"], r["normal"]
+        )
+        for r in found
+    ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.bitsets import BitCounter, bit_indices
 from bot.matching import (
     GroupedResult,
     MatchGroup,
     Result,
     SubscriptionMatcher,
-    bit_indices,
     reference_match,
 )
 from bot.models import Paper
@@ -104,3 +104,33 @@ def test_empty_inputs() -> None:
 @given(st.sets(st.integers(0, 3000)))
 def test_bit_indices(indices: set[int]) -> None:
     assert bit_indices(sum(1 << i for i in indices)) == sorted(indices)
+
+
+@given(st.lists(st.tuples(st.sets(st.integers(0, 300)), st.integers(1, 40)), max_size=30))
+def test_bit_counter_counts_each_paper_like_a_loop(adds: list[tuple[set[int], int]]) -> None:
+    counter = BitCounter()
+    expected: dict[int, int] = {}
+    for members, weight in adds:
+        counter.add(sum(1 << i for i in members), weight)
+        for i in members:
+            expected[i] = expected.get(i, 0) + weight
+    assert all(counter.count(i) == expected.get(i, 0) for i in range(301))
+
+
+@given(
+    st.lists(st.tuples(st.sets(st.integers(0, 60)), st.integers(1, 9)), max_size=12),
+    st.sets(st.integers(0, 60)),
+    st.integers(1, 70),
+)
+def test_bit_counter_top_holds_exactly_the_papers_ranked_in_the_first_k(
+    adds: list[tuple[set[int], int]], wanted: set[int], k: int
+) -> None:
+    counter = BitCounter()
+    for members, weight in adds:
+        counter.add(sum(1 << i for i in members), weight)
+    above, tied, threshold = counter.top(sum(1 << i for i in wanted), k)
+    counts = sorted((counter.count(i) for i in wanted), reverse=True)
+    kth = counts[min(k, len(counts)) - 1] if counts else 0
+    assert threshold == kth
+    assert set(bit_indices(above)) == {i for i in wanted if counter.count(i) > kth}
+    assert set(bit_indices(tied)) == {i for i in wanted if counter.count(i) == kth}

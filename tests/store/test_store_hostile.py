@@ -130,11 +130,11 @@ _UNUSED = {
 
 def test_the_contentless_rebuild_indexes_papers_stored_before_it(tmp_path: Path) -> None:
     db = sqlite_utils.Database(tmp_path / "old.db")
-    MIGRATIONS.apply(db, stop_before="0019_fts_contentless")
+    MIGRATIONS.apply(db, stop_before="0020_fts_contentless")
     paper = Paper(
         "2401.00001", "A history of İstanbul", "Roads.", authors=("Ada",), categories=("cs.RO",)
     )
-    upsert_papers_before_0019(db, paper)
+    upsert_papers_before_contentless(db, paper)
     MIGRATIONS.apply(db)
     create = db.execute("SELECT sql FROM sqlite_master WHERE name = 'papers_fts'").fetchone()[0]
     assert "content = ''" in create  # no second copy of the text
@@ -142,8 +142,8 @@ def test_the_contentless_rebuild_indexes_papers_stored_before_it(tmp_path: Path)
         assert [h.paper.id for h in search_papers(db, parse(text)).hits] == ["2401.00001"], text
 
 
-def upsert_papers_before_0019(db: sqlite_utils.Database, paper: Paper) -> None:
-    """What the writer before migration 0019 stored: the row, and its text in the old table."""
+def upsert_papers_before_contentless(db: sqlite_utils.Database, paper: Paper) -> None:
+    """What the writer stored before the index was contentless: the row, and its text."""
     db.execute(
         "INSERT INTO papers (id, title, abstract, authors, categories, ai_keywords, sources,"
         " first_seen, updated_at) VALUES (:id, :title, :abstract, :authors, :categories,"
