@@ -5,7 +5,7 @@ only the rows shown are read and confirmed by the query's own evaluator, so sear
 subscriptions always agree on what matches. A query found in very many papers ranks the newest
 `RANK_WINDOW` matches, then the next `RANK_WINDOW`, and so on: five results never cost scoring a
 third of the database. Counts stop at `COUNT_CAP` ("1,000+ results"). A query of `cat:` terms
-only has nothing to rank, so it lists the newest papers first.
+only has nothing to rank, so it lists the papers stored most recently first.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bot.store.papers import row_to_paper
 
 RANK_WINDOW = 20_000  # candidates scored at most per ranked page
 COUNT_CAP = 1_000  # a count stops here: "1,000+ results"
-CHECK_BUDGET = 5_000  # candidates an inexact query's count re-checks at most
+CHECK_BUDGET = 500  # candidates an inexact query's count re-checks at most (then "312+")
 _BATCH = 50  # candidates read per statement
 TIME_LIMIT = 2.0  # seconds one search may take before it is refused as too broad
 TOO_BROAD = "That search is too broad to finish in time: narrow it down with more words."
