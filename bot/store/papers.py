@@ -57,7 +57,7 @@ def row_to_paper(row: dict[str, Any]) -> Paper:
         id=row["id"],
         title=row["title"],
         abstract=row["abstract"],
-        authors=_json_list(row["authors"]),
+        authors=tuple(json.loads(row["authors"])),  # nearly always unique: not cached
         categories=_json_list(row["categories"]),
         published=datetime.fromisoformat(row["published"]) if row["published"] else None,
         hf_date=date.fromisoformat(row["hf_date"]) if row["hf_date"] else None,
