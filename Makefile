@@ -26,17 +26,29 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## bench: matching benchmark (100,000 subscriptions x 2,000 papers), /trending at 100k and 1M papers,
-## command latency while ingest + planning + search run, like: similarity (small sizes)
+## bench: every benchmark at small sizes (about 2 minutes; search corpora are built once, cached)
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_matching.py --subs 20000
+	$(BIN)/python benchmarks/bench_trending.py --papers 10000 50000
+	$(BIN)/python benchmarks/bench_search.py --papers 10000 20000 --runs 10
+	$(BIN)/python benchmarks/bench_ingest.py --papers 4000 8000
+	$(BIN)/python benchmarks/bench_dbsize.py --papers 10000
+	$(BIN)/python benchmarks/bench_planning.py --feeds 40 --subs 4000
+	$(BIN)/python benchmarks/bench_dm_digests.py --members 100
+	$(BIN)/python benchmarks/bench_latency.py
+	$(BIN)/python benchmarks/bench_similarity.py --papers 5000 10000
+
+## bench-full: at issue 10's sizes (the first run builds and caches a 1,000,000-paper corpus)
+bench-full: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_trending.py
-	$(BIN)/python benchmarks/bench_latency.py
-	$(BIN)/python benchmarks/bench_similarity.py
-
-## bench-full: the benchmarks at a year of papers and beyond (slow: tens of minutes)
-bench-full: $(STAMP)
+	$(BIN)/python benchmarks/bench_search.py --papers 100000 1000000
+	$(BIN)/python benchmarks/bench_ingest.py --papers 100000 1000000
+	$(BIN)/python benchmarks/bench_dbsize.py --papers 100000
+	$(BIN)/python benchmarks/bench_planning.py
+	$(BIN)/python benchmarks/bench_dm_digests.py
 	$(BIN)/python benchmarks/bench_latency.py --papers 100000 --ingest 10000 --feeds 10
+	$(BIN)/python benchmarks/bench_similarity.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -21,7 +21,7 @@ from bot.models import Paper
 from bot.paper_lookup import RecentMisses, lookup_paper
 from bot.query import Document, Match, Query, paper_document
 from bot.query.nodes import LIKE, And, Leaf, Node, Not, Or
-from bot.search import SearchHit, SearchPage
+from bot.search import Cursor, SearchHit, SearchPage
 from bot.similarity import Likes, Scorer, TfidfScorer, score_likes
 from bot.snippets import make_snippet
 from bot.sources.huggingface import HuggingFaceSource
@@ -153,12 +153,16 @@ def search_similar(
     *,
     limit: int = 5,
     offset: int = 0,
+    cursor: Cursor | None = None,
     since: datetime | None = None,
     mark: tuple[str, str] = ("**", "**"),
     escape: Callable[[str], str] = lambda s: s,
     count: bool = False,
 ) -> SearchPage:
     """/search for a query with `like:` terms: the most similar papers first.
+
+    The candidates are a bounded pool (at most a few hundred), so pages are cut by `offset`
+    and `cursor`, which `search_papers` pages by, is not needed.
 
     Full-text search narrows the candidates to the papers sharing the `like:` papers' heaviest
     terms (never every stored paper); the query's evaluator then decides, as for any search.

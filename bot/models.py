@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
@@ -50,11 +50,25 @@ class Paper:
         """The Hugging Face paper page (exists for every arXiv id)."""
         return f"https://huggingface.co/papers/{self.id}"
 
+    def _holds(self, other: Paper) -> bool:
+        """Whether merging `other` in would change nothing: every field equal (each merge rule
+        below keeps a value merged with itself), categories without repeats, first_seen no
+        earlier."""
+        if other.first_seen is not None and (
+            self.first_seen is None or other.first_seen < self.first_seen
+        ):
+            return False
+        if not all(getattr(self, name) == getattr(other, name) for name in _MERGED_FIELDS):
+            return False
+        return len(set(self.categories)) == len(self.categories)
+
     def merged_with(self, other: Paper) -> Paper:
         """Combine two copies of one paper (e.g. from HF and arXiv), keeping every known field."""
         if other.id != self.id:
             raise ValueError(f"cannot merge {self.id} with {other.id}")
 
+        if self._holds(other):
+            return self  # the usual re-ingest: a copy with nothing new, merged without copying
         firsts = [d for d in (self.first_seen, other.first_seen) if d is not None]
         return replace(
             self,
@@ -74,3 +88,7 @@ class Paper:
             sources=self.sources | other.sources,
             first_seen=min(firsts) if firsts else None,
         )
+
+
+# what `merged_with` combines (id must match; first_seen is the earliest, not a merge of values)
+_MERGED_FIELDS = tuple(f.name for f in fields(Paper) if f.name not in ("id", "first_seen"))

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.likes import search_similar
 from bot.query import Query
-from bot.search import SearchPage, search_papers
+from bot.search import Cursor, SearchPage, search_papers
 from bot.store import Store
 
 PER_PAGE = 5
@@ -29,6 +29,8 @@ class SearchSession:
     since: datetime | None
     page: SearchPage = field(default_factory=lambda: SearchPage(hits=(), offset=0, has_more=False))
     total: int | None = None  # counted with the first page, reused on every turn
+    total_at_least: bool = False  # the count stopped at `total` ("1,000+")
+    cursors: dict[int, Cursor] = field(default_factory=dict)  # page offset -> where it starts
 
     @property
     def has_previous(self) -> bool:
@@ -48,10 +50,12 @@ async def load_page(
     no longer fits: papers arrived or left since), and return it."""
     offset = max(0, offset)
     page = await _fetch(store, session, offset, escape, count=session.total is None)
-    if session.total is not None and not page.agrees_with(session.total):
+    if session.total is not None and not page.agrees_with(session.total, session.total_at_least):
         page = await _fetch(store, session, offset, escape, count=True)
     if page.total is not None:
-        session.total = page.total
+        session.total, session.total_at_least = page.total, page.total_at_least
+    if page.next_cursor is not None:
+        session.cursors[offset + len(page.hits)] = page.next_cursor
     session.page = page
     return page
 
@@ -79,6 +83,7 @@ async def _fetch(
         session.query,
         limit=PER_PAGE,
         offset=offset,
+        cursor=session.cursors.get(offset),
         since=session.since,
         escape=escape,
         count=count,

@@ -216,7 +216,14 @@ class Search(commands.Cog):
 
 def render_page(session: SearchSession) -> discord.Embed:
     """The page `session` shows, rendered."""
-    return search_embed(session.query.normal, session.page, PER_PAGE, session.days, session.total)
+    return search_embed(
+        session.query.normal,
+        session.page,
+        PER_PAGE,
+        session.days,
+        session.total,
+        at_least=session.total_at_least,
+    )
 
 
 async def setup(bot: PaperboyBot) -> None:

@@ -86,10 +86,16 @@ def paper_embed(paper: Paper, tldr: str) -> discord.Embed:
 
 
 def search_embed(
-    normal: str, page: SearchPage, per_page: int, days: int | None, total: int | None = None
+    normal: str,
+    page: SearchPage,
+    per_page: int,
+    days: int | None,
+    total: int | None = None,
+    at_least: bool = False,
 ) -> discord.Embed:
     """One page of search results: linked title, date and highlighted snippet per paper, and
-    `Page 1 of 3 · 13 results` when the `total` is known."""
+    `Page 1 of 3 · 13 results` when the `total` is known (`Page 1 · 1,000+ results` when the
+    count stopped at `total`)."""
     blocks = []
     for rank, hit in enumerate(page.hits, start=page.offset + 1):
         title = markdown_link(truncate(hit.paper.title, 250), hit.paper.abs_url)
@@ -102,10 +108,12 @@ def search_embed(
         )
     number = page.offset // per_page + 1
     window = f" · {last_days(days)}" if days else ""
-    if total is not None:
+    if total is not None and at_least:
+        window = f" · {total:,}+ results{window}"
+    elif total is not None:
         pages = max(1, -(-total // per_page))  # ceiling division
         noun = "result" if total == 1 else "results"
-        window = f" of {pages} · {total} {noun}{window}"
+        window = f" of {pages:,} · {total:,} {noun}{window}"
     embed = discord.Embed(
         title=truncate(f"Search: {normal}", TITLE_LIMIT),
         description=truncate("\n\n".join(blocks), DESCRIPTION_LIMIT),

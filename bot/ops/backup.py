@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ops.dblock import DatabaseBusy, DatabaseLock
+from bot.store.file_checks import applied_migrations, integrity_problems, make_self_contained
 from bot.store.migrations import MIGRATIONS
 
 
@@ -41,22 +42,9 @@ class DatabaseCheck:
 
 def check_connection(conn: sqlite3.Connection) -> DatabaseCheck:
     """Integrity and schema version of an open database."""
-    problems = tuple(r[0] for r in conn.execute("PRAGMA integrity_check").fetchall())
+    problems = integrity_problems(conn)
     ok = problems == ("ok",)
-    applied: list[str] = []
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-        [MIGRATIONS.migrations_table],
-    ).fetchone()
-    if has_table:
-        applied = [
-            r[0]
-            for r in conn.execute(
-                f"SELECT name FROM {MIGRATIONS.migrations_table}"
-                " WHERE migration_set = ? ORDER BY rowid",
-                [MIGRATIONS.name],
-            )
-        ]
+    applied = applied_migrations(conn)
     known = {m.name for m in MIGRATIONS._migrations}
     unknown = tuple(name for name in applied if name not in known)
     return DatabaseCheck(ok, () if ok else problems, applied[-1] if applied else None, unknown)
@@ -89,7 +77,7 @@ def backup(db: Path, dest: Path) -> DatabaseCheck:
             closing(sqlite3.connect(partial)) as out,
         ):
             src.backup(out)  # pages=-1: one step, one snapshot, never restarted by writers
-            out.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+            make_self_contained(out)
             result = check_connection(out)
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)

@@ -9,8 +9,11 @@ an FTS5 syntax error.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 from bot.query.nodes import LIKE, And, Leaf, Node, Not, Or
-from bot.query.text import PART_RE, stem, word_forms
+from bot.query.text import PART_RE, joined_key, stem, word_forms
 
 _COLUMNS = {"title": "title", "abstract": "abstract", "authors": "authors"}
 _TEXT_COLUMNS = "{title abstract keywords}"
@@ -67,3 +70,82 @@ def fts_expression(node: Node) -> str | None:
     if any(p is None for p in parts):
         return None
     return "(" + " OR ".join(p for p in parts if p is not None) + ")"
+
+
+# -- the search index (migration fts_contentless): a categories column, and exactness --------
+
+_SEARCH_COLUMNS = {**_COLUMNS, "categories": "categories"}
+
+
+def _exact_word(leaf: Leaf) -> bool:
+    """Whether the index matches this leaf exactly where the evaluator does: one ASCII word or
+    prefix (the index holds the matcher's folded parts, diacritics kept), or a whole category."""
+    if len(leaf.words) != 1 or not leaf.words[0].isascii():
+        return False
+    word = leaf.words[0]
+    if leaf.prefix or word.isalnum():
+        return len(PART_RE.findall(word)) == 1
+    return leaf.field == "categories"  # the index holds each category's joined key
+
+
+_MAX_PHRASES = 16  # a phrase widened to every plural form of each word, at most this many
+
+
+def _exact_phrase(leaf: Leaf) -> str | None:
+    """A phrase of plain ASCII words as an OR of phrases of their exact forms (`"a b"` ->
+    `"a" + "b" OR "a" + "bs"`), which the index matches exactly where the evaluator does (the
+    index keeps a gap between items, as the evaluator does); None beyond `_MAX_PHRASES`."""
+    if leaf.prefix or leaf.field == "categories" or len(leaf.words) < 2:
+        return None
+    if not all(w.isascii() and w.isalnum() for w in leaf.words):
+        return None
+    forms = [
+        list(dict.fromkeys([w, *word_forms(k)])) for w, k in zip(leaf.words, leaf.keys, strict=True)
+    ]
+    if math.prod(len(f) for f in forms) > _MAX_PHRASES:
+        return None
+    phrases = [" + ".join(_quote(w) for w in combo) for combo in itertools.product(*forms)]
+    return "(" + " OR ".join(phrases) + ")"
+
+
+def _search_leaf(leaf: Leaf) -> tuple[str, bool]:
+    column = _TEXT_COLUMNS if leaf.field is None else _SEARCH_COLUMNS[leaf.field]
+    phrase = _exact_phrase(leaf)
+    if phrase is not None:
+        return f"{column} : {phrase}", True
+    exact = _exact_word(leaf)
+    if leaf.field == "categories" and exact and not leaf.prefix and not leaf.words[0].isalnum():
+        return f"categories : {_quote(joined_key(leaf.keys[0]))}", True
+    body = _leaf(Leaf(None, leaf.words, leaf.prefix))
+    assert body is not None
+    body = body.removeprefix(_TEXT_COLUMNS + " : ")
+    return f"{column} : {body}", exact
+
+
+def search_expression(node: Node) -> tuple[str | None, bool]:
+    """The search index's MATCH expression for a tree and whether it selects exactly the
+    matching papers (then no match needs re-checking to be counted); None: it can't narrow."""
+    if isinstance(node, Leaf):
+        return _search_leaf(node)
+    if isinstance(node, Not):
+        return None, False  # only meaningful beside a positive term: see And
+    if isinstance(node, Or):
+        parts = [search_expression(c) for c in node.children]
+        if any(expr is None for expr, _ in parts):
+            return None, False
+        return "(" + " OR ".join(e for e, _ in parts if e) + ")", all(x for _, x in parts)
+    assert isinstance(node, And)
+    positive = [search_expression(c) for c in node.children if not isinstance(c, Not)]
+    kept = [expr for expr, _ in positive if expr is not None]
+    if not kept:
+        return None, False
+    exact = len(kept) == len(positive) and all(x for _, x in positive)
+    expr = kept[0] if len(kept) == 1 else "(" + " AND ".join(kept) + ")"
+    for child in node.children:
+        if isinstance(child, Not):
+            excluded, child_exact = search_expression(child.child)
+            if excluded is not None and child_exact:  # an inexact NOT could drop true matches
+                expr = f"({expr} NOT {excluded})"
+            else:
+                exact = False
+    return expr, exact

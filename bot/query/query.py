@@ -23,8 +23,14 @@ class Query:
 
     def matches(self, paper: Paper | Document) -> Match | None:
         """The reference (brute-force) evaluation: why the paper matches, or None."""
-        doc = paper if isinstance(paper, Document) else paper_document(paper)
+        doc = paper if isinstance(paper, Document) else paper_document(paper, self.fields)
         return match_document(self.tree, doc)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The document fields any of the query's terms looks in."""
+        found = (f for leaf, _ in leaves(self.tree) for f in leaf.fields)
+        return tuple(dict.fromkeys(found))
 
     def to_fts(self) -> str:
         """An FTS5 MATCH expression selecting a superset of the matching papers.

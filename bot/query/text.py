@@ -9,7 +9,7 @@ parts (as SQLite FTS5's unicode61 tokenizer sees the text); a compound also reco
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -53,19 +53,40 @@ def compound_key(token: str) -> str:
     return PART_RE.sub(lambda m: stem(m.group()), token)
 
 
+# Joins a compound key's parts into one full-text token (`cs.cl` -> `csǂcl`): a letter (so
+# SQLite's tokenizer keeps it inside the token) that no paper's categories contain.
+JOINER = "\u01c2"
+GAP = JOINER  # alone, the token between two items of a field, which no ASCII query matches
+
+
+def joined_key(key: str) -> str:
+    """A compound match key as one full-text token (`cs.cl` -> `csǂcl`)."""
+    return JOINER.join(PART_RE.findall(key))
+
+
 def tokenize(text: str) -> list[str]:
     """Split text into folded compound tokens (`GPT-4o, models.` -> `gpt-4o`, `models`)."""
     return TOKEN_RE.findall(fold(text))
 
 
 def index_text(items: tuple[str, ...] | list[str]) -> str:
-    """What the full-text index holds for a field: its folded parts, space-separated.
+    """What the full-text index holds for a field: its folded parts, space-separated, with a
+    `GAP` token between items (two authors, two keywords).
 
     SQLite's unicode61 tokenizer splits text its own way (it keeps combining marks inside a
     token, where we split); giving it our parts means it sees exactly the tokens the matcher
-    sees, so the FTS pre-filter can never miss a paper the matcher would match.
+    sees, so the FTS pre-filter can never miss a paper the matcher would match. The gap sits
+    where `FieldText` leaves one, so a phrase finds the same positions in both.
     """
-    return " ".join(PART_RE.findall(fold(" , ".join(items))))
+    return f" {GAP} ".join(map(_index_item, items))
+
+
+def _index_item(item: str) -> str:
+    # ASCII text needs no splitting: SQLite's tokenizer finds exactly our parts in it (runs of
+    # letters and digits, lower-cased), and nearly every paper is ASCII
+    if item.isascii():
+        return item
+    return " ".join(PART_RE.findall(fold(item)))
 
 
 class FieldText:
@@ -161,19 +182,19 @@ class Document:
         return hash(self.id)
 
 
-def paper_document(paper: Paper) -> Document:
-    """Tokenise a paper's title, abstract, keywords, authors and categories for matching."""
-    return Document(
-        id=paper.id,
-        fields={
-            "title": FieldText((paper.title,)),
-            "abstract": FieldText((paper.abstract,)),
-            "keywords": FieldText(paper.ai_keywords),
-            "authors": FieldText(paper.authors),
-            "categories": FieldText(paper.categories),
-            "like": FieldText(()),
-        },
-    )
+def paper_document(paper: Paper, fields: Collection[str] = FIELDS) -> Document:
+    """Tokenise a paper's title, abstract, keywords, authors and categories for matching (only
+    `fields`, when a query looks at fewer: tokenising an abstract it won't read is wasted). The
+    `like` field starts empty: `bot/likes.py` fills in the similarities a `like:` query needs."""
+    items = {
+        "title": lambda: (paper.title,),
+        "abstract": lambda: (paper.abstract,),
+        "keywords": lambda: paper.ai_keywords,
+        "authors": lambda: paper.authors,
+        "categories": lambda: paper.categories,
+        "like": lambda: (),
+    }
+    return Document(id=paper.id, fields={f: FieldText(items[f]()) for f in fields})
 
 
 def word_forms(key: str) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from bot.store.papers import fts_values, row_to_paper
+from bot.store.papers import FTS_INSERT, fts_values, index_values, row_to_paper
 
 MIGRATIONS = Migrations("paperboy")
 
@@ -412,7 +412,34 @@ def change_counts(db: sqlite_utils.Database) -> None:
                 )
 
 
-@MIGRATIONS(name="0020_papers_fts_vocab")
+@MIGRATIONS(name="0020_fts_contentless")
+def fts_contentless(db: sqlite_utils.Database) -> None:
+    """Rebuild `papers_fts` as a contentless index (`content=''`) with a `categories` column.
+
+    The old table kept a second copy of every title and abstract (1.7x the database); search
+    reads text from `papers` and makes snippets in Python, so the index needs only its tokens.
+    `categories` lets `cat:` queries use the index instead of scanning every paper. Diacritics
+    are kept (the text is already folded as the matcher folds it), so a plain word's full-text
+    match is exactly the matcher's match and counts need no re-check.
+    """
+    db.execute("DROP TABLE IF EXISTS papers_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE papers_fts USING fts5("
+        "title, abstract, authors, keywords, categories, content = '',"
+        " tokenize = 'unicode61 remove_diacritics 0')"
+    )
+    cursor = db.conn.execute("SELECT rowid AS rowid_, * FROM papers ORDER BY rowid")
+    names = [d[0] for d in cursor.description]
+
+    def values() -> Iterator[tuple[object, ...]]:
+        for row in cursor:
+            data = dict(zip(names, row, strict=True))
+            yield (data["rowid_"], *index_values(row_to_paper(data)))
+
+    db.conn.executemany(FTS_INSERT, values())
+
+
+@MIGRATIONS(name="0021_papers_fts_vocab")
 def papers_fts_vocab(db: sqlite_utils.Database) -> None:
     """The full-text index's vocabulary as a table: how many papers hold each term, which the
     `like:` similarity uses as document frequencies (SQLite keeps it in step with every write).
@@ -420,7 +447,7 @@ def papers_fts_vocab(db: sqlite_utils.Database) -> None:
     db.execute("CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab(papers_fts, row)")
 
 
-@MIGRATIONS(name="0021_reading_lists_and_mutes")
+@MIGRATIONS(name="0022_reading_lists_and_mutes")
 def reading_lists_and_mutes(db: sqlite_utils.Database) -> None:
     """Members' saved papers (Save, /saved) and muted papers (Not for me).
 

@@ -10,13 +10,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 
 from bot.models import Paper
-from bot.query.text import index_text
+from bot.query.text import PART_RE, TOKEN_RE, compound_key, index_text, joined_key
 from bot.store.rows import iso, rows
+from bot.text import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +57,25 @@ def row_to_paper(row: dict[str, Any]) -> Paper:
         id=row["id"],
         title=row["title"],
         abstract=row["abstract"],
-        authors=tuple(json.loads(row["authors"])),
-        categories=tuple(json.loads(row["categories"])),
+        authors=tuple(json.loads(row["authors"])),  # nearly always unique: not cached
+        categories=_json_list(row["categories"]),
         published=datetime.fromisoformat(row["published"]) if row["published"] else None,
         hf_date=date.fromisoformat(row["hf_date"]) if row["hf_date"] else None,
         code_url=row["code_url"],
         project_url=row["project_url"],
         upvotes=row["upvotes"],
         ai_summary=row["ai_summary"],
-        ai_keywords=tuple(json.loads(row["ai_keywords"])),
+        ai_keywords=_json_list(row["ai_keywords"]),
         thumbnail=row["thumbnail"],
-        sources=frozenset(json.loads(row["sources"])),
+        sources=frozenset(_json_list(row["sources"])),
         first_seen=datetime.fromisoformat(row["first_seen"]),
     )
+
+
+@lru_cache(maxsize=4_096)
+def _json_list(text: str) -> tuple[str, ...]:
+    # categories, sources and empty lists repeat across papers: parse each spelling once
+    return tuple(json.loads(text))
 
 
 def fts_values(paper: Paper) -> tuple[str, str, str, str]:
@@ -79,6 +87,32 @@ def fts_values(paper: Paper) -> tuple[str, str, str, str]:
         index_text(paper.authors),
         index_text(paper.ai_keywords),
     )
+
+
+def category_text(paper: Paper) -> str:
+    """The `papers_fts.categories` column: the categories' folded parts, then each compound
+    category's match key as one token (`cs cl csǂcl`), so `cat:cs.CL` is one exact term."""
+    tokens = TOKEN_RE.findall(fold(" , ".join(paper.categories)))
+    parts = [p for t in tokens for p in PART_RE.findall(t)]
+    joined = [joined_key(compound_key(t)) for t in tokens if not t.isalnum()]
+    return " ".join(parts + joined)
+
+
+def index_values(paper: Paper) -> tuple[str, str, str, str, str]:
+    """Every `papers_fts` column (migration fts_contentless): `fts_values`, `category_text`."""
+    return (*fts_values(paper), category_text(paper))
+
+
+# The full-text table is contentless (migration fts_contentless): a row is removed by repeating
+# the values it was indexed with, recomputed from the stored paper (the same pure function).
+FTS_INSERT = (
+    "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords, categories)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+FTS_DELETE = (
+    "INSERT INTO papers_fts (papers_fts, rowid, title, abstract, authors, keywords, categories)"
+    " VALUES ('delete', ?, ?, ?, ?, ?, ?)"
+)
 
 
 def get_papers(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, Paper]:
@@ -116,38 +150,65 @@ def upsert_papers(
     existing = get_papers(db, incoming)
     new: list[str] = []
     updated: list[str] = []
+    reindex: dict[str, tuple[Paper | None, Paper]] = {}  # id -> (what was indexed, what is now)
+    writes: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # rows by the columns they set
     for paper_id, paper in incoming.items():
         old = existing.get(paper_id)
         if old is None:
-            merged = replace(paper, first_seen=paper.first_seen or now)
+            merged = paper if paper.first_seen else replace(paper, first_seen=now)
             newly_listed = bool(merged.sources)
             new.append(paper_id)
         else:
-            merged = replace(old.merged_with(paper), first_seen=old.first_seen)
+            merged = old.merged_with(paper)
+            if merged.first_seen != old.first_seen:
+                merged = replace(merged, first_seen=old.first_seen)
             if merged == old:
-                continue
+                continue  # a re-ingest of an unchanged paper writes nothing
             newly_listed = not merged.sources <= old.sources
             updated.append(paper_id)
         row = paper_to_row(merged, now)
-        columns = ", ".join(row)
-        marks = ", ".join(f":{c}" for c in row)
-        changes = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "first_seen"))
-        db.execute(
-            f"INSERT INTO papers ({columns}) VALUES ({marks}) "
+        if newly_listed:  # a new row: listed when first seen; an old one: now
+            row["listed_at"] = iso(merged.first_seen if old is None else now)
+        writes.setdefault(tuple(row), []).append(row)
+        reindex[paper_id] = (old, merged)
+    for columns, batch in writes.items():
+        marks = ", ".join(f":{c}" for c in columns)
+        changes = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "first_seen"))
+        db.conn.executemany(
+            f"INSERT INTO papers ({', '.join(columns)}) VALUES ({marks}) "
             f"ON CONFLICT(id) DO UPDATE SET {changes}",
-            row,
+            batch,
         )
-        if newly_listed:
-            listed_at = merged.first_seen if old is None else now  # a new row: when first seen
-            db.execute("UPDATE papers SET listed_at = ? WHERE id = ?", [iso(listed_at), paper_id])
-        rowid = db.execute("SELECT rowid FROM papers WHERE id = ?", [paper_id]).fetchone()[0]
-        db.execute("DELETE FROM papers_fts WHERE rowid = ?", [rowid])
-        db.execute(
-            "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [rowid, *fts_values(merged)],
-        )
+    _reindex(db, reindex)
     return UpsertResult(new=tuple(new), updated=tuple(updated))
+
+
+def _reindex(db: sqlite_utils.Database, changed: dict[str, tuple[Paper | None, Paper]]) -> None:
+    """Bring `papers_fts` in step with the written papers, touching only those whose indexed
+    text changed (an upvote or a new source leaves the index alone)."""
+    deletes: list[tuple[object, ...]] = []
+    inserts: list[tuple[object, ...]] = []
+    rowids = _rowids(db, changed)
+    for paper_id, (old, merged) in changed.items():
+        values = index_values(merged)
+        before = index_values(old) if old is not None else None
+        if values == before:
+            continue
+        if before is not None:
+            deletes.append((rowids[paper_id], *before))
+        inserts.append((rowids[paper_id], *values))
+    db.conn.executemany(FTS_DELETE, deletes)
+    db.conn.executemany(FTS_INSERT, inserts)
+
+
+def _rowids(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, int]:
+    wanted = list(ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(db.execute(f"SELECT id, rowid FROM papers WHERE id IN ({marks})", chunk))
+    return found
 
 
 def papers_listed_between(db: sqlite_utils.Database, start: datetime, end: datetime) -> list[Paper]:

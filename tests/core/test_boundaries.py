@@ -165,10 +165,6 @@ def test_the_store_does_hold_sql() -> None:
     assert sql_strings((SQL_HOME / "papers.py").read_text()) != []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the delivery rewrite has yet to move these queries into bot/store/",
-)
 def test_no_sql_outside_bot_store() -> None:
     offenders = sql_outside_the_store()
     assert offenders == [], "SQL outside bot/store/:\n" + "\n".join(offenders)

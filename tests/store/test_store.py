@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -276,3 +277,13 @@ async def test_a_closed_store_says_so(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(RuntimeError, match="the store is closed"):
         await store.run(papers_repo.count_papers)
+
+
+def test_merging_a_copy_with_nothing_new_returns_the_stored_paper_itself() -> None:
+    # the re-ingest fast path: no copy is made, and anything new still merges in
+    stored = replace(HF_COPY, first_seen=NOW)
+    assert stored.merged_with(HF_COPY) is stored
+    assert stored.merged_with(replace(HF_COPY, upvotes=43)).upvotes == 43
+    assert stored.merged_with(ARXIV_COPY).sources == {"hf", "arxiv"}
+    earlier = stored.merged_with(replace(HF_COPY, first_seen=NOW - timedelta(days=1)))
+    assert earlier.first_seen == NOW - timedelta(days=1)

@@ -126,3 +126,31 @@ _UNUSED = {
     "ai_summary",
     "thumbnail",
 }
+
+
+def test_the_contentless_rebuild_indexes_papers_stored_before_it(tmp_path: Path) -> None:
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before="0020_fts_contentless")
+    paper = Paper(
+        "2401.00001", "A history of İstanbul", "Roads.", authors=("Ada",), categories=("cs.RO",)
+    )
+    upsert_papers_before_contentless(db, paper)
+    MIGRATIONS.apply(db)
+    create = db.execute("SELECT sql FROM sqlite_master WHERE name = 'papers_fts'").fetchone()[0]
+    assert "content = ''" in create  # no second copy of the text
+    for text in ["istanbul", "cat:cs.RO", "author:ada"]:
+        assert [h.paper.id for h in search_papers(db, parse(text)).hits] == ["2401.00001"], text
+
+
+def upsert_papers_before_contentless(db: sqlite_utils.Database, paper: Paper) -> None:
+    """What the writer stored before the index was contentless: the row, and its text."""
+    db.execute(
+        "INSERT INTO papers (id, title, abstract, authors, categories, ai_keywords, sources,"
+        " first_seen, updated_at) VALUES (:id, :title, :abstract, :authors, :categories,"
+        " :ai_keywords, :sources, :first_seen, :updated_at)",
+        {k: v for k, v in paper_to_row(paper, NOW).items() if k not in _UNUSED},
+    )
+    db.execute(
+        "INSERT INTO papers_fts (rowid, title, abstract, authors, keywords)"
+        " SELECT rowid, title, abstract, 'ada', '' FROM papers"
+    )
