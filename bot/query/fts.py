@@ -126,6 +126,8 @@ def search_expression(node: Node) -> tuple[str | None, bool]:
     """The search index's MATCH expression for a tree and whether it selects exactly the
     matching papers (then no match needs re-checking to be counted); None: it can't narrow."""
     if isinstance(node, Leaf):
+        if node.field == LIKE:  # similarity has no index column: bot/likes.py narrows it
+            return None, False
         return _search_leaf(node)
     if isinstance(node, Not):
         return None, False  # only meaningful beside a positive term: see And
