@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import tempfile
 import time
@@ -57,9 +58,10 @@ def add_feeds(db: sqlite_utils.Database, corpus: Corpus, feeds: int, subs: int) 
     db["channel_subscriptions"].insert_all(channel, batch_size=5000)  # type: ignore[union-attr]
 
 
-async def measure(feeds: int, subs: int, papers: int, seed: int) -> tuple[float, float, int]:
+async def measure(feeds: int, subs: int, papers: int, seed: int) -> tuple[float, float, int, float]:
     """Seconds to plan every feed from one shared match, seconds to plan them one by one as
-    before (extrapolated from a sample), and the papers planned in all."""
+    before (extrapolated from a sample), the papers planned in all, and the process's peak
+    resident memory (MB) after the shared planning."""
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.db", clock=lambda: NOW)
         try:
@@ -85,8 +87,9 @@ async def measure(feeds: int, subs: int, papers: int, seed: int) -> tuple[float,
                 return (time.perf_counter() - start) * len(channels) / len(sample)
 
             seconds, planned = await store.run(shared)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             old = await store.run(one_by_one)
-            return seconds, old, planned
+            return seconds, old, planned, peak_mb
         finally:
             await store.close()
 
@@ -102,16 +105,16 @@ def main() -> None:
     print(f"Planning every feed's digest: {args.papers:,} new papers")
     print(
         f"{'feeds':>7} {'subscriptions':>14} {'shared match (s)':>17} {'one by one (s)*':>16}"
-        f" {'speed-up':>9} {'papers planned':>15}"
+        f" {'speed-up':>9} {'papers planned':>15} {'peak RSS (MB)':>14}"
     )
     times = []
     for scale in (2, 1):
         feeds, subs = args.feeds // scale, args.subs // scale
-        seconds, old, planned = asyncio.run(measure(feeds, subs, args.papers, args.seed))
+        seconds, old, planned, peak = asyncio.run(measure(feeds, subs, args.papers, args.seed))
         times.append(seconds)
         print(
             f"{feeds:>7,} {subs:>14,} {seconds:>17.2f} {old:>16.1f} {old / seconds:>8.1f}x"
-            f" {planned:>15,}"
+            f" {planned:>15,} {peak:>14.0f}"
         )
     print(f"growth from {args.feeds // 2:,} to {args.feeds:,} feeds: {times[1] / times[0]:.2f}x")
     print(f"* each feed matched on its own, timed on {BASELINE_SAMPLE} feeds and extrapolated")

@@ -85,12 +85,19 @@ class SavedButton(
             bot: PaperboyBot = interaction.client
             user_id = interaction.user.id
             if self.move == "rm":
+                # acknowledged first: a busy writer must not run the click past Discord's 3 s
+                await interaction.response.defer()
                 await bot.store.run(unsave, user_id=user_id, paper_id=self.paper_id)
-            page = await bot.store.run(SavedPage.load, user_id, self.offset)
+            page = await bot.store.read(SavedPage.load, user_id, self.offset)
             text, view = render_saved(page)
-            await interaction.response.edit_message(
-                content=text, view=view, allowed_mentions=NO_MENTIONS
-            )
+            if interaction.response.is_done():
+                await interaction.edit_original_response(
+                    content=text, view=view, allowed_mentions=NO_MENTIONS
+                )
+            else:
+                await interaction.response.edit_message(
+                    content=text, view=view, allowed_mentions=NO_MENTIONS
+                )
         except Exception as exc:
             await report_interaction_error(interaction, exc)
 
@@ -165,6 +172,7 @@ class Reading(commands.Cog):
         """Reverse exactly what the answer reports, on the clicker's own lists."""
         user_id = interaction.user.id
         store = self.bot.store
+        await interaction.response.defer()  # the write may wait for a busy writer: ack first
         if action == "save":
             text = await store.run(unsave, user_id=user_id, paper_id=target)
         elif action == "similar":
@@ -178,7 +186,7 @@ class Reading(commands.Cog):
                 paper_id=target,
                 sub_ids=sub_ids,
             )
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             content=text, view=None, allowed_mentions=NO_MENTIONS
         )
 
@@ -193,11 +201,11 @@ class Reading(commands.Cog):
         """Show the member's reading list, 5 a page, or export it."""
         user_id = interaction.user.id
         if export is None:
-            page = await self.bot.store.run(SavedPage.load, user_id, 0)
+            page = await self.bot.store.read(SavedPage.load, user_id, 0)
             text, view = render_saved(page)
             await reply(interaction, text, view=view)
             return
-        papers = await self.bot.store.run(lists.all_saved, user_id)
+        papers = await self.bot.store.read(lists.all_saved, user_id)
         if not papers:
             await reply(interaction, EMPTY)
             return
