@@ -19,6 +19,7 @@ from tests.e2e.reading_support import (
     reading_bot,
 )
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.interactions import DEFER_UPDATE
 
 GONE = "I no longer have that paper, so I can't do that with it."
 
@@ -49,7 +50,7 @@ async def test_save_then_undo(discord_at_fake: FakeDiscord, tmp_path: Path) -> N
         assert [p.paper_id for p in mine] == ["2611.00001"]
 
         undone = await click(fake, lab.alice, shown, custom_id(shown, "pb:undo:"))
-        assert undone.response_type == 7
+        assert undone.response_type == DEFER_UPDATE  # acknowledged first, then edited
         assert shown.content == "Removed arXiv:2611.00001 from your reading list."
         assert shown.components == []
         assert await bot.store.run(lists.all_saved, lab.alice.id) == []
@@ -69,7 +70,7 @@ async def test_buttons_posted_before_a_restart_still_work(
     async with reading_bot(fake, lab) as bot:
         undone = await click(fake, lab.bob, shown, custom_id(shown, "pb:undo:"))
         assert shown.content == "Removed arXiv:2611.00002 from your reading list."
-        assert undone.response_type == 7
+        assert undone.response_type == DEFER_UPDATE  # acknowledged first, then edited
         assert await bot.store.run(lists.all_saved, lab.bob.id) == []
 
 
