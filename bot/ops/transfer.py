@@ -1,5 +1,6 @@
-"""`paperboy export` / `paperboy import`: a community's feeds and subscriptions as versioned JSON,
-so it can move hosts. Import checks the whole file before writing anything, then adds what is
+"""`paperboy export` / `paperboy import`: a community's feeds, subscriptions and members' DM
+schedules as versioned JSON, so it can move hosts (an export made before DM schedules were
+exported imports too). Import checks the whole file before writing anything, then adds what is
 missing in one transaction and skips what is already there, so running it twice changes nothing.
 """
 
@@ -31,6 +32,7 @@ class ImportReport:
     feeds: repo.Counted
     channel_subscriptions: repo.Counted
     personal_subscriptions: repo.Counted
+    dm_schedules: repo.Counted
 
     def lines(self) -> list[str]:
         """One line per kind: "feeds: 2 added, 1 skipped (already there)"."""
@@ -38,6 +40,7 @@ class ImportReport:
             "feeds": self.feeds,
             "channel subscriptions": self.channel_subscriptions,
             "personal subscriptions": self.personal_subscriptions,
+            "DM schedules": self.dm_schedules,
         }
         return [
             f"{kind}: {c.added} added, {c.skipped} skipped (already there)"
@@ -99,6 +102,7 @@ async def import_file(store: Store, path: Path) -> ImportReport:
             repo.import_feeds(db, checked["feeds"], now),
             repo.import_channel_subscriptions(db, checked["channel_subscriptions"], now),
             repo.import_personal_subscriptions(db, checked["personal_subscriptions"], now),
+            repo.import_dm_schedules(db, checked["dm_schedules"], now),
         )
 
     return await store.run(write)
@@ -177,10 +181,32 @@ def _personal_sub(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _dm_schedule(item: dict[str, Any]) -> dict[str, Any]:
+    try:
+        schedule = parse_time(_text(item, "schedule_time"))
+        timezone = parse_timezone(_text(item, "timezone"))
+        days = parse_days(_text(item, "days"))
+    except FeedSettingError as exc:
+        raise ValueError(str(exc)) from None
+    if days not in ("daily", "weekdays"):
+        raise ValueError(f"days must be daily or weekdays for a DM digest, not {days!r}")
+    paused = item.get("paused", False)
+    if not isinstance(paused, bool):
+        raise ValueError(f"paused must be true or false, not {paused!r}")
+    return {
+        "user_id": _id(item, "user_id"),
+        "schedule_time": schedule,
+        "timezone": timezone,
+        "days": days,
+        "paused": paused,
+    }
+
+
 _CHECKS = {
     "feeds": _feed,
     "channel_subscriptions": _channel_sub,
     "personal_subscriptions": _personal_sub,
+    "dm_schedules": _dm_schedule,
 }
 
 

@@ -1,5 +1,5 @@
 """Reading and writing a community's setup in bulk for `paperboy export` / `paperboy import`:
-feeds, channel subscriptions and personal subscriptions, as plain rows."""
+feeds, channel subscriptions, personal subscriptions and members' DM schedules, as plain rows."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ FEED_FIELDS = (
 )
 CHANNEL_SUB_FIELDS = ("guild_id", "channel_id", "query", "added_by")
 PERSONAL_SUB_FIELDS = ("guild_id", "user_id", "channel_id", "query", "dm")
+DM_SCHEDULE_FIELDS = ("user_id", "schedule_time", "timezone", "days", "paused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +57,31 @@ def export_rows(db: sqlite_utils.Database, guild_id: int | None) -> dict[str, li
         f"SELECT {', '.join(PERSONAL_SUB_FIELDS)} FROM personal_subscriptions {where} ORDER BY id",
         params,
     )
+    # A schedule belongs to a member, not a server: a server's export carries the schedules of
+    # its members who have a DM subscription there.
+    members = (
+        "WHERE user_id IN"
+        " (SELECT user_id FROM personal_subscriptions WHERE guild_id = ? AND dm = 1)"
+        if guild_id is not None
+        else ""
+    )
+    schedules = rows(
+        db,
+        f"SELECT {', '.join(DM_SCHEDULE_FIELDS)} FROM dm_schedules {members} ORDER BY user_id",
+        params,
+    )
     for feed in feeds:
         feed["paused"], feed["disabled"] = bool(feed["paused"]), bool(feed["disabled"])
     for sub in personal:
         sub["dm"] = bool(sub["dm"])
-    return {"feeds": feeds, "channel_subscriptions": channel, "personal_subscriptions": personal}
+    for schedule in schedules:
+        schedule["paused"] = bool(schedule["paused"])
+    return {
+        "feeds": feeds,
+        "channel_subscriptions": channel,
+        "personal_subscriptions": personal,
+        "dm_schedules": schedules,
+    }
 
 
 def import_feeds(
@@ -122,6 +143,22 @@ def import_personal_subscriptions(
                 int(dm),
                 iso(now),
             ],
+        )
+        added, skipped = (added + 1, skipped) if cursor.rowcount else (added, skipped + 1)
+    return Counted(added, skipped)
+
+
+def import_dm_schedules(
+    db: sqlite_utils.Database, schedules: Iterable[dict[str, Any]], now: datetime
+) -> Counted:
+    """Add members' DM schedules; a member who already has one here keeps theirs."""
+    added = skipped = 0
+    for schedule in schedules:
+        cursor = db.execute(
+            f"INSERT INTO dm_schedules ({', '.join(DM_SCHEDULE_FIELDS)}, updated_at)"
+            f" VALUES ({', '.join('?' * len(DM_SCHEDULE_FIELDS))}, ?)"
+            " ON CONFLICT(user_id) DO NOTHING",
+            [*(_sql(schedule[f]) for f in DM_SCHEDULE_FIELDS), iso(now)],
         )
         added, skipped = (added + 1, skipped) if cursor.rowcount else (added, skipped + 1)
     return Counted(added, skipped)

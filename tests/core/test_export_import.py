@@ -11,9 +11,11 @@ import pytest
 
 from bot.cli import main
 from bot.store import Store
+from bot.store import dm_schedules as dm_repo
 from bot.store import feeds as feeds_repo
 from bot.store import transfer as repo
-from tests.support import make_feed, subscribe
+from bot.store.dm_schedules import DmSchedule
+from tests.support import NOW, make_feed, subscribe
 
 GUILD_A, GUILD_B = 1001, 2002
 
@@ -35,6 +37,14 @@ async def seed(db: Path) -> None:
         await subscribe(store, 11, "llm quantiz*", user=501, guild_id=GUILD_A)
         await subscribe(store, 11, "rlhf", user=502, guild_id=GUILD_A, dm=True)
         await subscribe(store, 21, "vision", user=501, guild_id=GUILD_B)
+        await subscribe(store, 21, "robots", user=503, guild_id=GUILD_B, dm=True)
+        await store.run(
+            dm_repo.save_schedule,
+            502,
+            DmSchedule("06:15", "Europe/Paris", "weekdays", paused=True),
+            NOW,
+        )
+        await store.run(dm_repo.save_schedule, 503, DmSchedule("21:00", "UTC", "daily"), NOW)
 
 
 def contents(db: Path, guild: int | None = None) -> dict[str, list[dict[str, object]]]:
@@ -57,7 +67,7 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
     use_db(monkeypatch, old)
     assert main(["export", str(file)]) == 0
     out = capsys.readouterr().out
-    assert "3 feeds, 3 channel subscriptions, 3 personal subscriptions" in out
+    assert "3 feeds, 3 channel subscriptions, 4 personal subscriptions, 2 dm schedules" in out
     document = json.loads(file.read_text())
     assert document["version"] == 1
 
@@ -66,7 +76,8 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
     assert capsys.readouterr().out.splitlines() == [
         "feeds: 3 added, 0 skipped (already there)",
         "channel subscriptions: 3 added, 0 skipped (already there)",
-        "personal subscriptions: 3 added, 0 skipped (already there)",
+        "personal subscriptions: 4 added, 0 skipped (already there)",
+        "DM schedules: 2 added, 0 skipped (already there)",
     ]
     assert contents(new) == contents(old)
     feed = contents(new)["feeds"][1]
@@ -75,6 +86,13 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
         "arxiv:cs.CL+cs.LG",
         True,
     )
+    assert contents(new)["dm_schedules"][0] == {
+        "user_id": 502,
+        "schedule_time": "06:15",
+        "timezone": "Europe/Paris",
+        "days": "weekdays",
+        "paused": True,
+    }
 
     # Idempotent: the same file again adds nothing and duplicates nothing.
     assert main(["import", str(file)]) == 0
@@ -90,7 +108,9 @@ def test_export_of_one_guild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     document = json.loads(file.read_text())
     assert [f["channel_id"] for f in document["feeds"]] == [21]
     assert [s["query"] for s in document["channel_subscriptions"]] == ["agents"]
-    assert [s["query"] for s in document["personal_subscriptions"]] == ["vision"]
+    assert [s["query"] for s in document["personal_subscriptions"]] == ["vision", "robots"]
+    # only the schedules of the server's members with a DM subscription there
+    assert [s["user_id"] for s in document["dm_schedules"]] == [503]
     use_db(monkeypatch, tmp_path / "new.db")
     assert main(["import", str(file)]) == 0
     assert contents(tmp_path / "new.db") == contents(old, GUILD_B)
@@ -108,6 +128,8 @@ def test_export_of_one_guild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
             "channel_subscriptions[2]: unclosed quote",
         ),
         (lambda d: d["personal_subscriptions"][0].pop("user_id"), "missing 'user_id'"),
+        (lambda d: d["dm_schedules"][0].update(days="weekly:mon"), "dm_schedules[0]: days must"),
+        (lambda d: d["dm_schedules"][1].update(schedule_time="25:00"), "dm_schedules[1]:"),
     ],
 )
 def test_a_bad_export_is_refused_in_one_line_and_nothing_changes(
