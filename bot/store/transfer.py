@@ -88,16 +88,7 @@ def import_feeds(
     db: sqlite_utils.Database, feeds: Iterable[dict[str, Any]], now: datetime
 ) -> Counted:
     """Add feeds for channels that have none; a channel's existing feed is kept as it is."""
-    added = skipped = 0
-    for feed in feeds:
-        cursor = db.execute(
-            f"INSERT INTO feeds ({', '.join(FEED_FIELDS)}, created_at)"
-            f" VALUES ({', '.join('?' * len(FEED_FIELDS))}, ?)"
-            " ON CONFLICT(channel_id) DO NOTHING",
-            [*(_sql(feed[f]) for f in FEED_FIELDS), iso(now)],
-        )
-        added, skipped = (added + 1, skipped) if cursor.rowcount else (added, skipped + 1)
-    return Counted(added, skipped)
+    return _insert_missing(db, "feeds", FEED_FIELDS, "channel_id", "created_at", feeds, now)
 
 
 def import_channel_subscriptions(
@@ -152,13 +143,27 @@ def import_dm_schedules(
     db: sqlite_utils.Database, schedules: Iterable[dict[str, Any]], now: datetime
 ) -> Counted:
     """Add members' DM schedules; a member who already has one here keeps theirs."""
+    return _insert_missing(
+        db, "dm_schedules", DM_SCHEDULE_FIELDS, "user_id", "updated_at", schedules, now
+    )
+
+
+def _insert_missing(
+    db: sqlite_utils.Database,
+    table: str,
+    fields: tuple[str, ...],
+    key: str,
+    stamp: str,
+    items: Iterable[dict[str, Any]],
+    now: datetime,
+) -> Counted:
+    """Insert each item whose `key` the table lacks (with `stamp` = now); count the rest."""
     added = skipped = 0
-    for schedule in schedules:
+    for item in items:
         cursor = db.execute(
-            f"INSERT INTO dm_schedules ({', '.join(DM_SCHEDULE_FIELDS)}, updated_at)"
-            f" VALUES ({', '.join('?' * len(DM_SCHEDULE_FIELDS))}, ?)"
-            " ON CONFLICT(user_id) DO NOTHING",
-            [*(_sql(schedule[f]) for f in DM_SCHEDULE_FIELDS), iso(now)],
+            f"INSERT INTO {table} ({', '.join(fields)}, {stamp})"
+            f" VALUES ({', '.join('?' * len(fields))}, ?) ON CONFLICT({key}) DO NOTHING",
+            [*(_sql(item[f]) for f in fields), iso(now)],
         )
         added, skipped = (added + 1, skipped) if cursor.rowcount else (added, skipped + 1)
     return Counted(added, skipped)

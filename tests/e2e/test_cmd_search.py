@@ -18,7 +18,6 @@ from tests.e2e.search_support import (
     FakeHuggingFace,
     button_id,
     buttons,
-    running_hf,
     search_world,
     titles,
 )
@@ -27,12 +26,6 @@ from tests.fakediscord import CommandError, FakeDiscord, Message
 from tests.support import eventually
 
 NOT_YOURS = "These buttons belong to someone else's search — run /search yourself."
-
-
-@pytest.fixture
-async def hf() -> AsyncIterator[FakeHuggingFace]:
-    async with running_hf() as server:
-        yield server
 
 
 @pytest.fixture

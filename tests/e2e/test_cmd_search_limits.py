@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.search_support import FakeHuggingFace, running_hf, search_world, titles
+from tests.e2e.search_support import FakeHuggingFace, search_world, titles
 from tests.e2e.world import NOW, World
 from tests.fakediscord import FakeDiscord
 from tests.support import FakeClock
@@ -19,12 +19,6 @@ NOT_FOUND = (
     "I couldn't find arXiv:2609.12345 here or on Hugging Face. Check the id, or try again "
     "once it is listed."
 )
-
-
-@pytest.fixture
-async def hf() -> AsyncIterator[FakeHuggingFace]:
-    async with running_hf() as server:
-        yield server
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from tests.e2e.search_support import (
     FakeHuggingFace,
     button_id,
     buttons,
-    running_hf,
     search_world,
     titles,
 )
@@ -23,12 +22,6 @@ from tests.fakediscord import FakeDiscord, Message
 from tests.support import eventually
 
 EXPIRED = "This search has expired — run /search again."
-
-
-@pytest.fixture
-async def hf() -> AsyncIterator[FakeHuggingFace]:
-    async with running_hf() as server:
-        yield server
 
 
 @pytest.fixture

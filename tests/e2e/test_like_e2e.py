@@ -11,17 +11,11 @@ import pytest
 
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
-from tests.e2e.search_support import FakeHuggingFace, running_hf, search_world, titles
+from tests.e2e.search_support import FakeHuggingFace, search_world, titles
 from tests.e2e.world import World, paper
 from tests.fakediscord import FakeDiscord
 
 NOBODY = "I couldn't find arXiv:2401.99999 for `like:` here or on Hugging Face; check the id."
-
-
-@pytest.fixture
-async def hf() -> AsyncIterator[FakeHuggingFace]:
-    async with running_hf() as server:
-        yield server
 
 
 @pytest.fixture
