@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from typing import Generic, NamedTuple, TypeVar
 
@@ -45,24 +45,38 @@ Result = dict[str, list[tuple[K, Match]]]
 GroupedResult = dict[str, list[MatchGroup[K]]]
 
 
-class QueryBits(NamedTuple, Generic[K]):
-    """One query's matches in a batch: its keys and (bitset of papers, why) per explanation."""
+class QueryBits(Generic[K]):
+    """One query's matches in a batch: its keys, every paper it matched (bit i = paper i), and
+    why a paper matched, worked out only when asked (a digest explains the papers it shows)."""
 
-    keys: tuple[K, ...]
-    groups: tuple[tuple[int, Match], ...]
+    __slots__ = ("_explain", "_qid", "_term_masks", "_why", "keys", "mask")
 
-    @property
-    def mask(self) -> int:
-        """Every paper the query matched."""
-        mask = 0
-        for group, _ in self.groups:
-            mask |= group
-        return mask
+    def __init__(
+        self,
+        keys: tuple[K, ...],
+        mask: int,
+        explain: Callable[[int, Sequence[int], int], Match],
+        qid: int,
+        term_masks: Sequence[int],
+    ) -> None:
+        self.keys = keys
+        self.mask = mask
+        self._explain = explain
+        self._qid = qid
+        self._term_masks = term_masks
+        self._why: dict[int, Match] = {}
 
     def why(self, index: int) -> Match | None:
         """Why paper `index` matched, or None if it didn't."""
-        bit = 1 << index
-        return next((why for group, why in self.groups if group & bit), None)
+        return self.why_at(index) if self.mask >> index & 1 else None
+
+    def why_at(self, index: int) -> Match:
+        """Why paper `index` matched, for a paper known to be in `mask`."""
+        # remembered: a popular query explains the same top papers for hundreds of feeds
+        why = self._why.get(index)
+        if why is None:
+            why = self._why[index] = self._explain(self._qid, self._term_masks, 1 << index)
+        return why
 
 
 class BatchIndex:
@@ -192,11 +206,16 @@ class SubscriptionMatcher(Generic[K]):
         """
         docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
         run: _Run[K] = _Run(BatchIndex(docs), self._leaf_ids)
+        explained = run.explained
+
+        def explain(qid: int, masks: Sequence[int], bit: int) -> Match:
+            return self._explanation(qid, masks, bit, explained)
+
         found: list[QueryBits[K]] = []
         for qid in sorted(self._candidates(run.batch)):
-            groups = self._explained_groups(qid, run)
-            if groups:
-                found.append(QueryBits(self._keys[qid], tuple(groups)))
+            root, masks = self._term_masks(qid, run)
+            if root:
+                found.append(QueryBits(self._keys[qid], root, explain, qid, masks))
         return docs, found
 
     def match(self, papers: Sequence[Paper | Document]) -> Result[K]:
@@ -234,46 +253,51 @@ class SubscriptionMatcher(Generic[K]):
             entry = MatchGroup(keys, why)
             deque(map(list.append, map(hits, indices(group)), repeat(entry)), maxlen=0)
 
-    def _explained_groups(self, qid: int, run: _Run[K]) -> list[tuple[int, Match]]:
-        """The query's matching papers as bitsets, each group sharing one explanation."""
+    def _term_masks(self, qid: int, run: _Run[K]) -> tuple[int, Sequence[int]]:
+        """The papers the query matches, and for each explanation term the papers it explains."""
         tree = self._queries[qid].tree
-        terms = self._terms[qid]
-        masks: Sequence[int]
         if isinstance(tree, Leaf):  # the common case, without the generic walk
             masks = run.field_masks(tree)
             root = 0
             for m in masks:
                 root |= m
-            if not root:
-                return []
-        else:
-            node_masks: dict[int, int] = {}
-            root = run.tree_mask(tree, node_masks)
-            if not root:
-                return []
-            leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
-            masks = []
-            for lid, i, _, guards in terms:
-                m = leaf_masks[lid][i]
-                for g in guards:
-                    m &= node_masks[g]
-                masks.append(m)
-        codes = self._codes[qid]
-        explained = run.explained
-        groups: list[tuple[int, Match]] = []
+            return root, masks
+        node_masks: dict[int, int] = {}
+        root = run.tree_mask(tree, node_masks)
+        if not root:
+            return 0, ()
+        leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
+        term_masks = []
+        for lid, i, _, guards in self._terms[qid]:
+            m = leaf_masks[lid][i]
+            for g in guards:
+                m &= node_masks[g]
+            term_masks.append(m)
+        return root, term_masks
+
+    def _explained_groups(self, qid: int, run: _Run[K]) -> list[tuple[int, Match]]:
+        """The query's matching papers as bitsets, each group sharing one explanation."""
+        root, masks = self._term_masks(qid, run)
+        if not root:
+            return []
         # papers in one group hold the same terms, so they share one explanation
-        for group in partition(root, masks):
-            bit = group & -group  # any paper of the group stands for all of it
-            present = tuple(compress(codes, [m & bit for m in masks]))
-            # the same terms explain the same way in every query: build each Match once
-            why = explained.get(present)
-            if why is None:
-                found = [
-                    self._matched_term(t) for t, m in zip(terms, masks, strict=True) if m & bit
-                ]
-                why = explained[present] = Match(tuple(dict.fromkeys(found)))
-            groups.append((group, why))
-        return groups
+        return [
+            (group, self._explanation(qid, masks, group & -group, run.explained))
+            for group in partition(root, masks)
+        ]
+
+    def _explanation(
+        self, qid: int, masks: Sequence[int], bit: int, explained: dict[tuple[int, ...], Match]
+    ) -> Match:
+        """Why the paper at `bit` matched the query, from the query's term masks."""
+        present = tuple(compress(self._codes[qid], [m & bit for m in masks]))
+        # the same terms explain the same way in every query: build each Match once per run
+        why = explained.get(present)
+        if why is None:
+            terms = self._terms[qid]
+            found = [self._matched_term(t) for t, m in zip(terms, masks, strict=True) if m & bit]
+            why = explained[present] = Match(tuple(dict.fromkeys(found)))
+        return why
 
     def _matched_term(self, term: _Term) -> MatchedTerm:
         # one object per (leaf, field) for the matcher's lifetime, made on first use (making them

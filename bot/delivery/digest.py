@@ -87,30 +87,33 @@ def build_digest(
         for paper in candidates
         if (hits := matches.get(paper.id))
     ]
-    return digest_of_counted(counted, lambda paper: matches[paper.id], cap=cap)
+    return digest_of_counted(counted, lambda shown: [matches[p.id] for p in shown], cap=cap)
 
 
 def digest_of_counted(
     counted: Sequence[tuple[Paper, int]],
-    hits_of: Callable[[Paper], Sequence[tuple[Subscriber, Match]]],
+    hits_of: Callable[[Sequence[Paper]], Sequence[Sequence[tuple[Subscriber, Match]]]],
     *,
     cap: int = DEFAULT_CAP,
     total: int | None = None,
+    summary: Callable[[Paper], str] = tldr,
 ) -> Digest:
     """`build_digest` for papers whose matching subscriptions are already counted: only the
-    papers shown are asked for their matches (`hits_of`). `counted` may leave out papers that
-    rank below the first `cap` if `total` says how many candidates there were in all."""
+    papers shown are asked for their matches (`hits_of`, all at once, in the order given).
+    `counted` may leave out papers that rank below the first `cap` if `total` says how many
+    candidates there were in all. `summary` lets a caller planning many digests reuse summaries.
+    """
     # Rank on what is cheap to know, then summarise and explain only the papers shown: a broad
     # subscription can match hundreds of papers of which the digest shows `cap`.
     ranked = sorted(counted, key=lambda r: r[0].id)
     ranked.sort(key=lambda r: (r[1], r[0].upvotes or 0, _recency(r[0])), reverse=True)
+    shown = ranked[:cap]
     entries = []
-    for paper, count in ranked[:cap]:
-        hits = hits_of(paper)
+    for (paper, count), hits in zip(shown, hits_of([p for p, _ in shown]), strict=True):
         entries.append(
             DigestEntry(
                 paper=paper,
-                tldr=tldr(paper),
+                tldr=summary(paper),
                 why=explain([m for _, m in hits]),
                 subscription_count=count,
                 mention_user_ids=tuple(

@@ -15,6 +15,7 @@ so a plan from the batch is the plan a fresh match would give.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,7 +32,8 @@ from bot.similarity import Likes
 from bot.store import papers as papers_repo
 from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
-from bot.store.change_counts import change_stamp
+from bot.store.change_counts import COUNTERS, change_stamp
+from bot.summarize import tldr
 
 # The longest window any feed plans (a weekly feed's; see planner.WEEKLY_MAX_LOOKBACK).
 BATCH_LOOKBACK = timedelta(days=8)
@@ -67,6 +69,7 @@ class FeedBatch:
     _masks: dict[str, int] = field(default_factory=dict)  # normal form -> every paper it matched
     _accepted: dict[FeedSources, int] = field(default_factory=dict)  # sources -> papers
     _muted: dict[tuple[int, int], int] = field(default_factory=dict)  # (channel, member) -> papers
+    _tldrs: dict[str, str] = field(default_factory=dict)  # paper id -> its TL;DR
 
     def __post_init__(self) -> None:
         self._index = {p.id: i for i, p in enumerate(self.papers)}
@@ -101,14 +104,17 @@ class FeedBatch:
             if index is not None:
                 done |= 1 << index
         mine = self.channels.get(channel_id, [])
+        muting = channel_id in self.mutes  # members muted papers here: count them one by one
         counter, matched = BitCounter(), 0
+        hit: list[tuple[int, list[Subscriber], QueryBits[str]]] = []  # each matched query
         for normal, subscribers in mine:
             papers = self._masks.get(normal, 0) & feed
             if not papers:
                 continue
+            hit.append((papers, subscribers, self.bits[normal]))
             # a member who muted papers like these is neither counted nor mentioned for them
             plain = 0
-            for sub in subscribers:
+            for sub in subscribers if muting else ():
                 muted = self._muted_mask(channel_id, sub)
                 if muted:
                     if mine_ := papers & ~muted:
@@ -116,6 +122,8 @@ class FeedBatch:
                         counter.add(mine_ & ~done, 1)
                 else:
                     plain += 1
+            if not muting:
+                plain = len(subscribers)
             if plain:
                 matched |= papers
                 counter.add(papers & ~done, plain)
@@ -125,23 +133,45 @@ class FeedBatch:
         counted = [(self.papers[i], counter.count(i)) for i in bit_indices(above)]
         counted += [(self.papers[i], threshold) for i in bit_indices(tied)]
 
-        def hits_of(paper: Paper) -> list[tuple[Subscriber, Match]]:
-            index, found = self._index[paper.id], []
-            for normal, subscribers in mine:
-                if self._masks.get(normal, 0) >> index & 1:
-                    why = self.bits[normal].why(index)
-                    if why is None:
-                        continue
-                    why = self.likes.explain(paper.id, why)
-                    found += [
-                        (sub, why)
-                        for sub in subscribers
-                        if not self._muted_mask(channel_id, sub) >> index & 1
-                    ]
+        def hits_of(shown: Sequence[Paper]) -> list[list[tuple[Subscriber, Match]]]:
+            # one AND per matched query finds which shown papers it explains, in query order
+            # (a thousand feeds explain ~25 papers each: this loop is most of their planning)
+            at, everyone = {}, 0
+            for n, paper in enumerate(shown):
+                i = self._index[paper.id]
+                at[i], everyone = n, everyone | (1 << i)
+            found: list[list[tuple[Subscriber, Match]]] = [[] for _ in shown]
+            in_words = self.likes.explain if self.likes.scores else None
+            for papers, subscribers, bits in hit:
+                here = papers & everyone
+                while here:
+                    low = here & -here
+                    here ^= low
+                    index = low.bit_length() - 1
+                    why = bits.why_at(index)
+                    if in_words is not None:
+                        why = in_words(self.papers[index].id, why)
+                    if muting:
+                        found[at[index]] += [
+                            (sub, why)
+                            for sub in subscribers
+                            if not self._muted_mask(channel_id, sub) >> index & 1
+                        ]
+                    else:
+                        found[at[index]] += [(sub, why) for sub in subscribers]
             return found
 
-        digest = digest_of_counted(counted, hits_of, cap=cap, total=fresh.bit_count())
+        digest = digest_of_counted(
+            counted, hits_of, cap=cap, total=fresh.bit_count(), summary=self._summary
+        )
         return FeedShare(feed.bit_count(), matched.bit_count(), digest)
+
+    def _summary(self, paper: Paper) -> str:
+        """The paper's TL;DR, made once for every feed that shows it."""
+        found = self._tldrs.get(paper.id)
+        if found is None:
+            found = self._tldrs[paper.id] = tldr(paper)
+        return found
 
     def _muted_mask(self, channel_id: int, sub: Subscriber) -> int:
         """The papers a personal subscriber's member muted in the channel, or papers like them."""
@@ -167,68 +197,113 @@ class FeedBatch:
         return mask
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledFeeds:
+    """What a batch needs from the subscriptions — each parsed, grouped by channel, and every
+    distinct query in one matcher — kept while no subscription changes (papers change daily,
+    subscriptions rarely: a new batch then only matches)."""
+
+    stamp: int  # the subscriptions counter these were read at
+    by_text: dict[str, Query]  # query text -> parsed (a text subscribed many times parses once)
+    channels: dict[int, list[tuple[str, list[Subscriber]]]]  # as in FeedBatch.channels
+    queries: dict[str, Query]  # normal form -> query
+    matcher: SubscriptionMatcher[str]  # keyed by normal form
+
+
+def compile_feeds(
+    db: sqlite_utils.Database,
+    channel_id: int | None = None,
+    previous: CompiledFeeds | None = None,
+) -> CompiledFeeds:
+    """Read and parse every feed's (or one channel's) subscriptions; texts `previous` already
+    parsed are not parsed again."""
+    stamp = change_stamp(db)[COUNTERS.index("subscriptions")]  # first: a later write is seen
+    known = previous.by_text if previous else {}
+    by_text: dict[str, Query] = {}
+    queries: dict[str, Query] = {}
+    channels: dict[int, dict[str, list[Subscriber]]] = {}
+    for sub in subs_repo.feed_subscriptions(db, channel_id):
+        query = by_text.get(sub.query) or known.get(sub.query)
+        if query is None:
+            try:
+                query = parse(sub.query)
+            except QueryError:  # stored before a language change: skip it, don't break feeds
+                continue
+        by_text[sub.query] = query
+        queries.setdefault(query.normal, query)
+        subscriber = Subscriber(sub.kind, sub.subscription_id, sub.user_id, sub.normal)
+        channels.setdefault(sub.channel_id, {}).setdefault(query.normal, []).append(subscriber)
+    return CompiledFeeds(
+        stamp,
+        by_text,
+        {channel: list(by_query.items()) for channel, by_query in channels.items()},
+        queries,
+        # one matcher keyed by normal form: a query subscribed in many channels is matched once
+        SubscriptionMatcher(queries.items()),
+    )
+
+
 class FeedMatchCache:
-    """Holds the current `FeedBatch`, rebuilding it when papers or subscriptions changed."""
+    """Holds the current `FeedBatch`, rebuilding it when papers or subscriptions changed (and
+    the compiled subscriptions only when subscriptions changed)."""
 
     def __init__(self) -> None:
         self._batch: FeedBatch | None = None
+        self._compiled: CompiledFeeds | None = None
         self.builds = 0  # how many batches were built (benchmarks and tests read it)
+        self.compiles = 0  # how many times the subscriptions were compiled
 
     def batch(self, db: sqlite_utils.Database, window_start: datetime, now: datetime) -> FeedBatch:
         """A batch that covers papers listed from `window_start` on, as the database is now."""
         current = self._batch
-        if current is None or current.stamp != change_stamp(db) or window_start < current.start:
-            current = self._batch = build_batch(db, min(window_start, now - BATCH_LOOKBACK))
+        stamp = change_stamp(db)
+        if current is None or current.stamp != stamp or window_start < current.start:
+            compiled = self.compiled(db, stamp)
+            current = build_batch(db, min(window_start, now - BATCH_LOOKBACK), compiled=compiled)
+            self._batch = current
             self.builds += 1
+        return current
+
+    def compiled(self, db: sqlite_utils.Database, stamp: tuple[int, ...]) -> CompiledFeeds:
+        """Every feed's subscriptions compiled, as of `stamp`."""
+        current = self._compiled
+        if current is None or current.stamp != stamp[COUNTERS.index("subscriptions")]:
+            current = self._compiled = compile_feeds(db, previous=current)
+            self.compiles += 1
         return current
 
 
 def build_batch(
-    db: sqlite_utils.Database, start: datetime, channel_id: int | None = None
+    db: sqlite_utils.Database,
+    start: datetime,
+    channel_id: int | None = None,
+    *,
+    compiled: CompiledFeeds | None = None,
 ) -> FeedBatch:
-    """Match the feeds' subscriptions (every feed's, or one channel's) against the papers listed
-    since `start`, once."""
+    """Match the feeds' subscriptions (every feed's, or one channel's; or those `compiled`)
+    against the papers listed since `start`, once."""
     stamp = change_stamp(db)  # read first: a write after it makes the batch stale, never wrong
+    if compiled is None:
+        compiled = compile_feeds(db, channel_id)
     # No upper bound: a plan cuts its own window's end, so the batch stays right as time passes.
     listed = papers_repo.papers_listed_with_times(
         db, start, datetime.max.replace(tzinfo=start.tzinfo)
     )
     papers = [p for p, _ in listed]
-    queries: dict[str, Query] = {}
-    channels: dict[int, dict[str, list[Subscriber]]] = {}
-    for channel, sub, query in feed_subscribers(db, channel_id):
-        queries.setdefault(query.normal, query)
-        channels.setdefault(channel, {}).setdefault(query.normal, []).append(sub)
-    mutes = reading_list.mutes_by_channel(db, channels)
+    queries = compiled.queries
+    mutes = reading_list.mutes_by_channel(db, compiled.channels)
     muted = {pid for members in mutes.values() for ids in members.values() for pid in ids}
     # `like:` terms and mutes are scored once for the batch (nothing to do without either)
     likes = score_batch(db, papers, queries.values(), muted) if queries else Likes()
-    # one matcher keyed by normal form: a query subscribed in many channels is matched once
     docs = documents(papers, likes)
-    found = SubscriptionMatcher(queries.items()).match_bitsets(docs)[1] if queries else []
+    found = compiled.matcher.match_bitsets(docs)[1] if queries else []
     return FeedBatch(
         stamp,
         start,
         papers,
         [at for _, at in listed],
         {bits.keys[0]: bits for bits in found},
-        {channel: list(by_query.items()) for channel, by_query in channels.items()},
+        compiled.channels,
         likes,
         mutes,
     )
-
-
-def feed_subscribers(
-    db: sqlite_utils.Database, channel_id: int | None = None
-) -> list[tuple[int, Subscriber, Query]]:
-    """Every feed channel's (or one channel's) own subscriptions, then the personal ones made in
-    it, parsed."""
-    parsed: list[tuple[int, Subscriber, Query]] = []
-    for sub in subs_repo.feed_subscriptions(db, channel_id):
-        try:
-            query = parse(sub.query)
-        except QueryError:  # stored before a language change: skip it rather than break feeds
-            continue
-        subscriber = Subscriber(sub.kind, sub.subscription_id, sub.user_id, sub.normal)
-        parsed.append((sub.channel_id, subscriber, query))
-    return parsed

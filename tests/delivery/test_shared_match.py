@@ -169,3 +169,22 @@ async def test_a_change_to_papers_or_subscriptions_from_anywhere_rebuilds_the_ma
     )
     await plan(store, 1, cache)
     assert cache.builds == builds
+
+
+async def test_new_papers_rematch_without_recompiling_the_subscriptions(store: Store) -> None:
+    """Papers arrive daily, subscriptions rarely: a batch rebuilt for new papers reuses the
+    parsed subscriptions and their matcher; a changed subscription is compiled again."""
+    await make_feed(store, 1, sources="hf", created=NOW - timedelta(days=5))
+    await subscribe(store, 1, "robot")
+    cache = FeedMatchCache()
+    await store.run(papers_repo.upsert_papers, [paper("2611.00001", "Sparse robots")], NOW)
+    await plan(store, 1, cache)
+    await store.run(papers_repo.upsert_papers, [paper("2611.00002", "Robot hands")], NOW)
+    result = await plan(store, 1, cache)
+    assert [e.paper.title for e in result.digest.entries] == ["Sparse robots", "Robot hands"]
+    assert (cache.builds, cache.compiles) == (2, 1)
+
+    await subscribe(store, 1, "hands")
+    result = await plan(store, 1, cache)
+    assert (cache.builds, cache.compiles) == (3, 2)
+    assert result.digest.entries[0].paper.title == "Robot hands"  # two subscriptions now
