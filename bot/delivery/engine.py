@@ -89,6 +89,13 @@ class DeliveryEngine:
         # Feeds due at the same time share one match of every feed's subscriptions.
         self.match_cache = FeedMatchCache()
 
+    async def prepare(self) -> None:
+        """Match the recent papers against every feed's subscriptions now, on a read connection,
+        so the feeds due next find the shared match ready (called after each ingest: new papers
+        arrive well before the digests go out)."""
+        now = self.clock()
+        await self.store.read(self.match_cache.batch, now - BATCH_LOOKBACK, now)
+
     async def run_feed(
         self, channel_id: int, *, scheduled_for: datetime | None = None
     ) -> RunReport:
@@ -124,8 +131,7 @@ class DeliveryEngine:
             day = self.clock().astimezone(ZoneInfo(feed.timezone)).date()
             # Build the shared match on a read connection first (the first feed of a slot takes
             # seconds): the ledger transaction then finds it ready and holds the lock briefly.
-            now = self.clock()
-            await self.store.read(self.match_cache.batch, now - BATCH_LOOKBACK, now)
+            await self.prepare()
             begun = await self.store.run(
                 self._begin_run, channel_id, day, kind, scheduled_for, self.clock()
             )
