@@ -86,7 +86,8 @@ async def measure(
             settings = Settings(_env_file=None)  # type: ignore[call-arg]
             digester = DmDigester(store, poster, settings, clock=lambda: NOW)  # type: ignore[arg-type]
             started = time.perf_counter()
-            await store.run(digester._begin_all, users, NOW, None)  # planning + ledger rows
+            batch = await store.read(plan_dm_batch, users, NOW)  # as a run does: one match
+            await store.run(digester._begin_all, users, NOW, None, batch)  # + the ledger rows
             planning = time.perf_counter() - started
             await digester.run_all()  # sends what was planned (the ledger keeps it exactly once)
             total = time.perf_counter() - started

@@ -3,64 +3,61 @@ papers listed in the last days, done once and shared by each member's plan.
 
 Planning members one by one re-read and re-tokenised the same papers for every member, and
 scanned every DM subscription to find each member's own: quadratic in members. A run now reads
-the papers and the subscriptions once, matches them in one pass (`bot/matching.py`), and hands
-each member only their share; a member's window (since their last DM) is cut from it.
+the papers and the subscriptions once and matches them in one pass into the same bitset batch
+the feeds use (`bot/delivery/shared_match.py`), each member standing where a feed's channel
+does: a member's digest is counted, ranked and capped with bitset algebra, and only the papers
+it shows are explained.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import sqlite_utils
 
-from bot.delivery.digest import Subscriber
+from bot.delivery.digest import Digest, Subscriber
 from bot.delivery.planner import MAX_LOOKBACK
-from bot.likes import match_with_likes
-from bot.matching import Result
-from bot.models import Paper
-from bot.query import Query, QueryError, parse
-from bot.store import papers as papers_repo
+from bot.delivery.shared_match import CompiledFeeds, FeedBatch, build_batch, compile_subscribers
 from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
+from bot.store.change_counts import change_stamp
 
 
 @dataclass(frozen=True, slots=True)
 class DmBatch:
-    """The papers of the last days (with when each was listed) and each member's matches."""
+    """The papers of the last days matched against some members' DM subscriptions."""
 
-    papers: list[tuple[Paper, datetime]]
-    matches: dict[int, Result[Subscriber]]  # member -> paper id -> (subscription, why)
+    stamp: tuple[int, ...]  # change counters before anything was read (bot/store/change_counts)
+    batch: FeedBatch  # destinations are member ids
+    compiled: CompiledFeeds  # kept so the next run parses only texts it has not seen
 
-    def for_member(self, user_id: int, start: datetime) -> tuple[list[Paper], Result[Subscriber]]:
-        """The papers listed since `start`, and the member's matches among them."""
-        listed = [paper for paper, at in self.papers if at >= start]
-        ids = {p.id for p in listed}
-        mine = self.matches.get(user_id, {})
-        return listed, {pid: hits for pid, hits in mine.items() if pid in ids}
+    def digest_for(
+        self, user_id: int, window: tuple[datetime, datetime], delivered: set[str], *, cap: int
+    ) -> Digest:
+        """The member's digest of the papers listed in `window` (both ends included) that their
+        DM subscriptions match, without those in `delivered`."""
+        digest = self.batch.share(user_id, None, window, delivered, cap=cap).digest
+        # a DM mentions no one: the member is the only reader
+        entries = tuple(replace(e, mention_user_ids=()) for e in digest.entries)
+        return replace(digest, entries=entries)
 
 
-def plan_dm_batch(db: sqlite_utils.Database, user_ids: Sequence[int], now: datetime) -> DmBatch:
-    """Match these members' DM subscriptions against the papers of the last `MAX_LOOKBACK`."""
-    parsed: list[tuple[Subscriber, Query]] = []
-    owner: dict[int, int] = {}
-    for sub in subs_repo.dm_subscriptions_of_users(db, user_ids):
-        try:
-            parsed.append((Subscriber("personal", sub.id, None, sub.normal), parse(sub.query)))
-        except QueryError:  # stored before a language change: skip it rather than fail the run
-            continue
-        owner[sub.id] = sub.user_id
-    papers = papers_repo.papers_listed_with_times(
-        db, now - MAX_LOOKBACK, now + timedelta(microseconds=1)
-    )
-    listed = [p for p, _ in papers]
-    mutes = reading_list.dm_mutes_of(db, owner.values())
-    found = match_with_likes(db, listed, parsed, mutes, owner=lambda s: owner[s.subscription_id])
-    matches: dict[int, Result[Subscriber]] = {}
-    for paper_id, hits in found.items():
-        for key, why in hits:
-            matches.setdefault(owner[key.subscription_id], {}).setdefault(paper_id, []).append(
-                (key, why)
-            )
-    return DmBatch(papers, matches)
+def plan_dm_batch(
+    db: sqlite_utils.Database,
+    user_ids: Sequence[int],
+    now: datetime,
+    previous: DmBatch | None = None,
+) -> DmBatch:
+    """Match these members' DM subscriptions against the papers of the last `MAX_LOOKBACK`
+    (query texts `previous` parsed are not parsed again)."""
+    stamp = change_stamp(db)  # first: a write after it makes the batch stale, never wrong
+    subscriptions = [
+        (s.user_id, Subscriber("personal", s.id, s.user_id, s.normal), s.query)
+        for s in subs_repo.dm_subscriptions_of_users(db, user_ids)
+    ]
+    compiled = compile_subscribers(0, subscriptions, previous.compiled if previous else None)
+    mutes = {u: {u: ids} for u, ids in reading_list.dm_mutes_of(db, compiled.channels).items()}
+    batch = build_batch(db, now - MAX_LOOKBACK, compiled=compiled, mutes=mutes)
+    return DmBatch(stamp, batch, compiled)

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot.config import Settings
-from bot.delivery.digest import build_digest
 from bot.delivery.dm_batch import DmBatch, plan_dm_batch
 from bot.delivery.exactly_once import deliver_pending
 from bot.delivery.messages import MessageSpec, dm_messages
@@ -32,6 +31,7 @@ from bot.destinations import Destination, PostMode
 from bot.store import Store, dm_runs
 from bot.store import deliveries as ledger
 from bot.store import subscriptions as subs_repo
+from bot.store.change_counts import change_stamp
 from bot.store.database import Clock
 from bot.store.deliveries import DM_CLOSED_RETRY, delivered_paper_ids, dm_closed_recently
 
@@ -84,6 +84,7 @@ class DmDigester:
         self.poster = poster
         self.settings = settings
         self.clock = clock
+        self._last_batch: DmBatch | None = None  # its parsed queries serve the next run
 
     async def run_all(self) -> list[DmReport]:
         """Finish DM digests a crash interrupted, then run every member's digest for today."""
@@ -112,9 +113,13 @@ class DmDigester:
                 await self.store.run(ledger.fail_digest, post.id, error=error, now=self.clock())
                 continue
             await self._post(post)
-        # One matching and one ledger transaction for every member of this run, then the DMs.
+        # One matching (on a read connection: the writer stays free) and one ledger transaction
+        # for every member of this run, then the DMs.
         now = self.clock()
-        planned = await self.store.run(self._begin_all, list(user_ids), now, timezone)
+        users = list(user_ids)
+        batch = await self.store.read(plan_dm_batch, users, now, self._last_batch)
+        self._last_batch = batch
+        planned = await self.store.run(self._begin_all, users, now, timezone, batch)
         reports = [await self._send(user_id, planned[user_id]) for user_id in user_ids]
         sent = sum(r.messages for r in reports)
         log.info("DM digests: %d members, %d DMs sent", len(reports), sent)
@@ -146,9 +151,12 @@ class DmDigester:
         user_ids: list[int],
         now: datetime,
         timezone: str | None,
+        batch: DmBatch | None = None,
     ) -> dict[int, tuple[ledger.DigestPost | None, int] | None]:
-        """Plan and record every member's digest in one transaction, from one shared match."""
-        batch = plan_dm_batch(db, user_ids, now)
+        """Plan and record every member's digest in one transaction, from one shared match
+        (`batch`, unless papers or subscriptions changed since it was built)."""
+        if batch is None or batch.stamp != change_stamp(db):
+            batch = plan_dm_batch(db, user_ids, now, batch)
         return {user_id: self._begin(db, user_id, now, timezone, batch) for user_id in user_ids}
 
     def _begin(
@@ -165,12 +173,10 @@ class DmDigester:
         last = dm_runs.last_dm_run(db, user_id)
         start = max(last.started_at if last else now - FIRST_RUN_LOOKBACK, now - MAX_LOOKBACK)
         destination = Destination.dm(user_id)
-        if batch is None:
-            batch = plan_dm_batch(db, [user_id], now)
-        listed, matches = batch.for_member(user_id, start)
+        if batch is None or batch.stamp != change_stamp(db):
+            batch = plan_dm_batch(db, [user_id], now, batch)
         already = delivered_paper_ids(db, destination)
-        fresh = [p for p in listed if p.id in matches and p.id not in already]
-        digest = build_digest(fresh, matches, cap=self.settings.digest_cap)
+        digest = batch.digest_for(user_id, (start, now), already, cap=self.settings.digest_cap)
         run = dm_runs.start_dm_run(
             db, user_id=user_id, window_start=start, now=now, matched=digest.matched
         )

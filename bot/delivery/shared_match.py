@@ -15,7 +15,7 @@ so a plan from the batch is the plan a fresh match would give.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -82,14 +82,14 @@ class FeedBatch:
     def share(
         self,
         channel_id: int,
-        sources: FeedSources,
+        sources: FeedSources | None,
         window: tuple[datetime, datetime],
         delivered: set[str],
         *,
         cap: int,
     ) -> FeedShare:
-        """The channel's digest of the papers from `sources` listed in `window` (both ends
-        included) that match its subscriptions and are not in `delivered`.
+        """The channel's digest of the papers from `sources` (None: every source) listed in
+        `window` (both ends included) that match its subscriptions and are not in `delivered`.
 
         Counting and ranking are bitset algebra over the channel's queries; only the papers shown
         are explained, in the order the channel's own matcher gives (grouped by query, in the
@@ -188,7 +188,9 @@ class FeedBatch:
             )
         return mask
 
-    def _accepted_by(self, sources: FeedSources) -> int:
+    def _accepted_by(self, sources: FeedSources | None) -> int:
+        if sources is None:  # a member's DM digest takes papers from every source
+            return (1 << len(self.papers)) - 1
         mask = self._accepted.get(sources)
         if mask is None:
             mask = self._accepted[sources] = sum(
@@ -218,27 +220,44 @@ def compile_feeds(
     """Read and parse every feed's (or one channel's) subscriptions; texts `previous` already
     parsed are not parsed again."""
     stamp = change_stamp(db)[COUNTERS.index("subscriptions")]  # first: a later write is seen
+    found = [
+        (
+            sub.channel_id,
+            Subscriber(sub.kind, sub.subscription_id, sub.user_id, sub.normal),
+            sub.query,
+        )
+        for sub in subs_repo.feed_subscriptions(db, channel_id)
+    ]
+    return compile_subscribers(stamp, found, previous)
+
+
+def compile_subscribers(
+    stamp: int,
+    subscriptions: Iterable[tuple[int, Subscriber, str]],
+    previous: CompiledFeeds | None = None,
+) -> CompiledFeeds:
+    """Compile (destination, subscriber, query text) rows — a feed's channel or a member's DMs
+    as the destination — in their order; texts `previous` already parsed are not parsed again."""
     known = previous.by_text if previous else {}
     by_text: dict[str, Query] = {}
     queries: dict[str, Query] = {}
-    channels: dict[int, dict[str, list[Subscriber]]] = {}
-    for sub in subs_repo.feed_subscriptions(db, channel_id):
-        query = by_text.get(sub.query) or known.get(sub.query)
+    destinations: dict[int, dict[str, list[Subscriber]]] = {}
+    for destination, subscriber, text in subscriptions:
+        query = by_text.get(text) or known.get(text)
         if query is None:
             try:
-                query = parse(sub.query)
-            except QueryError:  # stored before a language change: skip it, don't break feeds
+                query = parse(text)
+            except QueryError:  # stored before a language change: skip it, don't break digests
                 continue
-        by_text[sub.query] = query
+        by_text[text] = query
         queries.setdefault(query.normal, query)
-        subscriber = Subscriber(sub.kind, sub.subscription_id, sub.user_id, sub.normal)
-        channels.setdefault(sub.channel_id, {}).setdefault(query.normal, []).append(subscriber)
+        destinations.setdefault(destination, {}).setdefault(query.normal, []).append(subscriber)
     return CompiledFeeds(
         stamp,
         by_text,
-        {channel: list(by_query.items()) for channel, by_query in channels.items()},
+        {key: list(by_query.items()) for key, by_query in destinations.items()},
         queries,
-        # one matcher keyed by normal form: a query subscribed in many channels is matched once
+        # one matcher keyed by normal form: a query subscribed in many places is matched once
         SubscriptionMatcher(queries.items()),
     )
 
@@ -279,9 +298,11 @@ def build_batch(
     channel_id: int | None = None,
     *,
     compiled: CompiledFeeds | None = None,
+    mutes: dict[int, dict[int, set[str]]] | None = None,
 ) -> FeedBatch:
     """Match the feeds' subscriptions (every feed's, or one channel's; or those `compiled`)
-    against the papers listed since `start`, once."""
+    against the papers listed since `start`, once. `mutes`: destination -> member -> muted
+    papers (default: the feeds' members' mutes)."""
     stamp = change_stamp(db)  # read first: a write after it makes the batch stale, never wrong
     if compiled is None:
         compiled = compile_feeds(db, channel_id)
@@ -291,7 +312,8 @@ def build_batch(
     )
     papers = [p for p, _ in listed]
     queries = compiled.queries
-    mutes = reading_list.mutes_by_channel(db, compiled.channels)
+    if mutes is None:  # a channel's members' mutes (DM digests pass their own)
+        mutes = reading_list.mutes_by_channel(db, compiled.channels)
     muted = {pid for members in mutes.values() for ids in members.values() for pid in ids}
     # `like:` terms and mutes are scored once for the batch (nothing to do without either)
     likes = score_batch(db, papers, queries.values(), muted) if queries else Likes()
