@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from typing import Generic, NamedTuple, TypeVar
 
@@ -21,13 +21,13 @@ from bot.models import Paper
 from bot.query import Document, Match, MatchedTerm, Query, paper_document
 from bot.query.evaluate import match_document
 from bot.query.nodes import And, Leaf, Node, Not, Or, leaves
-from bot.query.text import FIELDS, TEXT_FIELDS
+from bot.query.text import FIELDS, TEXT_FIELDS, FieldText
 
 K = TypeVar("K")
-# an explanation term of a query: (leaf id, index in leaf.fields, code, guards); the code names
-# one (leaf, field) across all queries, the guards are the ids of the OR branches it needs. Only
-# ints, so the collector stops tracking these ~400k tuples and its full passes stay cheaper.
-_Term = tuple[int, int, int, tuple[int, ...]]
+# An explanation term of a query is a code, leaf id * len(FIELDS) + index in leaf.fields: it
+# names one (leaf, field) across all queries. Its guards (the ids of the OR branches it needs)
+# are kept only for queries that have any: a tuple per term cost 20 MB at 100k subscriptions.
+_NO_GUARDS: tuple[int, ...] = ()
 
 
 class MatchGroup(NamedTuple, Generic[K]):
@@ -80,13 +80,18 @@ class QueryBits(Generic[K]):
 
 
 class BatchIndex:
-    """An inverted index of one batch of papers: field -> key -> bitset of papers."""
+    """An inverted index of one batch of papers: field -> key -> bitset of papers.
 
-    def __init__(self, docs: Sequence[Document]) -> None:
-        self.docs = docs
-        self.all = (1 << len(docs)) - 1
+    Documents are read once, as they come, and not kept: only what phrase checks read (each
+    field's stems) stays, and raw tokens only for the fields some query has a prefix on. A
+    whole document is ~25 KB; a shared batch holds a week of papers.
+    """
+
+    def __init__(self, docs: Iterable[Document], prefix_fields: Collection[str] = FIELDS) -> None:
         # straight into bitsets: no per-key lists to allocate (and for the collector to track)
         self.masks: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
+        self._raw_masks: dict[str, dict[str, int]] = {f: {} for f in prefix_fields}
+        self.phrases: list[dict[str, FieldText]] = []  # per paper: its fields, positions only
         for i, doc in enumerate(docs):
             bit = 1 << i
             for f, text in doc.fields.items():
@@ -94,7 +99,15 @@ class BatchIndex:
                 get = index.get
                 for key in text.keys:
                     index[key] = get(key, 0) | bit
-        self._raw: dict[str, tuple[list[str], dict[str, int]]] = {}
+                raw = self._raw_masks.get(f)
+                if raw is not None:
+                    get = raw.get
+                    for tok in text.raw:
+                        raw[tok] = get(tok, 0) | bit
+            self.phrases.append({f: text.for_phrases() for f, text in doc.fields.items()})
+        self.size = len(self.phrases)
+        self.all = (1 << self.size) - 1
+        self._sorted_raw: dict[str, list[str]] = {}
         self._prefix: dict[tuple[str, str], int] = {}
 
     def prefix_mask(self, field: str, prefix: str) -> int:
@@ -102,15 +115,10 @@ class BatchIndex:
         cached = self._prefix.get((field, prefix))
         if cached is not None:
             return cached
-        if field not in self._raw:  # built only when some query has a prefix on this field
-            raw: dict[str, int] = {}
-            get = raw.get
-            for i, doc in enumerate(self.docs):
-                bit = 1 << i
-                for tok in doc.fields[field].raw:
-                    raw[tok] = get(tok, 0) | bit
-            self._raw[field] = (sorted(raw), raw)
-        tokens, masks = self._raw[field]
+        masks = self._raw_masks[field]  # KeyError: the field was not indexed for prefixes
+        tokens = self._sorted_raw.get(field)
+        if tokens is None:
+            tokens = self._sorted_raw[field] = sorted(masks)
         mask, at = 0, bisect_left(tokens, prefix)
         while at < len(tokens) and tokens[at].startswith(prefix):
             mask |= masks[tokens[at]]
@@ -131,7 +139,7 @@ class BatchIndex:
             if not mask:
                 return 0
         for i in bit_indices(mask):  # hold every word: check they are adjacent
-            if not self.docs[i].fields[field].has_phrase(leaf.keys, leaf.spans):
+            if not self.phrases[i][field].phrase_at(leaf.keys, leaf.spans):
                 mask ^= 1 << i
         return mask
 
@@ -156,20 +164,23 @@ class SubscriptionMatcher(Generic[K]):
         interned: dict[Leaf, int] = {}
         self._words: dict[str | None, dict[str, list[int]]] = {}
         self._prefixes: dict[tuple[str | None, str], list[int]] = {}
-        # each query's explanation terms (see _Term) and their codes, in explain() order
-        self._terms: list[tuple[_Term, ...]] = []
+        # each query's explanation terms (see _NO_GUARDS), in explain() order, and their guards
         self._codes: list[tuple[int, ...]] = []
+        self._guards: dict[int, tuple[tuple[int, ...], ...]] = {}  # qid -> guards per term
         self._matched_terms: dict[int, MatchedTerm] = {}
         for qid, query in enumerate(self._queries):
             for leaf, _ in leaves(query.tree):
                 self._leaf_ids[id(leaf)] = interned.setdefault(leaf, len(interned))
-            terms: list[_Term] = []
-            for leaf, guards in _explaining_leaves(query.tree, ()):
+            codes: list[int] = []
+            guards: list[tuple[int, ...]] = []
+            for leaf, leaf_guards in _explaining_leaves(query.tree, ()):
                 lid = self._leaf_ids[id(leaf)]
                 for i in range(len(leaf.fields)):
-                    terms.append((lid, i, lid * len(FIELDS) + i, guards))
-            self._terms.append(tuple(terms))
-            self._codes.append(tuple(t[2] for t in terms))
+                    codes.append(lid * len(FIELDS) + i)
+                    guards.append(leaf_guards)
+            self._codes.append(tuple(codes))
+            if any(guards):
+                self._guards[qid] = tuple(guards)
             for anchor in query.anchors:
                 if anchor.prefix:
                     self._prefixes.setdefault((anchor.field, anchor.keys[0]), []).append(qid)
@@ -177,6 +188,8 @@ class SubscriptionMatcher(Generic[K]):
                     group = self._words.setdefault(anchor.field, {})
                     group.setdefault(anchor.keys[0], []).append(qid)
         self._leaves = list(interned)  # by leaf id
+        # the fields a batch must keep raw tokens of: those some prefix leaf looks in
+        self._prefix_fields = {f for leaf in interned if leaf.prefix for f in leaf.fields}
 
     @property
     def distinct_queries(self) -> int:
@@ -190,22 +203,21 @@ class SubscriptionMatcher(Generic[K]):
         expanded: a query's group appears once per paper whatever its number of subscribers.
         """
         docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
-        run: _Run[K] = _Run(BatchIndex(docs), self._leaf_ids)
+        run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields), self._leaf_ids)
         for qid in sorted(self._candidates(run.batch)):
             self._evaluate(qid, run)
         return {doc.id: found for doc, found in zip(docs, run.hits, strict=True) if found}
 
-    def match_bitsets(
-        self, papers: Sequence[Paper | Document]
-    ) -> tuple[list[Document], list[QueryBits[K]]]:
-        """The papers as documents, and for each query that matched any: its subscribers and the
-        papers it matched as bitsets (bit i = paper i), one per explanation.
+    def match_bitsets(self, papers: Iterable[Paper | Document]) -> list[QueryBits[K]]:
+        """For each query that matched any of the papers: its subscribers, the papers it matched
+        as a bitset (bit i = paper i) and why, worked out when asked.
 
-        No per-paper fan-out: for callers that count and rank with bitset algebra and explain
-        only the papers they show (`bot/delivery/shared_match.py`).
+        No per-paper fan-out, and the papers are tokenised one at a time as the index reads
+        them: for callers that count and rank with bitset algebra and explain only the papers
+        they show (`bot/delivery/shared_match.py`).
         """
-        docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
-        run: _Run[K] = _Run(BatchIndex(docs), self._leaf_ids)
+        docs = (p if isinstance(p, Document) else paper_document(p) for p in papers)
+        run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields), self._leaf_ids)
         explained = run.explained
 
         def explain(qid: int, masks: Sequence[int], bit: int) -> Match:
@@ -216,7 +228,7 @@ class SubscriptionMatcher(Generic[K]):
             root, masks = self._term_masks(qid, run)
             if root:
                 found.append(QueryBits(self._keys[qid], root, explain, qid, masks))
-        return docs, found
+        return found
 
     def match(self, papers: Sequence[Paper | Document]) -> Result[K]:
         """Paper id -> (subscription key, why) for every paper matching at least one subscription.
@@ -268,9 +280,12 @@ class SubscriptionMatcher(Generic[K]):
             return 0, ()
         leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
         term_masks = []
-        for lid, i, _, guards in self._terms[qid]:
+        codes = self._codes[qid]
+        guards = self._guards.get(qid) or (_NO_GUARDS,) * len(codes)
+        for code, term_guards in zip(codes, guards, strict=True):
+            lid, i = divmod(code, len(FIELDS))
             m = leaf_masks[lid][i]
-            for g in guards:
+            for g in term_guards:
                 m &= node_masks[g]
             term_masks.append(m)
         return root, term_masks
@@ -294,17 +309,17 @@ class SubscriptionMatcher(Generic[K]):
         # the same terms explain the same way in every query: build each Match once per run
         why = explained.get(present)
         if why is None:
-            terms = self._terms[qid]
-            found = [self._matched_term(t) for t, m in zip(terms, masks, strict=True) if m & bit]
+            codes = self._codes[qid]
+            found = [self._matched_term(c) for c, m in zip(codes, masks, strict=True) if m & bit]
             why = explained[present] = Match(tuple(dict.fromkeys(found)))
         return why
 
-    def _matched_term(self, term: _Term) -> MatchedTerm:
+    def _matched_term(self, code: int) -> MatchedTerm:
         # one object per (leaf, field) for the matcher's lifetime, made on first use (making them
         # all up front doubled the build); fewer objects outliving a batch means no full GC pass
-        found = self._matched_terms.get(term[2])
+        found = self._matched_terms.get(code)
         if found is None:
-            lid, i, code, _ = term
+            lid, i = divmod(code, len(FIELDS))
             leaf = self._leaves[lid]
             found = self._matched_terms[code] = MatchedTerm(leaf.label, leaf.fields[i])
         return found
@@ -316,7 +331,7 @@ class _Run(Generic[K]):
     def __init__(self, batch: BatchIndex, leaf_ids: dict[int, int]) -> None:
         self.batch = batch
         self.leaf_ids = leaf_ids
-        self.hits: list[list[MatchGroup[K]]] = [[] for _ in batch.docs]
+        self.hits: list[list[MatchGroup[K]]] = [[] for _ in range(batch.size)]
         self.leaf_masks: dict[int, tuple[int, ...]] = {}
         self.explained: dict[tuple[int, ...], Match] = {}
         self._indices: dict[int, tuple[int, ...]] = {}
@@ -381,7 +396,12 @@ def _explaining_leaves(node: Node, guards: tuple[int, ...]) -> list[tuple[Leaf, 
     if isinstance(node, And):
         return [t for c in node.children for t in _explaining_leaves(c, guards)]
     if isinstance(node, Or):
-        return [t for c in node.children for t in _explaining_leaves(c, (*guards, id(c)))]
+        # a leaf needs no guard of its own: its terms are where it occurs, inside its branch
+        return [
+            t
+            for c in node.children
+            for t in _explaining_leaves(c, guards if isinstance(c, Leaf) else (*guards, id(c)))
+        ]
     return []
 
 

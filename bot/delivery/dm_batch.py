@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from sys import intern
 
 import sqlite_utils
 
@@ -54,7 +55,7 @@ def plan_dm_batch(
     (query texts `previous` parsed are not parsed again)."""
     stamp = change_stamp(db)  # first: a write after it makes the batch stale, never wrong
     subscriptions = [
-        (s.user_id, Subscriber("personal", s.id, s.user_id, s.normal), s.query)
+        (s.user_id, Subscriber("personal", s.id, s.user_id, intern(s.normal)), s.query)
         for s in subs_repo.dm_subscriptions_of_users(db, user_ids)
     ]
     compiled = compile_subscribers(0, subscriptions, previous.compiled if previous else None)

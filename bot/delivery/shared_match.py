@@ -18,16 +18,17 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from sys import intern
 
 import sqlite_utils
 
 from bot.bitsets import BitCounter, bit_indices
 from bot.delivery.digest import Digest, Subscriber, digest_of_counted
 from bot.feed_sources import FeedSources
-from bot.likes import documents, score_batch
+from bot.likes import score_batch
 from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
-from bot.query import Match, Query, QueryError, parse
+from bot.query import Match, Query, QueryError, paper_document, parse
 from bot.similarity import Likes
 from bot.store import papers as papers_repo
 from bot.store import reading_list
@@ -223,7 +224,13 @@ def compile_feeds(
     found = [
         (
             sub.channel_id,
-            Subscriber(sub.kind, sub.subscription_id, sub.user_id, sub.normal),
+            # shared strings: 100k subscriptions would each hold their own copy of these
+            Subscriber(
+                "channel" if sub.kind == "channel" else "personal",
+                sub.subscription_id,
+                sub.user_id,
+                intern(sub.normal),
+            ),
             sub.query,
         )
         for sub in subs_repo.feed_subscriptions(db, channel_id)
@@ -317,8 +324,9 @@ def build_batch(
     muted = {pid for members in mutes.values() for ids in members.values() for pid in ids}
     # `like:` terms and mutes are scored once for the batch (nothing to do without either)
     likes = score_batch(db, papers, queries.values(), muted) if queries else Likes()
-    docs = documents(papers, likes)
-    found = compiled.matcher.match_bitsets(docs)[1] if queries else []
+    # tokenised one by one as the matcher indexes them: a week's documents are never all held
+    docs = (likes.document(paper_document(p)) for p in papers)
+    found = compiled.matcher.match_bitsets(docs) if queries else []
     return FeedBatch(
         stamp,
         start,

@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from sys import intern
 
 from bot.models import Paper
 from bot.text import fold
@@ -103,13 +104,13 @@ class FieldText:
             if n:
                 stems.append("")  # a gap: phrases never span two authors or two keywords
             lower = fold(item)
-            tokens = TOKEN_RE.findall(lower)
+            tokens = list(map(intern, TOKEN_RE.findall(lower)))
             raw.update(tokens)
             parts = tokens
             extra = len(stems)
             joined = [i for i, t in enumerate(tokens) if not t.isalnum()]
             if joined:
-                parts = PART_RE.findall(lower)  # the tokens' parts, in order
+                parts = list(map(intern, PART_RE.findall(lower)))  # the tokens' parts, in order
                 raw.update(parts)
                 for i in joined:
                     tok = tokens[i]
@@ -150,10 +151,20 @@ class FieldText:
             self._positions[key] = found
         return found
 
+    def for_phrases(self) -> FieldText:
+        """This field with only what `phrase_at` reads (a batch index keeps thousands)."""
+        slim = FieldText.__new__(FieldText)
+        slim.stems, slim.compounds = self.stems, self.compounds
+        slim.raw = slim.keys = frozenset()
+        slim._positions = {}
+        return slim
+
     def has_phrase(self, keys: tuple[str, ...], spans: tuple[int, ...]) -> bool:
         """Whether the keys occur adjacent and in order (a compound key spans several parts)."""
-        if not all(k in self.keys for k in keys):
-            return False
+        return all(k in self.keys for k in keys) and self.phrase_at(keys, spans)
+
+    def phrase_at(self, keys: tuple[str, ...], spans: tuple[int, ...]) -> bool:
+        """`has_phrase` for a field known to hold every key."""
         for start in self.positions(keys[0]):
             at = start + spans[0]
             for key, span in zip(keys[1:], spans[1:], strict=True):
