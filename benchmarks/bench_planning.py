@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_matching import Corpus
 
 from bot.delivery.planner import plan_digest
-from bot.delivery.shared_match import BATCH_LOOKBACK, FeedMatchCache
+from bot.delivery.shared_match import FeedMatchCache
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
@@ -108,7 +108,7 @@ async def measure(feeds: int, subs: int, papers: int, seed: int) -> tuple[Timing
             # at the digest slot: the ingest's prepare() already matched the new papers
             later = replace(corpus.paper(papers + 1), sources=frozenset({"hf"}))
             await store.run(papers_repo.upsert_papers, [later], NOW - timedelta(minutes=30))
-            await store.read(cache.batch, NOW - BATCH_LOOKBACK, NOW)
+            await store.read(cache.batch, NOW, NOW)  # as Engine.prepare() does
             at_slot, _ = await store.run(plan_all)
             assert (cache.builds, cache.compiles) == (3, 1)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

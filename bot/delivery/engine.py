@@ -28,7 +28,7 @@ from bot.delivery.channels import CHANNEL_GONE, ChannelPosting, StopFeed
 from bot.delivery.messages import header_message, paper_messages
 from bot.delivery.planner import MAX_LOOKBACK, plan_digest, window_start_for
 from bot.delivery.posting import Poster, Unavailable
-from bot.delivery.shared_match import BATCH_LOOKBACK, FeedMatchCache
+from bot.delivery.shared_match import FeedMatchCache
 from bot.destinations import ChannelKind, Destination, PostMode, RunState
 from bot.feed_changes import FeedChanges
 from bot.store import Store
@@ -94,7 +94,7 @@ class DeliveryEngine:
         so the feeds due next find the shared match ready (called after each ingest: new papers
         arrive well before the digests go out)."""
         now = self.clock()
-        await self.store.read(self.match_cache.batch, now - BATCH_LOOKBACK, now)
+        await self.store.read(self.match_cache.batch, now, now)  # as far back as any feed looks
 
     async def run_feed(
         self, channel_id: int, *, scheduled_for: datetime | None = None

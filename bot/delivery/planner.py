@@ -10,6 +10,12 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from bot.delivery.digest import Digest
+from bot.delivery.lookback import (
+    FIRST_RUN_LOOKBACK,
+    MAX_LOOKBACK,
+    WEEKLY_FIRST_LOOKBACK,
+    WEEKLY_MAX_LOOKBACK,
+)
 from bot.delivery.shared_match import FeedMatchCache, build_batch
 from bot.destinations import Destination
 from bot.feed_settings import weekly_day
@@ -17,13 +23,6 @@ from bot.feed_sources import FeedSources, parse_sources
 from bot.store import feeds as feeds_repo
 from bot.store.deliveries import delivered_paper_ids
 from bot.store.source_status import SOURCE_NAMES, all_statuses
-
-FIRST_RUN_LOOKBACK = timedelta(hours=24)  # a new feed's first digest already has the latest day
-MAX_LOOKBACK = timedelta(days=3)
-# A weekly digest covers the week since the previous one: a new weekly feed starts with the last
-# 7 days, and a late or made-up run still reaches back to the slot before.
-WEEKLY_FIRST_LOOKBACK = timedelta(days=7)
-WEEKLY_MAX_LOOKBACK = timedelta(days=8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,14 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from sys import intern
 
 import sqlite_utils
 
 from bot.bitsets import BitCounter, bit_indices
 from bot.delivery.digest import Digest, Subscriber, digest_of_counted
+from bot.delivery.lookback import batch_lookback
 from bot.feed_sources import FeedSources
 from bot.likes import score_batch
 from bot.matching import QueryBits, SubscriptionMatcher
@@ -35,9 +36,6 @@ from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
 from bot.store.change_counts import COUNTERS, change_stamp
 from bot.summarize import tldr
-
-# The longest window any feed plans (a weekly feed's; see planner.WEEKLY_MAX_LOOKBACK).
-BATCH_LOOKBACK = timedelta(days=8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +283,8 @@ class FeedMatchCache:
         stamp = change_stamp(db)
         if current is None or current.stamp != stamp or window_start < current.start:
             compiled = self.compiled(db, stamp)
-            current = build_batch(db, min(window_start, now - BATCH_LOOKBACK), compiled=compiled)
+            start = min(window_start, now - batch_lookback(db))
+            current = build_batch(db, start, compiled=compiled)
             self._batch = current
             self.builds += 1
         return current

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from functools import lru_cache
 
 from bot.query.text import PART_RE, TEXT_FIELDS, compound_key, stem
 
@@ -57,6 +58,13 @@ class Leaf:
         """Canonical text of this leaf, field included."""
         scope = "" if self.field is None else FIELD_NAMES[self.field] + ":"
         return scope + self.label
+
+
+@lru_cache(maxsize=100_000)
+def make_leaf(field: str | None, words: tuple[str, ...], prefix: bool = False) -> Leaf:
+    """The leaf, shared: the same word in thousands of subscriptions is one object (leaves are
+    immutable; 100k subscriptions hold ~90k leaves but only a few thousand different ones)."""
+    return Leaf(field, words, prefix)
 
 
 def _key(word: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.arxiv_ids import normalise_id
 from bot.query.errors import MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, QueryError
 from bot.query.lexer import FIELD_ALIASES, Token, lex
-from bot.query.nodes import LIKE, Leaf, Node, anchors, make_and, make_not, make_or
+from bot.query.nodes import LIKE, Leaf, Node, anchors, make_and, make_leaf, make_not, make_or
 from bot.query.text import PART_RE, tokenize
 
 _STARTS = ("word", "phrase", "field", "(", "NOT", "-")
@@ -169,7 +169,7 @@ class _Parser:
             words = tuple(tokenize(tok.text))
             if not words:
                 raise QueryError(f"empty phrase at column {tok.column}", tok.column)
-            return Leaf(self.scope, words)
+            return make_leaf(self.scope, words)
         if tok.kind == ")":
             raise QueryError(f"unbalanced ')' at column {tok.column}", tok.column)
         if tok.kind in ("OR", "AND"):
@@ -210,13 +210,13 @@ class _Parser:
                     f" (at least {MIN_PREFIX} letters before *)",
                     tok.column,
                 )
-            return Leaf(field, (body[0],), prefix=True)
+            return make_leaf(field, (body[0],), prefix=True)
         words = tuple(tokenize(text))
         if not words:
             raise QueryError(
                 f"'{text}' has no letters or digits at column {tok.column}", tok.column
             )
-        return Leaf(field, words)
+        return make_leaf(field, words)
 
 
 def parse_tree(text: str) -> Node:

@@ -188,3 +188,19 @@ async def test_new_papers_rematch_without_recompiling_the_subscriptions(store: S
     result = await plan(store, 1, cache)
     assert (cache.builds, cache.compiles) == (3, 2)
     assert result.digest.entries[0].paper.title == "Robot hands"  # two subscriptions now
+
+
+async def test_the_shared_match_reaches_back_a_week_only_when_some_feed_is_weekly(
+    store: Store,
+) -> None:
+    """A week of papers costs memory while the match is built: daily feeds need 3 days."""
+    await make_feed(store, 1, sources="hf", created=NOW - timedelta(days=20))
+    await subscribe(store, 1, "robot")
+    cache = FeedMatchCache()
+    batch = await store.read(cache.batch, NOW, NOW)
+    assert batch.start == NOW - timedelta(days=3)
+
+    await make_feed(store, 2, sources="hf", days="weekly:mon", created=NOW - timedelta(days=20))
+    await subscribe(store, 2, "robot")  # a subscription change: the next batch is rebuilt
+    batch = await store.read(cache.batch, NOW, NOW)
+    assert batch.start == NOW - timedelta(days=8)
