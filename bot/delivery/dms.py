@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.delivery.digest import build_digest
 from bot.delivery.dm_batch import DmBatch, plan_dm_batch
 from bot.delivery.exactly_once import deliver_pending
+from bot.delivery.fanout import for_each_at_once
 from bot.delivery.messages import MessageSpec, dm_messages
 from bot.delivery.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK
 from bot.delivery.posting import DmClosed, Forbidden, NotFound, Poster, Rejected
@@ -115,7 +116,13 @@ class DmDigester:
         # One matching and one ledger transaction for every member of this run, then the DMs.
         now = self.clock()
         planned = await self.store.run(self._begin_all, list(user_ids), now, timezone)
-        reports = [await self._send(user_id, planned[user_id]) for user_id in user_ids]
+        # Many members at once (each one's DMs go one after another); the REST pacer keeps the
+        # bot under Discord's global limit.
+        reports = await for_each_at_once(
+            user_ids,
+            lambda user_id: self._send(user_id, planned[user_id]),
+            limit=self.settings.delivery_concurrency,
+        )
         sent = sum(r.messages for r in reports)
         log.info("DM digests: %d members, %d DMs sent", len(reports), sent)
         return reports
