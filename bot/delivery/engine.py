@@ -75,7 +75,6 @@ class DeliveryEngine:
         *,
         clock: Clock,
         changes: FeedChanges | None = None,
-        max_concurrent_feeds: int | None = None,
     ) -> None:
         self.store = store
         self.poster = poster
@@ -87,7 +86,7 @@ class DeliveryEngine:
         # Feeds due together are delivered together (each one alone is held to ~1 message/s by
         # Discord's per-channel limit); the REST pacer (bot/discord/pacing.py), not this bound,
         # keeps the bot under the global limit. The bound keeps the pacer's queue short.
-        self._slots = asyncio.Semaphore(max_concurrent_feeds or settings.delivery_concurrency)
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         # Feeds due at the same time share one match of every feed's subscriptions.
         self.match_cache = FeedMatchCache()
         self._batch_turn = asyncio.Lock()

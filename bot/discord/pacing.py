@@ -53,21 +53,21 @@ class RequestPacer:
         # asyncio.Lock wakes its waiters in arrival order and lets no newcomer jump the queue:
         # the one holding it is next; a cancelled waiter leaves without taking a grant.
         self._turn = asyncio.Lock()
-        self.waited = 0  # grants that had to wait (for metrics and benchmarks)
+        self.waited = 0  # requests that were held back (benchmarks read it)
 
     async def acquire(self) -> None:
         """Wait until one more request fits in the window, and count it."""
+        asked = self._clock()
         async with self._turn:
-            waited = False
             while len(self._granted) == self.limit:
                 free_at = self._granted[0] + self.window
                 now = self._clock()
                 if now >= free_at:
                     break
-                waited = True
                 await self._sleep(free_at - now)
-            self._granted.append(self._clock())  # maxlen: drops the grant now out of the window
-            self.waited += waited
+            now = self._clock()
+            self._granted.append(now)  # maxlen: drops the grant that is now out of the window
+            self.waited += now > asked
 
 
 def requests_per_second_pacer(per_second: float) -> RequestPacer | None:
