@@ -57,17 +57,17 @@ class RequestPacer:
 
     async def acquire(self) -> None:
         """Wait until one more request fits in the window, and count it."""
-        asked = self._clock()
+        held = self._turn.locked()  # others are ahead: this one waits its turn
         async with self._turn:
             while len(self._granted) == self.limit:
                 free_at = self._granted[0] + self.window
                 now = self._clock()
                 if now >= free_at:
                     break
+                held = True
                 await self._sleep(free_at - now)
-            now = self._clock()
-            self._granted.append(now)  # maxlen: drops the grant that is now out of the window
-            self.waited += now > asked
+            self._granted.append(self._clock())  # maxlen: drops the grant now out of the window
+        self.waited += held
 
 
 def requests_per_second_pacer(per_second: float) -> RequestPacer | None:
