@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dm_digests.py --members 100
 	$(BIN)/python benchmarks/bench_latency.py
 	$(BIN)/python benchmarks/bench_similarity.py --papers 5000 10000
+	$(BIN)/python benchmarks/bench_delivery.py --feeds 40
 
 ## bench-full: at issue 10's sizes (the first run builds and caches a 1,000,000-paper corpus)
 bench-full: $(STAMP)
@@ -49,6 +50,7 @@ bench-full: $(STAMP)
 	$(BIN)/python benchmarks/bench_dm_digests.py
 	$(BIN)/python benchmarks/bench_latency.py --papers 100000 --ingest 10000 --feeds 10
 	$(BIN)/python benchmarks/bench_similarity.py
+	$(BIN)/python benchmarks/bench_delivery.py --feeds 200
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     dev_guild: int | None = None
     # seconds to wait for one Discord request while posting: discord.py itself never gives up
     discord_request_timeout: float = Field(default=60.0, gt=0)
+    # REST requests the bot starts in any one second (Discord allows 50 per bot; interaction
+    # answers don't count). A little below 50, so that another process with the same token
+    # (`paperboy doctor`) and network jitter never tip the bot into a global 429; 0: no pacing.
+    discord_requests_per_second: float = Field(default=45.0, ge=0)
+    # Feeds (and DM members) delivered at once. Each one sends its messages one after another
+    # (Discord allows 5 per 5 s per channel), so throughput comes from many at once, while the
+    # pacer above keeps the bot as a whole under Discord's limit.
+    delivery_concurrency: int = Field(default=100, ge=1, le=1000)
 
     # Feeds
     default_schedule: str = "09:00"

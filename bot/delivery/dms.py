@@ -24,6 +24,7 @@ import sqlite_utils
 from bot.config import Settings
 from bot.delivery.dm_batch import DmBatch, plan_dm_batch
 from bot.delivery.exactly_once import deliver_pending
+from bot.delivery.fanout import for_each_at_once
 from bot.delivery.messages import MessageSpec, dm_messages
 from bot.delivery.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK
 from bot.delivery.posting import DmClosed, Forbidden, NotFound, Poster, Rejected
@@ -120,7 +121,13 @@ class DmDigester:
         batch = await self.store.read(plan_dm_batch, users, now, self._last_batch)
         self._last_batch = batch
         planned = await self.store.run(self._begin_all, users, now, timezone, batch)
-        reports = [await self._send(user_id, planned[user_id]) for user_id in user_ids]
+        # Many members at once (each one's DMs go one after another); the REST pacer keeps the
+        # bot under Discord's global limit.
+        reports = await for_each_at_once(
+            user_ids,
+            lambda user_id: self._send(user_id, planned[user_id]),
+            limit=self.settings.delivery_concurrency,
+        )
         sent = sum(r.messages for r in reports)
         log.info("DM digests: %d members, %d DMs sent", len(reports), sent)
         return reports

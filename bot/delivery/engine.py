@@ -65,7 +65,7 @@ class _Begun:
 
 
 class DeliveryEngine:
-    """Runs feeds' digests exactly once, a few feeds at a time."""
+    """Runs feeds' digests exactly once, up to `delivery_concurrency` feeds at a time."""
 
     def __init__(
         self,
@@ -75,7 +75,6 @@ class DeliveryEngine:
         *,
         clock: Clock,
         changes: FeedChanges | None = None,
-        max_concurrent_feeds: int = 4,
     ) -> None:
         self.store = store
         self.poster = poster
@@ -84,17 +83,23 @@ class DeliveryEngine:
         # A 403 pause or 404 disable goes through here, so the scheduler drops the feed's job.
         self.changes = changes or FeedChanges(store)
         self.channels = ChannelPosting(store, poster, self.changes, clock=clock)
-        # A few feeds at once keeps the bot far below Discord's global 50 requests/s.
-        self._slots = asyncio.Semaphore(max_concurrent_feeds)
+        # Feeds due together are delivered together (each one alone is held to ~1 message/s by
+        # Discord's per-channel limit); the REST pacer (bot/discord/pacing.py), not this bound,
+        # keeps the bot under the global limit. The bound keeps the pacer's queue short.
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         # Feeds due at the same time share one match of every feed's subscriptions.
         self.match_cache = FeedMatchCache()
+        self._batch_turn = asyncio.Lock()
 
     async def prepare(self) -> None:
         """Match the recent papers against every feed's subscriptions now, on a read connection,
         so the feeds due next find the shared match ready (called after each ingest: new papers
         arrive well before the digests go out)."""
         now = self.clock()
-        await self.store.read(self.match_cache.batch, now, now)  # as far back as any feed looks
+        # One caller at a time, so feeds starting together build it once (the rest find it
+        # ready) and the other read connections stay free for commands.
+        async with self._batch_turn:
+            await self.store.read(self.match_cache.batch, now, now)  # as far back as feeds look
 
     async def run_feed(
         self, channel_id: int, *, scheduled_for: datetime | None = None

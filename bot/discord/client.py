@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery.dm_channels import StoredDmChannels
 from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine
+from bot.discord.pacing import pace_requests, requests_per_second_pacer
 from bot.discord.poster import DiscordPoster
 from bot.discord.replies import NO_MENTIONS, report_interaction_error
 from bot.discord.sync import GUILD_INSTALL, CommandPublisher, SyncReport, pin_contexts
@@ -82,6 +83,11 @@ class PaperboyBot(commands.AutoShardedBot):
         force_sync: bool = False,
     ) -> None:
         metrics = metrics or Metrics()
+        trace = http_trace(metrics)
+        # Many feeds deliver at once: the pacer keeps the whole bot under Discord's global limit.
+        pacer = requests_per_second_pacer(settings.discord_requests_per_second)
+        if pacer is not None:
+            pace_requests(trace, pacer)
         super().__init__(
             # Only slash commands are used; a mention prefix never matches a registered command.
             command_prefix=commands.when_mentioned,
@@ -94,10 +100,12 @@ class PaperboyBot(commands.AutoShardedBot):
             allowed_mentions=NO_MENTIONS,
             # We never request member lists (no members intent); say so rather than rely on it.
             chunk_guilds_at_startup=False,
-            # Sees every REST answer on discord.py's own session: 429s and messages sent.
-            http_trace=http_trace(metrics),
+            # Sees every REST request on discord.py's own session: paces it (above), counts
+            # 429s and messages sent.
+            http_trace=trace,
         )
         self.metrics = metrics
+        self.pacer = pacer  # None when PAPERBOY_DISCORD_REQUESTS_PER_SECOND=0
         self.settings = settings
         self.store = store
         self.http_session = http_session

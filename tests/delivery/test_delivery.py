@@ -395,7 +395,7 @@ def test_a_paused_feed_says_why_once() -> None:
     assert "(403)" not in FORBIDDEN_REASON
 
 
-async def test_at_most_max_concurrent_feeds_post_at_once_and_all_finish(store, clock) -> None:
+async def test_at_most_delivery_concurrency_feeds_post_at_once_and_all_finish(store, clock) -> None:
     channels = [CHANNEL, *range(601, 605)]
     for channel in channels[1:]:
         await make_feed(store, channel)
@@ -420,7 +420,7 @@ async def test_at_most_max_concurrent_feeds_post_at_once_and_all_finish(store, c
             return await super().send(channel_id, spec)
 
     poster = Blocking()
-    eng = DeliveryEngine(store, poster, Settings(), clock=clock, max_concurrent_feeds=2)
+    eng = DeliveryEngine(store, poster, Settings(delivery_concurrency=2), clock=clock)
     runs = [asyncio.create_task(eng.run_feed(channel)) for channel in channels]
     async with asyncio.timeout(20), changed:
         await changed.wait_for(lambda: len(in_flight) == 2)

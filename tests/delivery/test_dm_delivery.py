@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -202,3 +203,35 @@ async def test_five_unknown_dm_outcomes_give_up_and_close_the_digest(store, cloc
     assert (row.state, row.attempts) == ("failed", ledger.MAX_ATTEMPTS)
     assert await store.run(ledger.open_dm_digests) == []
     assert f"to dm:{ALICE} after 5 attempts" in caplog.text and "Gave up delivering" in caplog.text
+
+
+async def test_members_are_sent_to_several_at_once_within_the_setting(store, clock) -> None:
+    members = list(range(100, 106))
+    for member in members:
+        await subscribe(store, 1, "diffusion", user=member, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion models"))
+    release = asyncio.Event()
+    waiting: set[int] = set()
+    changed = asyncio.Condition()
+
+    class Blocking(RecordingPoster):
+        async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+            async with changed:
+                waiting.add(user_id)
+                changed.notify_all()
+            await release.wait()
+            return await super().send_dm(user_id, spec)
+
+    poster = Blocking()
+    dms = DmDigester(store, poster, Settings(delivery_concurrency=3), clock=clock)
+    run = asyncio.create_task(dms.run_all())
+    async with asyncio.timeout(20), changed:
+        await changed.wait_for(lambda: len(waiting) == 3)  # three members' DMs in flight
+    for _ in range(20):  # any member the bound failed to hold back would be waiting by now
+        await store.run(lambda db: None)
+    assert len(waiting) == 3 and not run.done()
+    release.set()
+    async with asyncio.timeout(20):
+        reports = await run
+    assert [r.user_id for r in reports] == members  # one report per member, in their order
+    assert sorted(uid for uid, _ in poster.dms) == members  # each got exactly one DM

@@ -58,6 +58,7 @@ class RateLimiter:
         self._buckets: dict[str, _Window] = {}
         self._global = _Window(0, 0.0)
         self.hits_429 = 0
+        self.global_429 = 0  # of those, the bot-wide limit (the rest: a route's bucket)
 
     def reset(self) -> None:
         """Forget all counts (e.g. between tests)."""
@@ -78,6 +79,7 @@ class RateLimiter:
                 glob.count, glob.resets_at = 0, now + cfg.global_window
             if glob.count >= cfg.global_limit:
                 self.hits_429 += 1
+                self.global_429 += 1
                 retry = glob.resets_at - now
                 raise RateLimited(
                     {

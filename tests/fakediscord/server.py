@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -42,6 +43,7 @@ class RequestLog:
     path: str
     status: int
     lost: bool = False  # processed, but the client never got this answer (a `lose` fault)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (rates, benchmarks)
 
 
 class FakeServer:
@@ -89,6 +91,7 @@ class FakeServer:
         if not path.startswith(API_PREFIX):
             return await handler(request)
         sub = path[len(API_PREFIX) :]
+        arrived = time.monotonic()
         # Time-driven changes happen lazily, before the next request sees the world.
         self.world.archive_idle_threads()
         if self.invalid_requests.banned:
@@ -102,7 +105,7 @@ class FakeServer:
             scope = response.headers.get("X-RateLimit-Scope")
             self.invalid_requests.record(response.status, scope)
         lost = bool(request.get(_LOST, False))
-        self.requests.append(RequestLog(request.method, sub, response.status, lost))
+        self.requests.append(RequestLog(request.method, sub, response.status, lost, arrived))
         return response
 
     async def _answer(self, request: web.Request, handler: Handler, sub: str) -> web.StreamResponse:
