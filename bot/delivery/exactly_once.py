@@ -69,7 +69,7 @@ async def deliver_pending(
                 ledger.mark_failed, ids, error=str(unreachable), now=clock(), give_up=True
             )
             continue
-        spec = _spec(group[0])
+        spec = _spec(group)
         attempts = max(d.attempts for d in group)
         try:
             message_id = await outbox.find_sent(spec) if attempts else None
@@ -124,7 +124,9 @@ def _by_message(deliveries: list[ledger.Delivery]) -> list[list[ledger.Delivery]
     return list(groups.values())
 
 
-def _spec(delivery: ledger.Delivery) -> MessageSpec:
-    if delivery.payload:
-        return MessageSpec.from_json(delivery.payload)
-    raise ValueError(f"delivery {delivery.id} has no stored message (nonce {delivery.nonce})")
+def _spec(group: list[ledger.Delivery]) -> MessageSpec:
+    """The message carrying a group's rows (stored on one of them: see `create_digest`)."""
+    for delivery in group:
+        if delivery.payload:
+            return MessageSpec.from_json(delivery.payload)
+    raise ValueError(f"delivery {group[0].id} has no stored message (nonce {group[0].nonce})")

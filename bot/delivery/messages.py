@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from bot.delivery.digest import DigestEntry
@@ -150,26 +151,43 @@ def links_text(entry: DigestEntry) -> str:
     return paper_links(entry.paper)
 
 
+@lru_cache(maxsize=4096)
+def _paper_card(paper: Paper) -> tuple[str, str, str]:
+    """The parts of a paper's embed that depend on the paper alone (title, links, authors), made
+    once for every feed and member that gets the paper: a thousand DM digests render the same
+    few hundred papers."""
+    title = truncate(safe(paper.title), EMBED_TITLE_LIMIT)
+    links = paper_links(paper)[:FIELD_VALUE_LIMIT]
+    # Embed author names render no Markdown; mentions never fire in embeds, but keep it inert.
+    authors = neutralise_mentions(authors_text(paper.authors))
+    return title, links, authors
+
+
+@lru_cache(maxsize=4096)
+def _safe_tldr(tldr: str) -> str:
+    """A TL;DR made inert, once per paper (it is the same wherever the paper goes)."""
+    return safe(tldr)
+
+
 def paper_embed(entry: DigestEntry) -> dict[str, Any]:
     """The embed for one paper: linked title, authors, TL;DR, why it matched, links, upvotes."""
     paper = entry.paper
-    description = safe(entry.tldr)
+    title, links, authors = _paper_card(paper)
+    description = _safe_tldr(entry.tldr)
     matched = f"**Matched:** {safe(entry.why)}" if entry.why else ""
     room = EMBED_DESCRIPTION_LIMIT - len(matched) - 2
     description = truncate(description, max(room, 0))
     embed: dict[str, Any] = {
         "type": "rich",
-        "title": truncate(safe(paper.title), EMBED_TITLE_LIMIT),
+        "title": title,
         "url": paper.abs_url,
         "description": "\n\n".join(p for p in (description, matched) if p),
         "color": EMBED_COLOUR,
-        "fields": [{"name": "Links", "value": links_text(entry)[:FIELD_VALUE_LIMIT]}],
+        "fields": [{"name": "Links", "value": links}],
         "footer": {"text": _footer(entry)},
     }
-    authors = authors_text(paper.authors)
     if authors:
-        # Embed author names render no Markdown; mentions never fire in embeds, but keep it inert.
-        embed["author"] = {"name": neutralise_mentions(authors)}
+        embed["author"] = {"name": authors}
     if paper.thumbnail:
         embed["thumbnail"] = {"url": paper.thumbnail}
     return embed
@@ -285,10 +303,11 @@ def dm_messages(
 ) -> list[MessageSpec]:
     """A user's daily DM: their matches, ≤ 5 papers (each with its row of buttons: Discord allows
     5 action rows a message) and ≤ 6,000 embed characters a message."""
-    batches: list[list[DigestEntry]] = []
+    batches: list[list[tuple[DigestEntry, dict[str, Any]]]] = []
     size = 0
     for entry in entries:
-        length = embed_length(paper_embed(entry))
+        embed = paper_embed(entry)
+        length = embed_length(embed)
         if (
             not batches
             or len(batches[-1]) >= PAPERS_PER_DM_MESSAGE
@@ -296,18 +315,18 @@ def dm_messages(
         ):
             batches.append([])
             size = 0
-        batches[-1].append(entry)
+        batches[-1].append((entry, embed))
         size += length
     specs: list[MessageSpec] = []
     for index, batch in enumerate(batches):
-        ids = tuple(e.paper.id for e in batch)
+        ids = tuple(e.paper.id for e, _ in batch)
         heading = f"📰 Your papers · {date_label(day)} — {_count(len(entries))}"
         if len(batches) > 1:
             heading += f" ({index + 1}/{len(batches)})"
         specs.append(
             MessageSpec(
                 content=heading,
-                embeds=tuple(paper_embed(e) for e in batch),
+                embeds=tuple(embed for _, embed in batch),
                 nonce=nonce_for(destination, *ids),
                 paper_ids=ids,
             )
