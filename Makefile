@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dbsize.py --papers 10000
 	$(BIN)/python benchmarks/bench_planning.py --feeds 40 --subs 4000
 	$(BIN)/python benchmarks/bench_dm_digests.py --members 100
+	$(BIN)/python benchmarks/bench_memory.py --papers 10000 --feeds 40 --subs 4000 --members 50
 	$(BIN)/python benchmarks/bench_latency.py
 	$(BIN)/python benchmarks/bench_similarity.py --papers 5000 10000
 	$(BIN)/python benchmarks/bench_delivery.py --feeds 40
@@ -48,6 +49,7 @@ bench-full: $(STAMP)
 	$(BIN)/python benchmarks/bench_dbsize.py --papers 100000
 	$(BIN)/python benchmarks/bench_planning.py
 	$(BIN)/python benchmarks/bench_dm_digests.py
+	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_latency.py --papers 100000 --ingest 10000 --feeds 10
 	$(BIN)/python benchmarks/bench_similarity.py
 	$(BIN)/python benchmarks/bench_delivery.py --feeds 200

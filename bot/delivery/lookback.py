@@ -1,4 +1,4 @@
-"""How far back a digest looks for papers, and so how far back the feeds' shared match must."""
+"""How far back a digest looks for papers, and which feeds look back further than a day's."""
 
 from __future__ import annotations
 
@@ -17,11 +17,6 @@ WEEKLY_FIRST_LOOKBACK = timedelta(days=7)
 WEEKLY_MAX_LOOKBACK = timedelta(days=8)
 
 
-def batch_lookback(db: sqlite_utils.Database) -> timedelta:
-    """The longest window any feed plans: 8 days if some feed is weekly, else 3.
-
-    A shared match holds every paper of that window (as documents while it is built, as bits
-    after): where no feed is weekly, a week of papers would cost memory for nothing.
-    """
-    weekly = any(weekly_day(feed.days) is not None for feed in feeds_repo.list_feeds(db))
-    return WEEKLY_MAX_LOOKBACK if weekly else MAX_LOOKBACK
+def weekly_channels(db: sqlite_utils.Database) -> set[int]:
+    """The channels whose feed is weekly (their windows reach back past `MAX_LOOKBACK`)."""
+    return {f.channel_id for f in feeds_repo.list_feeds(db) if weekly_day(f.days) is not None}

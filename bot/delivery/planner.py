@@ -94,7 +94,9 @@ def plan_digest(
         return None
     sources = parse_sources(feed.sources)
     start = window_start_for(db, channel_id, now)
-    batch = shared.batch(db, start, now) if shared else build_batch(db, start, channel_id)
+    batch = (
+        shared.batch(db, start, now, channel_id) if shared else build_batch(db, start, channel_id)
+    )
     delivered = delivered_paper_ids(db, Destination.channel(channel_id))
     share = batch.share(channel_id, sources, (start, now), delivered, cap=cap)
     digest = share.digest

@@ -96,7 +96,7 @@ async def test_every_feed_planned_from_one_shared_match_gets_its_own_plan(store:
         assert await plan(store, channel, cache) == alone
         reference = await store.run(reference_plan, channel)
         assert (alone.listed, alone.digest) == reference
-    assert cache.builds == 1
+    assert cache.builds <= 2  # daily feeds' batch, weekly feeds' batch
     assert sum(len(p.digest.entries) for p in [await plan(store, c, cache) for c in channels])
 
 
@@ -190,17 +190,31 @@ async def test_new_papers_rematch_without_recompiling_the_subscriptions(store: S
     assert result.digest.entries[0].paper.title == "Robot hands"  # two subscriptions now
 
 
-async def test_the_shared_match_reaches_back_a_week_only_when_some_feed_is_weekly(
+async def test_daily_feeds_share_three_days_and_weekly_feeds_a_week_of_their_own(
     store: Store,
 ) -> None:
-    """A week of papers costs memory while the match is built: daily feeds need 3 days."""
+    """A week of papers against every subscription costs memory: daily feeds share 3 days of
+    papers; a weekly feed's longer window is cut from 8 days matched against weekly feeds'
+    subscriptions only."""
     await make_feed(store, 1, sources="hf", created=NOW - timedelta(days=20))
-    await subscribe(store, 1, "robot")
-    cache = FeedMatchCache()
-    batch = await store.read(cache.batch, NOW, NOW)
-    assert batch.start == NOW - timedelta(days=3)
-
     await make_feed(store, 2, sources="hf", days="weekly:mon", created=NOW - timedelta(days=20))
-    await subscribe(store, 2, "robot")  # a subscription change: the next batch is rebuilt
-    batch = await store.read(cache.batch, NOW, NOW)
-    assert batch.start == NOW - timedelta(days=8)
+    await store.run(
+        papers_repo.upsert_papers, [paper("2611.00001", "Robots")], NOW - timedelta(days=6)
+    )
+    await store.run(papers_repo.upsert_papers, [paper("2611.00002", "Robot hands")], NOW)
+    await subscribe(store, 1, "robot")
+    await subscribe(store, 2, "robot")
+    cache = FeedMatchCache()
+    short = await store.read(cache.batch, NOW, NOW)  # as Engine.prepare() asks
+    assert short.start == NOW - timedelta(days=3) and short.covers(1) and short.covers(2)
+
+    daily, weekly = await plan(store, 1, cache), await plan(store, 2, cache)
+    assert [e.paper.title for e in daily.digest.entries] == ["Robot hands"]
+    assert [e.paper.title for e in weekly.digest.entries] == ["Robot hands", "Robots"]
+    long = await store.read(cache.batch, NOW - timedelta(days=7), NOW, 2)
+    assert long.start == NOW - timedelta(days=8) and long.covers(2) and not long.covers(1)
+    assert cache.builds == 2 and cache.compiles == 1
+
+    # a channel outside the long batch (its feed became weekly since) is matched in a new one
+    late = await store.read(cache.batch, NOW - timedelta(days=7), NOW, 1)
+    assert late.covers(1) and cache.builds == 3
