@@ -33,6 +33,15 @@ class DmBatch:
     stamp: tuple[int, ...]  # change counters before anything was read (bot/store/change_counts)
     batch: FeedBatch  # destinations are member ids
     compiled: CompiledFeeds  # kept so the next run parses only texts it has not seen
+    members: frozenset[int]  # whose subscriptions it matched
+
+    def serves(self, user_ids: Sequence[int], stamp: tuple[int, ...], now: datetime) -> bool:
+        """Whether these members' digests, planned `now`, can be cut from this batch."""
+        return (
+            stamp == self.stamp
+            and self.batch.start <= now - MAX_LOOKBACK
+            and self.members.issuperset(user_ids)
+        )
 
     def digest_for(
         self, user_id: int, window: tuple[datetime, datetime], delivered: set[str], *, cap: int
@@ -61,4 +70,4 @@ def plan_dm_batch(
     compiled = compile_subscribers(0, subscriptions, previous.compiled if previous else None)
     mutes = {u: {u: ids} for u, ids in reading_list.dm_mutes_of(db, compiled.channels).items()}
     batch = build_batch(db, now - MAX_LOOKBACK, compiled=compiled, mutes=mutes)
-    return DmBatch(stamp, batch, compiled)
+    return DmBatch(stamp, batch, compiled, frozenset(user_ids))

@@ -87,6 +87,15 @@ class DmDigester:
         self.clock = clock
         self._last_batch: DmBatch | None = None  # its parsed queries serve the next run
 
+    async def prepare(self) -> None:
+        """Match every DM member's subscriptions against the recent papers now, on a read
+        connection, so the next DM digests find the match ready (called after each ingest)."""
+        now = self.clock()
+        users = await self.store.read(
+            lambda db: sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
+        )
+        self._last_batch = await self.store.read(plan_dm_batch, users, now, self._last_batch)
+
     async def run_all(self) -> list[DmReport]:
         """Finish DM digests a crash interrupted, then run every member's digest for today."""
         users = await self.store.run(
@@ -118,8 +127,9 @@ class DmDigester:
         # for every member of this run, then the DMs.
         now = self.clock()
         users = list(user_ids)
-        batch = await self.store.read(plan_dm_batch, users, now, self._last_batch)
-        self._last_batch = batch
+        batch = self._last_batch
+        if batch is None or not batch.serves(users, await self.store.read(change_stamp), now):
+            batch = self._last_batch = await self.store.read(plan_dm_batch, users, now, batch)
         planned = await self.store.run(self._begin_all, users, now, timezone, batch)
         # Many members at once (each one's DMs go one after another); the REST pacer keeps the
         # bot under Discord's global limit.

@@ -180,7 +180,9 @@ class PaperboyBot(commands.AutoShardedBot):
         async def ingest(source: str) -> object:
             report = await ingest_once(self.store, self.http_session, self.settings, source=source)
             self.metrics.record_ingest(report)
-            await engine.prepare()  # the next digests' shared match, built while nothing waits
+            # the next digests' shared matches, built while nothing waits
+            await engine.prepare()
+            await dms.prepare()
             return report
 
         return FeedScheduler(

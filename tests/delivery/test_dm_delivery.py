@@ -235,3 +235,30 @@ async def test_members_are_sent_to_several_at_once_within_the_setting(store, clo
         reports = await run
     assert [r.user_id for r in reports] == members  # one report per member, in their order
     assert sorted(uid for uid, _ in poster.dms) == members  # each got exactly one DM
+
+
+async def test_a_match_prepared_after_ingest_serves_the_run_until_something_changes(
+    store, clock
+) -> None:
+    """prepare() (after each ingest) matches every DM member once; the run cuts its digests
+    from it, and a paper or subscription written after it makes the run match again."""
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await subscribe(store, 1, "agents", user=BOB, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion models"))
+    poster = RecordingPoster()
+    dms = digester(store, poster, clock)
+    await dms.prepare()
+    prepared = dms._last_batch
+    assert prepared is not None and prepared.members == {ALICE, BOB}
+
+    await add_papers(store, clock, paper("2611.00002", "Tool agents"))  # after the prepare
+    clock.advance(minutes=5)
+    reports = await dms.run_users([BOB])
+    assert dms._last_batch is not prepared  # stale: matched again
+    assert [r.posted for r in reports] == [1] and dm_papers(poster, BOB) == ["2611.00002"]
+
+    await dms.prepare()
+    prepared = dms._last_batch
+    reports = await dms.run_users([ALICE])
+    assert dms._last_batch is prepared  # nothing changed: cut from the prepared match
+    assert dm_papers(poster, ALICE) == ["2611.00001"]
