@@ -87,7 +87,14 @@ class BatchIndex:
     whole document is ~25 KB; a shared batch holds a week of papers.
     """
 
-    def __init__(self, docs: Iterable[Document], prefix_fields: Collection[str] = FIELDS) -> None:
+    def __init__(
+        self,
+        docs: Iterable[Document],
+        prefix_fields: Collection[str] = FIELDS,
+        wanted: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        """Index `docs`: every key, or only the keys `wanted` (field -> keys some query looks
+        for: a week of papers holds ~60,000 distinct words, most of which nobody asks for)."""
         # straight into bitsets: no per-key lists to allocate (and for the collector to track)
         self.masks: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
         self._raw_masks: dict[str, dict[str, int]] = {f: {} for f in prefix_fields}
@@ -97,7 +104,7 @@ class BatchIndex:
             for f, text in doc.fields.items():
                 index = self.masks[f]
                 get = index.get
-                for key in text.keys:
+                for key in text.keys if wanted is None else text.keys & wanted[f]:
                     index[key] = get(key, 0) | bit
                 raw = self._raw_masks.get(f)
                 if raw is not None:
@@ -190,6 +197,13 @@ class SubscriptionMatcher(Generic[K]):
         self._leaves = list(interned)  # by leaf id
         # the fields a batch must keep raw tokens of: those some prefix leaf looks in
         self._prefix_fields = {f for leaf in interned if leaf.prefix for f in leaf.fields}
+        # the keys a batch must index, by field: those some leaf (not a prefix) looks for
+        wanted: dict[str, set[str]] = {f: set() for f in FIELDS}
+        for leaf in interned:
+            if not leaf.prefix:
+                for f in leaf.fields:
+                    wanted[f].update(leaf.keys)
+        self._wanted = {f: frozenset(keys) for f, keys in wanted.items()}
 
     @property
     def distinct_queries(self) -> int:
@@ -203,7 +217,7 @@ class SubscriptionMatcher(Generic[K]):
         expanded: a query's group appears once per paper whatever its number of subscribers.
         """
         docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
-        run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields), self._leaf_ids)
+        run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields, self._wanted), self._leaf_ids)
         for qid in sorted(self._candidates(run.batch)):
             self._evaluate(qid, run)
         return {doc.id: found for doc, found in zip(docs, run.hits, strict=True) if found}
@@ -217,7 +231,7 @@ class SubscriptionMatcher(Generic[K]):
         they show (`bot/delivery/shared_match.py`).
         """
         docs = (p if isinstance(p, Document) else paper_document(p) for p in papers)
-        run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields), self._leaf_ids)
+        run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields, self._wanted), self._leaf_ids)
         explained = run.explained
 
         def explain(qid: int, masks: Sequence[int], bit: int) -> Match:
