@@ -70,6 +70,16 @@ class QueryBits(Generic[K]):
         """Why paper `index` matched, or None if it didn't."""
         return self.why_at(index) if self.mask >> index & 1 else None
 
+    def explained(self, papers: int) -> list[tuple[int, Match]]:
+        """The papers of `papers` the query matched, in groups that share one explanation."""
+        papers &= self.mask
+        if not papers:
+            return []
+        return [
+            (group, self._explain(self._qid, self._term_masks, group & -group))
+            for group in partition(papers, self._term_masks)
+        ]
+
     def why_at(self, index: int) -> Match:
         """Why paper `index` matched, for a paper known to be in `mask`."""
         # remembered: a popular query explains the same top papers for hundreds of feeds

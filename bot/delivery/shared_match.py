@@ -146,24 +146,29 @@ class FeedBatch:
                 i = self._index[paper.id]
                 at[i], everyone = n, everyone | (1 << i)
             found: list[list[tuple[Subscriber, Match]]] = [[] for _ in shown]
-            in_words = self.likes.explain if self.likes.scores else None
-            for papers, subscribers, bits in hit:
-                here = papers & everyone
-                while here:
-                    low = here & -here
-                    here ^= low
-                    index = low.bit_length() - 1
-                    why = bits.why_at(index)
-                    if in_words is not None:
-                        why = in_words(self.papers[index].id, why)
-                    if muting:
+            if self.likes.scores or muting:  # similarity or mutes: paper by paper
+                in_words = self.likes.explain
+                for papers, subscribers, bits in hit:
+                    here = papers & everyone
+                    while here:
+                        low = here & -here
+                        here ^= low
+                        index = low.bit_length() - 1
+                        why = in_words(self.papers[index].id, bits.why_at(index))
                         found[at[index]] += [
                             (sub, why)
                             for sub in subscribers
-                            if not self._muted_mask(channel_id, sub) >> index & 1
+                            if not (muting and self._muted_mask(channel_id, sub) >> index & 1)
                         ]
-                    else:
-                        found[at[index]] += [(sub, why) for sub in subscribers]
+                return found
+            for papers, subscribers, bits in hit:
+                # papers holding the same terms share one explanation and one list of pairs
+                for group, why in bits.explained(papers & everyone):
+                    pairs = [(sub, why) for sub in subscribers]
+                    while group:
+                        low = group & -group
+                        group ^= low
+                        found[at[low.bit_length() - 1]] += pairs
             return found
 
         digest = digest_of_counted(
