@@ -91,10 +91,15 @@ class DmDigester:
         """Match every DM member's subscriptions against the recent papers now, on a read
         connection, so the next DM digests find the match ready (called after each ingest)."""
         now = self.clock()
-        users = await self.store.read(
-            lambda db: sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
-        )
-        self._last_batch = await self.store.read(plan_dm_batch, users, now, self._last_batch)
+
+        def prepare(db: sqlite_utils.Database) -> DmBatch:
+            users = sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
+            batch = self._last_batch
+            if batch is not None and batch.serves(users, change_stamp(db), now):
+                return batch  # a poll that brought nothing new: the match still holds
+            return plan_dm_batch(db, users, now, batch)
+
+        self._last_batch = await self.store.read(prepare)
 
     async def run_all(self) -> list[DmReport]:
         """Finish DM digests a crash interrupted, then run every member's digest for today."""

@@ -262,3 +262,16 @@ async def test_a_match_prepared_after_ingest_serves_the_run_until_something_chan
     reports = await dms.run_users([ALICE])
     assert dms._last_batch is prepared  # nothing changed: cut from the prepared match
     assert dm_papers(poster, ALICE) == ["2611.00001"]
+
+
+async def test_preparing_again_with_nothing_new_keeps_the_match(store, clock) -> None:
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion models"))
+    dms = digester(store, RecordingPoster(), clock)
+    await dms.prepare()
+    prepared = dms._last_batch
+    await dms.prepare()  # a poll that stored nothing
+    assert dms._last_batch is prepared
+    await subscribe(store, 1, "agents", user=BOB, dm=True)
+    await dms.prepare()
+    assert dms._last_batch is not prepared and dms._last_batch.members == {ALICE, BOB}
