@@ -35,6 +35,10 @@ MAKE_UP_LIMIT = timedelta(hours=24)  # older missed runs are skipped: the next o
 ARXIV_TZ = ZoneInfo("America/New_York")
 
 Ingest = Callable[[str], Awaitable[object]]  # source name -> fetch it into the store
+Prepare = Callable[[], Awaitable[None]]  # make the digests' shared matches ready
+# How often the shared matches catch up with papers another process stored (a cron `paperboy
+# ingest`): a digest due later finds its match made, not built while it waits.
+PREPARE_EVERY = timedelta(minutes=5)
 
 
 class FeedRunner(Protocol):
@@ -98,12 +102,14 @@ class FeedScheduler:
         clock: Clock,
         ingest: Ingest | None = None,
         dm_digests: DmRunner | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.engine = engine
         self.clock = clock
         self._ingest = ingest
+        self._prepare = prepare
         self.scheduler = AsyncIOScheduler(
             timezone="UTC",
             job_defaults={
@@ -163,6 +169,11 @@ class FeedScheduler:
     # Jobs
 
     def _add_source_jobs(self) -> None:
+        if self._prepare is not None:  # cheap when nothing changed: a counter read
+            self.scheduler.add_job(
+                self._prepare, IntervalTrigger(seconds=PREPARE_EVERY.total_seconds()),
+                id="prepare", replace_existing=True, next_run_time=datetime.now(UTC),
+            )  # fmt: skip
         if self._ingest is not None:
             self.scheduler.add_job(
                 self._ingest_job, IntervalTrigger(minutes=self.settings.hf_poll_minutes),

@@ -177,12 +177,15 @@ class PaperboyBot(commands.AutoShardedBot):
         # DM digests go out at each member's own schedule (/dm schedule), else the default one.
         dms = DmDigester(self.store, poster, self.settings, clock=self.clock)
 
+        async def prepare() -> None:
+            """The next digests' shared matches, made while nothing waits for them."""
+            await engine.prepare()
+            await dms.prepare()
+
         async def ingest(source: str) -> object:
             report = await ingest_once(self.store, self.http_session, self.settings, source=source)
             self.metrics.record_ingest(report)
-            # the next digests' shared matches, built while nothing waits
-            await engine.prepare()
-            await dms.prepare()
+            await prepare()
             return report
 
         return FeedScheduler(
@@ -192,6 +195,7 @@ class PaperboyBot(commands.AutoShardedBot):
             clock=self.clock,
             ingest=ingest if self.settings.poll_sources else None,
             dm_digests=dms,
+            prepare=prepare,
         )
 
     async def start_services(self) -> None:

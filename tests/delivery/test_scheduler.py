@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.delivery.dms import DmDigester
 from bot.delivery.engine import DeliveryEngine, RunReport
 from bot.dm_settings import DmDefaults, set_dm_schedule
-from bot.scheduler import FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
+from bot.scheduler import PREPARE_EVERY, FeedScheduler, arxiv_trigger, feed_trigger, latest_slot
 from bot.store import Store, StoreBusy
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
@@ -420,3 +420,26 @@ async def test_a_poll_meeting_a_locked_database_is_one_log_line(
         " the next poll fetches again"
     )
     assert line.exc_info is None
+
+
+async def test_the_shared_matches_are_prepared_at_start_and_then_every_few_minutes(
+    store, clock
+) -> None:
+    """Papers a cron `paperboy ingest` stores are matched within minutes, not at the slot."""
+    settings = Settings()
+    engine = DeliveryEngine(store, RecordingPoster(), settings, clock=clock)
+    prepared = asyncio.Event()
+
+    async def prepare() -> None:
+        await engine.prepare()
+        prepared.set()
+
+    scheduler = FeedScheduler(store, settings, engine, clock=clock, prepare=prepare)
+    await scheduler.start()
+    try:
+        await asyncio.wait_for(prepared.wait(), timeout=10)
+        assert engine.match_cache.builds == 1
+        job = scheduler.scheduler.get_job("prepare")
+        assert job is not None and job.trigger.interval == PREPARE_EVERY
+    finally:
+        await scheduler.stop()
