@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from functools import partial
 from itertools import compress, repeat
 from typing import Generic, NamedTuple, TypeVar
 
@@ -66,19 +67,11 @@ class QueryBits(Generic[K]):
         self._term_masks = term_masks
         self._why: dict[int, Match] = {}
 
-    def why(self, index: int) -> Match | None:
-        """Why paper `index` matched, or None if it didn't."""
-        return self.why_at(index) if self.mask >> index & 1 else None
-
     def explained(self, papers: int) -> list[tuple[int, Match]]:
         """The papers of `papers` the query matched, in groups that share one explanation."""
-        papers &= self.mask
-        if not papers:
-            return []
-        return [
-            (group, self._explain(self._qid, self._term_masks, group & -group))
-            for group in partition(papers, self._term_masks)
-        ]
+        return explained_groups(
+            papers & self.mask, self._term_masks, partial(self._explain, self._qid)
+        )
 
     def why_at(self, index: int) -> Match:
         """Why paper `index` matched, for a paper known to be in `mask`."""
@@ -87,6 +80,16 @@ class QueryBits(Generic[K]):
         if why is None:
             why = self._why[index] = self._explain(self._qid, self._term_masks, 1 << index)
         return why
+
+
+def explained_groups(
+    papers: int, term_masks: Sequence[int], explain: Callable[[Sequence[int], int], Match]
+) -> list[tuple[int, Match]]:
+    """`papers` in groups that hold the same terms, each with the explanation (`explain` of the
+    term masks and any one paper's bit) it shares; none for no papers."""
+    if not papers:
+        return []
+    return [(group, explain(term_masks, group & -group)) for group in partition(papers, term_masks)]
 
 
 class BatchIndex:
@@ -317,13 +320,9 @@ class SubscriptionMatcher(Generic[K]):
     def _explained_groups(self, qid: int, run: _Run[K]) -> list[tuple[int, Match]]:
         """The query's matching papers as bitsets, each group sharing one explanation."""
         root, masks = self._term_masks(qid, run)
-        if not root:
-            return []
-        # papers in one group hold the same terms, so they share one explanation
-        return [
-            (group, self._explanation(qid, masks, group & -group, run.explained))
-            for group in partition(root, masks)
-        ]
+        return explained_groups(
+            root, masks, lambda masks, bit: self._explanation(qid, masks, bit, run.explained)
+        )
 
     def _explanation(
         self, qid: int, masks: Sequence[int], bit: int, explained: dict[tuple[int, ...], Match]

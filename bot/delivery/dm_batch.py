@@ -23,7 +23,7 @@ from bot.delivery.planner import MAX_LOOKBACK
 from bot.delivery.shared_match import CompiledFeeds, FeedBatch, build_batch, compile_subscribers
 from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
-from bot.store.change_counts import change_stamp
+from bot.store.change_counts import COUNTERS, change_stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,11 @@ def plan_dm_batch(
         (s.user_id, Subscriber("personal", s.id, s.user_id, intern(s.normal)), s.query)
         for s in subs_repo.dm_subscriptions_of_users(db, user_ids)
     ]
-    compiled = compile_subscribers(0, subscriptions, previous.compiled if previous else None)
+    compiled = compile_subscribers(
+        stamp[COUNTERS.index("subscriptions")],
+        subscriptions,
+        previous.compiled if previous else None,
+    )
     mutes = {u: {u: ids} for u, ids in reading_list.dm_mutes_of(db, compiled.channels).items()}
     batch = build_batch(db, now - MAX_LOOKBACK, compiled=compiled, mutes=mutes)
     return DmBatch(stamp, batch, compiled, frozenset(user_ids))

@@ -93,7 +93,7 @@ class DmDigester:
         now = self.clock()
 
         def prepare(db: sqlite_utils.Database) -> DmBatch:
-            users = sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
+            users = subs_repo.dm_user_ids(db)
             batch = self._last_batch
             if batch is not None and batch.serves(users, change_stamp(db), now):
                 return batch  # a poll that brought nothing new: the match still holds
@@ -103,9 +103,7 @@ class DmDigester:
 
     async def run_all(self) -> list[DmReport]:
         """Finish DM digests a crash interrupted, then run every member's digest for today."""
-        users = await self.store.run(
-            lambda db: sorted({s.user_id for s in subs_repo.dm_subscriptions(db)})
-        )
+        users = await self.store.run(subs_repo.dm_user_ids)
         return await self._run(users, timezone=None, resume=None)
 
     async def run_users(

@@ -126,6 +126,12 @@ def dm_subscriptions(db: sqlite_utils.Database) -> list[PersonalSubscription]:
     return [_personal(r) for r in found]
 
 
+def dm_user_ids(db: sqlite_utils.Database) -> list[int]:
+    """The members with at least one subscription delivered by DM, ascending."""
+    found = db.execute("SELECT DISTINCT user_id FROM personal_subscriptions WHERE dm = 1")
+    return sorted(int(r[0]) for r in found.fetchall())
+
+
 def dm_subscriptions_of_users(
     db: sqlite_utils.Database, user_ids: Sequence[int]
 ) -> list[PersonalSubscription]:
