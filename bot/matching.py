@@ -13,7 +13,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from functools import partial
 from itertools import compress, repeat
 from typing import Generic, NamedTuple, TypeVar
 
@@ -48,38 +47,52 @@ GroupedResult = dict[str, list[MatchGroup[K]]]
 
 class QueryBits(Generic[K]):
     """One query's matches in a batch: its keys, every paper it matched (bit i = paper i), and
-    why a paper matched, worked out only when asked (a digest explains the papers it shows)."""
+    why a paper matched, worked out only when asked (a digest explains the papers it shows).
 
-    __slots__ = ("_explain", "_qid", "_term_masks", "_why", "keys", "mask")
+    A batch holds tens of thousands: no per-instance closures or lists, so a new batch adds
+    little for the garbage collector to walk.
+    """
+
+    __slots__ = ("_matcher", "_qid", "_run", "_term_masks", "_why", "keys", "mask")
 
     def __init__(
         self,
         keys: tuple[K, ...],
         mask: int,
-        explain: Callable[[int, Sequence[int], int], Match],
+        matcher: SubscriptionMatcher[K],
+        run: dict[tuple[int, ...], Match],
         qid: int,
-        term_masks: Sequence[int],
+        term_masks: tuple[int, ...],
     ) -> None:
         self.keys = keys
         self.mask = mask
-        self._explain = explain
+        self._matcher = matcher
+        self._run = run  # the batch's explanations, shared by its queries
         self._qid = qid
         self._term_masks = term_masks
-        self._why: dict[int, Match] = {}
+        self._why: dict[int, Match] | None = None
 
     def explained(self, papers: int) -> list[tuple[int, Match]]:
         """The papers of `papers` the query matched, in groups that share one explanation."""
-        return explained_groups(
-            papers & self.mask, self._term_masks, partial(self._explain, self._qid)
-        )
+        return explained_groups(papers & self.mask, self._term_masks, self._explain)
 
     def why_at(self, index: int) -> Match:
         """Why paper `index` matched, for a paper known to be in `mask`."""
         # remembered: a popular query explains the same top papers for hundreds of feeds
+        if self._why is None:
+            self._why = {}
         why = self._why.get(index)
         if why is None:
-            why = self._why[index] = self._explain(self._qid, self._term_masks, 1 << index)
+            why = self._why[index] = self._explain(self._term_masks, 1 << index)
         return why
+
+    def terms(self) -> tuple[tuple[MatchedTerm, ...], tuple[int, ...]]:
+        """The query's explanation terms and, parallel, the papers each explains: the match
+        of paper i is the terms whose papers hold bit i (as `why_at` gives it)."""
+        return self._matcher.terms_of(self._qid), self._term_masks
+
+    def _explain(self, masks: Sequence[int], bit: int) -> Match:
+        return self._matcher.explanation(self._qid, masks, bit, self._run)
 
 
 def explained_groups(
@@ -188,6 +201,7 @@ class SubscriptionMatcher(Generic[K]):
         self._codes: list[tuple[int, ...]] = []
         self._guards: dict[int, tuple[tuple[int, ...], ...]] = {}  # qid -> guards per term
         self._matched_terms: dict[int, MatchedTerm] = {}
+        self._terms: dict[int, tuple[MatchedTerm, ...]] = {}  # qid -> its terms, see terms_of
         for qid, query in enumerate(self._queries):
             for leaf, _ in leaves(query.tree):
                 self._leaf_ids[id(leaf)] = interned.setdefault(leaf, len(interned))
@@ -245,16 +259,11 @@ class SubscriptionMatcher(Generic[K]):
         """
         docs = (p if isinstance(p, Document) else paper_document(p) for p in papers)
         run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields, self._wanted), self._leaf_ids)
-        explained = run.explained
-
-        def explain(qid: int, masks: Sequence[int], bit: int) -> Match:
-            return self._explanation(qid, masks, bit, explained)
-
         found: list[QueryBits[K]] = []
         for qid in sorted(self._candidates(run.batch)):
             root, masks = self._term_masks(qid, run)
             if root:
-                found.append(QueryBits(self._keys[qid], root, explain, qid, masks))
+                found.append(QueryBits(self._keys[qid], root, self, run.explained, qid, masks))
         return found
 
     def match(self, papers: Sequence[Paper | Document]) -> Result[K]:
@@ -292,7 +301,7 @@ class SubscriptionMatcher(Generic[K]):
             entry = MatchGroup(keys, why)
             deque(map(list.append, map(hits, indices(group)), repeat(entry)), maxlen=0)
 
-    def _term_masks(self, qid: int, run: _Run[K]) -> tuple[int, Sequence[int]]:
+    def _term_masks(self, qid: int, run: _Run[K]) -> tuple[int, tuple[int, ...]]:
         """The papers the query matches, and for each explanation term the papers it explains."""
         tree = self._queries[qid].tree
         if isinstance(tree, Leaf):  # the common case, without the generic walk
@@ -315,16 +324,16 @@ class SubscriptionMatcher(Generic[K]):
             for g in term_guards:
                 m &= node_masks[g]
             term_masks.append(m)
-        return root, term_masks
+        return root, tuple(term_masks)  # a tuple of ints: the collector soon stops tracking it
 
     def _explained_groups(self, qid: int, run: _Run[K]) -> list[tuple[int, Match]]:
         """The query's matching papers as bitsets, each group sharing one explanation."""
         root, masks = self._term_masks(qid, run)
         return explained_groups(
-            root, masks, lambda masks, bit: self._explanation(qid, masks, bit, run.explained)
+            root, masks, lambda masks, bit: self.explanation(qid, masks, bit, run.explained)
         )
 
-    def _explanation(
+    def explanation(
         self, qid: int, masks: Sequence[int], bit: int, explained: dict[tuple[int, ...], Match]
     ) -> Match:
         """Why the paper at `bit` matched the query, from the query's term masks."""
@@ -336,6 +345,13 @@ class SubscriptionMatcher(Generic[K]):
             found = [self._matched_term(c) for c, m in zip(codes, masks, strict=True) if m & bit]
             why = explained[present] = Match(tuple(dict.fromkeys(found)))
         return why
+
+    def terms_of(self, qid: int) -> tuple[MatchedTerm, ...]:
+        """The query's explanation terms, parallel to its term masks (made once)."""
+        found = self._terms.get(qid)
+        if found is None:
+            found = self._terms[qid] = tuple(map(self._matched_term, self._codes[qid]))
+        return found
 
     def _matched_term(self, code: int) -> MatchedTerm:
         # one object per (leaf, field) for the matcher's lifetime, made on first use (making them

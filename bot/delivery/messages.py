@@ -32,6 +32,7 @@ from bot.models import Paper
 from bot.text import inert, neutralise_mentions, truncate
 
 HEADER_TITLE_LIMIT = 120  # one line per paper in the header stays readable
+MATCHED_LIMIT = 600  # a paper's "Matched:" line, before escaping: the TL;DR keeps most room
 PAPERS_PER_DM_MESSAGE = min(EMBEDS_PER_MESSAGE, ACTION_ROWS_PER_MESSAGE)
 
 
@@ -174,7 +175,9 @@ def paper_embed(entry: DigestEntry) -> dict[str, Any]:
     paper = entry.paper
     title, links, authors = _paper_card(paper)
     description = _safe_tldr(entry.tldr)
-    matched = f"**Matched:** {safe(entry.why)}" if entry.why else ""
+    # cut before escaping, so no escape is cut in half; a why names at most WHY_QUERIES
+    # queries, but five long ORs still leave the TL;DR no room
+    matched = f"**Matched:** {safe(truncate(entry.why, MATCHED_LIMIT))}" if entry.why else ""
     room = EMBED_DESCRIPTION_LIMIT - len(matched) - 2
     description = truncate(description, max(room, 0))
     embed: dict[str, Any] = {

@@ -18,12 +18,22 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, compress, islice
 from sys import intern
+from typing import NamedTuple
 
 import sqlite_utils
 
 from bot.bitsets import BitCounter, bit_indices
-from bot.delivery.digest import Digest, Subscriber, digest_of_counted
+from bot.delivery.digest import (
+    WHY_QUERIES,
+    Digest,
+    Reason,
+    Subscriber,
+    describe_terms,
+    digest_of_counted,
+    reason_of,
+)
 from bot.delivery.lookback import MAX_LOOKBACK, WEEKLY_MAX_LOOKBACK, weekly_channels
 from bot.feed_sources import FeedSources
 from bot.likes import score_batch
@@ -36,6 +46,16 @@ from bot.store import reading_list
 from bot.store import subscriptions as subs_repo
 from bot.store.change_counts import COUNTERS, change_stamp
 from bot.summarize import tldr
+
+
+class Subscribed(NamedTuple):
+    """One query subscribed in one destination: its normal form, its subscribers there (in
+    subscription order) and the members they mention. Tuples of strings and ints only, so the
+    garbage collector stops scanning the 100,000 of them a shared match holds."""
+
+    normal: str
+    subscribers: tuple[Subscriber, ...]
+    mentions: tuple[int, ...]  # the personal subscribers' members
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +77,9 @@ class FeedBatch:
     papers: list[Paper]
     listed_at: list[datetime]  # parallel to `papers`, ascending
     bits: dict[str, QueryBits[str]]  # query normal form -> its matches
-    # channel -> (normal form, its subscribers there) in the order of each query's first
-    # subscriber in the channel: channel subscriptions first, then personal ones, oldest first
-    channels: dict[int, list[tuple[str, list[Subscriber]]]]
+    # channel -> its queries in the order of each one's first subscriber in the channel:
+    # channel subscriptions first, then personal ones, oldest first
+    channels: dict[int, tuple[Subscribed, ...]]
     # how similar the papers are to the `like:` papers and to the muted ones (bot/likes.py)
     likes: Likes = field(default_factory=Likes)
     # channel -> member -> the papers they muted there ("Not for me" with nothing to change)
@@ -108,15 +128,16 @@ class FeedBatch:
             index = self._index.get(paper_id)
             if index is not None:
                 done |= 1 << index
-        mine = self.channels.get(channel_id, [])
+        mine = self.channels.get(channel_id, ())
         muting = channel_id in self.mutes  # members muted papers here: count them one by one
         counter, matched = BitCounter(), 0
-        hit: list[tuple[int, list[Subscriber], QueryBits[str]]] = []  # each matched query
-        for normal, subscribers in mine:
-            papers = self._masks.get(normal, 0) & feed
+        hit: list[tuple[int, Subscribed, QueryBits[str]]] = []  # each matched query
+        for subscribed in mine:
+            papers = self._masks.get(subscribed.normal, 0) & feed
             if not papers:
                 continue
-            hit.append((papers, subscribers, self.bits[normal]))
+            hit.append((papers, subscribed, self.bits[subscribed.normal]))
+            subscribers = subscribed.subscribers
             # a member who muted papers like these is neither counted nor mentioned for them
             plain = 0
             for sub in subscribers if muting else ():
@@ -138,43 +159,60 @@ class FeedBatch:
         counted = [(self.papers[i], counter.count(i)) for i in bit_indices(above)]
         counted += [(self.papers[i], threshold) for i in bit_indices(tied)]
 
-        def hits_of(shown: Sequence[Paper]) -> list[list[tuple[Subscriber, Match]]]:
-            # one AND per matched query finds which shown papers it explains, in query order
-            # (a thousand feeds explain ~25 papers each: this loop is most of their planning)
-            at, everyone = {}, 0
-            for n, paper in enumerate(shown):
-                i = self._index[paper.id]
-                at[i], everyone = n, everyone | (1 << i)
-            found: list[list[tuple[Subscriber, Match]]] = [[] for _ in shown]
+        def reasons_of(shown: Sequence[Paper]) -> list[Reason]:
+            # a thousand feeds explain ~25 papers each, every one matched by ~25 of the feed's
+            # queries: this is most of their planning, so it works on sets of papers, not pairs
+            indices = [self._index[paper.id] for paper in shown]
             if self.likes.scores or muting:  # similarity or mutes: paper by paper
-                in_words = self.likes.explain
-                for papers, subscribers, bits in hit:
-                    here = papers & everyone
-                    while here:
-                        low = here & -here
-                        here ^= low
-                        index = low.bit_length() - 1
-                        why = in_words(self.papers[index].id, bits.why_at(index))
-                        found[at[index]] += [
-                            (sub, why)
-                            for sub in subscribers
-                            if not (muting and self._muted_mask(channel_id, sub) >> index & 1)
-                        ]
-                return found
-            for papers, subscribers, bits in hit:
-                # papers holding the same terms share one explanation and one list of pairs
-                for group, why in bits.explained(papers & everyone):
-                    pairs = [(sub, why) for sub in subscribers]
-                    while group:
-                        low = group & -group
-                        group ^= low
-                        found[at[low.bit_length() - 1]] += pairs
-            return found
+                return self._reasons_one_by_one(channel_id, indices, hit, muting)
+            masks = [papers for papers, _, _ in hit]
+            mentions = [subscribed.mentions for _, subscribed, _ in hit]
+            queries = [bits for _, _, bits in hit]
+            reasons = []
+            for index in indices:
+                bit = 1 << index
+                # the queries matching the paper, in the order the channel's matcher gives; an
+                # AND with a one-bit int reads only the low words of a mask
+                matching = [papers & bit for papers in masks]
+                # its why: the terms holding it of its first few queries, as reason_of() says
+                first = list(islice(compress(queries, matching), WHY_QUERIES))
+                found = [
+                    term
+                    for bits in first
+                    for term, where in zip(*bits.terms(), strict=True)
+                    if where & bit
+                ]
+                more = len(matching) - matching.count(0) - len(first)
+                users = set(chain.from_iterable(compress(mentions, matching)))
+                reasons.append(Reason(describe_terms(found, more), tuple(sorted(users))))
+            return reasons
 
         digest = digest_of_counted(
-            counted, hits_of, cap=cap, total=fresh.bit_count(), summary=self._summary
+            counted, reasons_of, cap=cap, total=fresh.bit_count(), summary=self._summary
         )
         return FeedShare(feed.bit_count(), matched.bit_count(), digest)
+
+    def _reasons_one_by_one(
+        self,
+        channel_id: int,
+        indices: Sequence[int],
+        hit: Sequence[tuple[int, Subscribed, QueryBits[str]]],
+        muting: bool,
+    ) -> list[Reason]:
+        """`share`'s reasons when a paper's why depends on `like:` scores or a subscriber's
+        mutes: (subscriber, why) pair by pair."""
+        at = {index: n for n, index in enumerate(indices)}
+        everyone = sum(1 << index for index in indices)
+        found: list[list[tuple[Subscriber, Match]]] = [[] for _ in indices]
+        for papers, subscribed, bits in hit:
+            for index in bit_indices(papers & everyone):
+                why = self.likes.explain(self.papers[index].id, bits.why_at(index))
+                found[at[index]] += [
+                    (sub, why)
+                    for sub in subscribed.subscribers
+                    if not (muting and self._muted_mask(channel_id, sub) >> index & 1)
+                ]
+        return [reason_of(hits) for hits in found]
 
     def _summary(self, paper: Paper) -> str:
         """The paper's TL;DR, made once for every feed that shows it."""
@@ -217,14 +255,14 @@ class CompiledFeeds:
 
     stamp: int  # the subscriptions counter these were read at
     by_text: dict[str, Query]  # query text -> parsed (a text subscribed many times parses once)
-    channels: dict[int, list[tuple[str, list[Subscriber]]]]  # as in FeedBatch.channels
+    channels: dict[int, tuple[Subscribed, ...]]  # as in FeedBatch.channels
     queries: dict[str, Query]  # normal form -> query
     matcher: SubscriptionMatcher[str]  # keyed by normal form
 
     def restricted_to(self, destinations: Collection[int]) -> CompiledFeeds:
         """Only these destinations' subscriptions, in a matcher of their own queries."""
         channels = {d: self.channels[d] for d in destinations if d in self.channels}
-        normals = {normal for pairs in channels.values() for normal, _ in pairs}
+        normals = {subscribed.normal for queries in channels.values() for subscribed in queries}
         queries = {n: q for n, q in self.queries.items() if n in normals}
         return CompiledFeeds(
             self.stamp, self.by_text, channels, queries, SubscriptionMatcher(queries.items())
@@ -277,10 +315,19 @@ def compile_subscribers(
         by_text[text] = query
         queries.setdefault(query.normal, query)
         destinations.setdefault(destination, {}).setdefault(query.normal, []).append(subscriber)
+    mentions: dict[tuple[int, ...], tuple[int, ...]] = {}  # equal ones shared
+
+    def subscribed(normal: str, subscribers: list[Subscriber]) -> Subscribed:
+        users = tuple(s.user_id for s in subscribers if s.kind == "personal" and s.user_id)
+        return Subscribed(normal, tuple(subscribers), mentions.setdefault(users, users))
+
     return CompiledFeeds(
         stamp,
         by_text,
-        {key: list(by_query.items()) for key, by_query in destinations.items()},
+        {
+            key: tuple(subscribed(normal, subs) for normal, subs in by_query.items())
+            for key, by_query in destinations.items()
+        },
         queries,
         # one matcher keyed by normal form: a query subscribed in many places is matched once
         SubscriptionMatcher(queries.items()),

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.query.nodes import And, Leaf, Node, Not, Or
 from bot.query.text import Document, FieldText
 
 
-@dataclass(frozen=True, slots=True)
-class MatchedTerm:
+class MatchedTerm(NamedTuple):
     """One query term found in one field.
 
-    `field` is one of 'title', 'abstract', 'keywords', 'authors', 'categories'.
+    `field` is one of 'title', 'abstract', 'keywords', 'authors', 'categories'. A tuple, so
+    merging the terms of many matches dedupes them at C speed (a digest merges ~600k a day).
     """
 
     term: str

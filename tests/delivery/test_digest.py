@@ -87,3 +87,19 @@ def test_unmatched_papers_are_left_out_and_tldr_is_filled() -> None:
     digest = build_digest(PAPERS, matches_for(SUBS))
     assert "2611.00005" not in {e.paper.id for e in digest.entries}
     assert all(e.tldr for e in digest.entries)
+
+
+def test_why_names_the_first_five_matching_queries_and_counts_the_rest() -> None:
+    words = ["diffusion", "language", "agents", "models", "abstract", "about", "an", "lower"]
+    subs = [(Subscriber("personal", n, 100 + n, word), word) for n, word in enumerate(words)]
+    # a second member on the first query: one query, so it adds a mention but not a "+N"
+    subs.append((Subscriber("personal", 99, 999, "diffusion"), "diffusion"))
+    digest = build_digest(PAPERS, matches_for(subs))
+    entry = next(e for e in digest.entries if e.paper.id == "2611.00004")
+    # "models" and "lower" are not in this paper: six of the eight queries match it
+    assert entry.why == (
+        "diffusion (title, abstract), language (title, abstract), agents (title, abstract),"
+        " abstract (abstract), about (abstract), +1 more"
+    )
+    assert entry.mention_user_ids == (100, 101, 102, 104, 105, 106, 999)
+    assert entry.subscription_count == 7

@@ -6,6 +6,7 @@ from datetime import date
 
 from bot.delivery.digest import DigestEntry
 from bot.delivery.messages import (
+    MATCHED_LIMIT,
     MESSAGE_LIMIT,
     MessageSpec,
     authors_text,
@@ -83,6 +84,17 @@ def test_embed_fields_and_limits() -> None:
     assert embed["thumbnail"] == {"url": "https://cdn/t.png"}
     assert embed["author"] == {"name": "Ada, Alan"}
     assert "thumbnail" not in paper_embed(entry())
+
+
+def test_a_long_why_is_cut_and_leaves_the_summary_its_room() -> None:
+    why = ", ".join(f"word{n}_*x* (title, abstract)" for n in range(400))
+    e = DigestEntry(entry().paper, "We do things. " * 100, why, 400, ())
+    description = paper_embed(e)["description"]
+    summary, matched = description.split("\n\n**Matched:** ")
+    assert len(description) <= 4096
+    assert summary.strip() == e.tldr.strip() and matched.endswith("…")
+    assert len(matched) <= 2 * MATCHED_LIMIT  # escaping at most doubles it
+    assert not matched.endswith("\\…")  # no escape cut in half
 
 
 def test_footer_counts_one_upvote_in_the_singular() -> None:

@@ -82,7 +82,7 @@ async def test_every_feed_planned_from_one_shared_match_gets_its_own_plan(store:
             )
         for query in {random_query(rng) for _ in range(rng.randint(0, 2))}:
             await subscribe(store, channel, query, guild_id=channel)
-        for user in rng.sample(range(1, 30), rng.randint(0, 6)):
+        for user in rng.sample(range(1, 30), rng.randint(0, 12)):
             await subscribe(store, channel, random_query(rng), user=user, guild_id=channel)
         # one query in many channels, by the same member
         await subscribe(store, channel, "diffusion", user=99, guild_id=channel)
@@ -91,12 +91,18 @@ async def test_every_feed_planned_from_one_shared_match_gets_its_own_plan(store:
         await store.run(_mark_delivered, channel, [p.id for p in papers[:30]])
 
     cache = FeedMatchCache()
+    entries = []
     for channel in channels:
         alone = await plan(store, channel, None)
         assert await plan(store, channel, cache) == alone
         reference = await store.run(reference_plan, channel)
         assert (alone.listed, alone.digest) == reference
+        entries += alone.digest.entries
     assert cache.builds <= 2  # daily feeds' batch, weekly feeds' batch
+    # the cases that differ most: papers matched by more queries than a why names, and
+    # papers mentioning several members
+    assert any(e.why.endswith(" more") for e in entries)
+    assert any(len(e.mention_user_ids) > 2 for e in entries)
     assert sum(len(p.digest.entries) for p in [await plan(store, c, cache) for c in channels])
 
 
