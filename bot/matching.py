@@ -53,7 +53,7 @@ class QueryBits(Generic[K]):
     little for the garbage collector to walk.
     """
 
-    __slots__ = ("_matcher", "_qid", "_run", "_term_masks", "_why", "keys", "mask")
+    __slots__ = ("_matcher", "_qid", "_run", "_term_masks", "_terms", "_why", "keys", "mask")
 
     def __init__(
         self,
@@ -71,6 +71,7 @@ class QueryBits(Generic[K]):
         self._qid = qid
         self._term_masks = term_masks
         self._why: dict[int, Match] | None = None
+        self._terms: tuple[tuple[MatchedTerm, int], ...] | None = None
 
     def explained(self, papers: int) -> list[tuple[int, Match]]:
         """The papers of `papers` the query matched, in groups that share one explanation."""
@@ -86,10 +87,13 @@ class QueryBits(Generic[K]):
             why = self._why[index] = self._explain(self._term_masks, 1 << index)
         return why
 
-    def terms(self) -> tuple[tuple[MatchedTerm, ...], tuple[int, ...]]:
-        """The query's explanation terms and, parallel, the papers each explains: the match
-        of paper i is the terms whose papers hold bit i (as `why_at` gives it)."""
-        return self._matcher.terms_of(self._qid), self._term_masks
+    def terms(self) -> tuple[tuple[MatchedTerm, int], ...]:
+        """The query's explanation terms, each with the papers it explains: the match of paper
+        i is the terms whose papers hold bit i (as `why_at` gives it)."""
+        if self._terms is None:  # tuples of strings and ints: the collector won't walk them
+            terms = self._matcher.terms_of(self._qid)
+            self._terms = tuple(zip(terms, self._term_masks, strict=True))
+        return self._terms
 
     def _explain(self, masks: Sequence[int], bit: int) -> Match:
         return self._matcher.explanation(self._qid, masks, bit, self._run)
@@ -232,6 +236,10 @@ class SubscriptionMatcher(Generic[K]):
                     wanted[f].update(leaf.keys)
         self._wanted = {f: frozenset(keys) for f, keys in wanted.items()}
 
+    def document(self, paper: Paper) -> Document:
+        """The paper tokenised for this matcher (raw tokens only where a prefix looks)."""
+        return paper_document(paper, raw_fields=self._prefix_fields)
+
     @property
     def distinct_queries(self) -> int:
         """How many different normal forms are subscribed."""
@@ -243,7 +251,7 @@ class SubscriptionMatcher(Generic[K]):
         Each paper's list is in order of the queries' first subscription. Subscribers are not
         expanded: a query's group appears once per paper whatever its number of subscribers.
         """
-        docs = [p if isinstance(p, Document) else paper_document(p) for p in papers]
+        docs = [p if isinstance(p, Document) else self.document(p) for p in papers]
         run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields, self._wanted), self._leaf_ids)
         for qid in sorted(self._candidates(run.batch)):
             self._evaluate(qid, run)
@@ -257,7 +265,7 @@ class SubscriptionMatcher(Generic[K]):
         them: for callers that count and rank with bitset algebra and explain only the papers
         they show (`bot/delivery/shared_match.py`).
         """
-        docs = (p if isinstance(p, Document) else paper_document(p) for p in papers)
+        docs = (p if isinstance(p, Document) else self.document(p) for p in papers)
         run: _Run[K] = _Run(BatchIndex(docs, self._prefix_fields, self._wanted), self._leaf_ids)
         found: list[QueryBits[K]] = []
         for qid in sorted(self._candidates(run.batch)):

@@ -39,7 +39,7 @@ from bot.feed_sources import FeedSources
 from bot.likes import score_batch
 from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
-from bot.query import Match, Query, QueryError, paper_document, parse
+from bot.query import Match, Query, QueryError, parse
 from bot.similarity import Likes
 from bot.store import papers as papers_repo
 from bot.store import reading_list
@@ -173,15 +173,10 @@ class FeedBatch:
                 bit = 1 << index
                 # the queries matching the paper, in the order the channel's matcher gives; an
                 # AND with a one-bit int reads only the low words of a mask
-                matching = [papers & bit for papers in masks]
+                matching = list(map(bit.__and__, masks))
                 # its why: the terms holding it of its first few queries, as reason_of() says
                 first = list(islice(compress(queries, matching), WHY_QUERIES))
-                found = [
-                    term
-                    for bits in first
-                    for term, where in zip(*bits.terms(), strict=True)
-                    if where & bit
-                ]
+                found = [term for bits in first for term, where in bits.terms() if where & bit]
                 more = len(matching) - matching.count(0) - len(first)
                 users = set(chain.from_iterable(compress(mentions, matching)))
                 reasons.append(Reason(describe_terms(found, more), tuple(sorted(users))))
@@ -419,7 +414,7 @@ def build_batch(
     # `like:` terms and mutes are scored once for the batch (nothing to do without either)
     likes = score_batch(db, papers, queries.values(), muted) if queries else Likes()
     # tokenised one by one as the matcher indexes them: a week's documents are never all held
-    docs = (likes.document(paper_document(p)) for p in papers)
+    docs = (likes.document(compiled.matcher.document(p)) for p in papers)
     found = compiled.matcher.match_bitsets(docs) if queries else []
     return FeedBatch(
         stamp,

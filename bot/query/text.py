@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from sys import intern
@@ -26,6 +27,7 @@ FIELDS = ("title", "abstract", "keywords", "authors", "categories", "like")
 TEXT_FIELDS = ("title", "abstract", "keywords")  # where an unscoped term looks
 
 _SIBILANT_E = ("se", "xe", "ze", "che", "she")
+_NO_TOKENS: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=200_000)
@@ -95,7 +97,9 @@ class FieldText:
 
     __slots__ = ("_positions", "compounds", "keys", "raw", "stems")
 
-    def __init__(self, items: tuple[str, ...] | list[str]) -> None:
+    def __init__(self, items: tuple[str, ...] | list[str], keep_raw: bool = True) -> None:
+        """Tokenise the field's items; `keep_raw=False` skips the raw tokens (only prefix
+        terms read them: a batch keeps them for the fields some query has a prefix on)."""
         stems: list[str] = []
         compounds: list[tuple[int, str]] = []
         raw: set[str] = set()
@@ -103,27 +107,33 @@ class FieldText:
         for n, item in enumerate(items):
             if n:
                 stems.append("")  # a gap: phrases never span two authors or two keywords
-            lower = fold(item)
-            tokens = list(map(intern, TOKEN_RE.findall(lower)))
-            raw.update(tokens)
+            tokens = TOKEN_RE.findall(fold(item))
+            if keep_raw:
+                tokens = list(map(intern, tokens))
+                raw.update(tokens)
             parts = tokens
-            extra = len(stems)
             joined = [i for i, t in enumerate(tokens) if not t.isalnum()]
             if joined:
-                parts = list(map(intern, PART_RE.findall(lower)))  # the tokens' parts, in order
-                raw.update(parts)
+                # a compound's parts take its place (a second regex pass over the whole text
+                # cost more: nearly every abstract has a hyphen somewhere)
+                parts, start, shift = tokens[:], len(stems), 0
                 for i in joined:
                     tok = tokens[i]
-                    compounds.append((i + extra, compound_key(tok)))
-                    extra += len(PART_RE.findall(tok)) - 1
+                    pieces = PART_RE.findall(tok)
+                    at = i + shift  # where the token sits in `parts` now
+                    compounds.append((start + at, compound_key(tok)))
+                    parts[at : at + 1] = pieces
+                    shift += len(pieces) - 1
+                if keep_raw:
+                    raw.update(map(intern, parts))
             stems.extend(map(stem, parts))
         self.stems = stems
         self.compounds = compounds
-        self.raw = frozenset(raw)
+        self.raw = frozenset(raw) if raw else _NO_TOKENS
         keys = set(stems)
         keys.discard("")
         keys.update(key for _, key in compounds)
-        self.keys = frozenset(keys)
+        self.keys: AbstractSet[str] = keys  # never changed after this
         self._positions: dict[str, set[int]] = {}
 
     @classmethod
@@ -193,10 +203,13 @@ class Document:
         return hash(self.id)
 
 
-def paper_document(paper: Paper, fields: Collection[str] = FIELDS) -> Document:
+def paper_document(
+    paper: Paper, fields: Collection[str] = FIELDS, raw_fields: Collection[str] = FIELDS
+) -> Document:
     """Tokenise a paper's title, abstract, keywords, authors and categories for matching (only
-    `fields`, when a query looks at fewer: tokenising an abstract it won't read is wasted). The
-    `like` field starts empty: `bot/likes.py` fills in the similarities a `like:` query needs."""
+    `fields`, when a query looks at fewer: tokenising an abstract it won't read is wasted; raw
+    tokens only for `raw_fields`, those a prefix term looks in). The `like` field starts
+    empty: `bot/likes.py` fills in the similarities a `like:` query needs."""
     items = {
         "title": lambda: (paper.title,),
         "abstract": lambda: (paper.abstract,),
@@ -205,7 +218,7 @@ def paper_document(paper: Paper, fields: Collection[str] = FIELDS) -> Document:
         "categories": lambda: paper.categories,
         "like": lambda: (),
     }
-    return Document(id=paper.id, fields={f: FieldText(items[f]()) for f in fields})
+    return Document(id=paper.id, fields={f: FieldText(items[f](), f in raw_fields) for f in fields})
 
 
 def word_forms(key: str) -> list[str]:
