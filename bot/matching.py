@@ -322,15 +322,18 @@ class SubscriptionMatcher(Generic[K]):
         root = run.tree_mask(tree, node_masks)
         if not root:
             return 0, ()
-        leaf_masks = run.leaf_masks  # tree_mask() has filled it for every leaf of the tree
+        # tree_mask() filled these for every leaf it reached; one it skipped (after an empty
+        # AND child) explains nothing: that AND, or one above it, is 0 on its guard path
+        leaf_masks = run.leaf_masks
         term_masks = []
         codes = self._codes[qid]
         guards = self._guards.get(qid) or (_NO_GUARDS,) * len(codes)
         for code, term_guards in zip(codes, guards, strict=True):
             lid, i = divmod(code, len(FIELDS))
-            m = leaf_masks[lid][i]
+            fields = leaf_masks.get(lid)
+            m = fields[i] if fields is not None else 0
             for g in term_guards:
-                m &= node_masks[g]
+                m &= node_masks.get(g, 0)
             term_masks.append(m)
         return root, tuple(term_masks)  # a tuple of ints: the collector soon stops tracking it
 
@@ -382,6 +385,7 @@ class _Run(Generic[K]):
         self.leaf_masks: dict[int, tuple[int, ...]] = {}
         self.explained: dict[tuple[int, ...], Match] = {}
         self._indices: dict[int, tuple[int, ...]] = {}
+        self._unions: dict[int, int] = {}  # id(leaf) -> union_mask()
 
     def field_masks(self, leaf: Leaf) -> tuple[int, ...]:
         """The leaf's bitset in each of its fields (computed once per distinct leaf)."""
@@ -400,33 +404,46 @@ class _Run(Generic[K]):
             found = self._indices[group] = tuple(bit_indices(group))
         return found
 
-    def tree_mask(self, node: Node, node_masks: dict[int, int]) -> int:
-        """Papers satisfying `node`; records each node's bitset in `node_masks` (by node id)."""
-        if isinstance(node, Leaf):
+    def union_mask(self, leaf: Leaf) -> int:
+        """Papers containing the leaf in any of its fields."""
+        key = id(leaf)  # the matcher's queries hold their leaves: ids are stable for the run
+        mask = self._unions.get(key)
+        if mask is None:
             mask = 0
-            for m in self.field_masks(node):
+            for m in self.field_masks(leaf):
                 mask |= m
-        elif isinstance(node, Not):
-            mask = self.batch.all & ~self.tree_mask(node.child, node_masks)
-        elif isinstance(node, And):
-            mask = self.batch.all
-            for child in node.children:
-                mask &= self._leaf_or_tree_mask(child, node_masks)
-        else:
-            assert isinstance(node, Or)
-            mask = 0
-            for child in node.children:
-                mask |= self._leaf_or_tree_mask(child, node_masks)
-        node_masks[id(node)] = mask
+            self._unions[key] = mask
         return mask
 
-    def _leaf_or_tree_mask(self, node: Node, node_masks: dict[int, int]) -> int:
-        # most children are leaves: skip the recursive call for them
-        if not isinstance(node, Leaf):
-            return self.tree_mask(node, node_masks)
-        mask = 0
-        for m in self.field_masks(node):
-            mask |= m
+    def tree_mask(self, node: Node, node_masks: dict[int, int]) -> int:
+        """Papers satisfying `node`; records the bitset of each node that isn't a leaf in
+        `node_masks` (by id: explanation guards read them). An AND stops at its first empty
+        child, leaving the rest unrecorded: every guard below it then has it as a guard too,
+        or the query matched nothing there."""
+        # exact types, not isinstance(): this runs ~100,000 times a batch
+        if type(node) is Leaf:
+            return self.union_mask(node)
+        if type(node) is Not:
+            mask = self.batch.all & ~self.tree_mask(node.child, node_masks)
+        elif type(node) is And:
+            mask = self.batch.all
+            for child in node.children:
+                mask &= (
+                    self.union_mask(child)
+                    if type(child) is Leaf
+                    else self.tree_mask(child, node_masks)
+                )
+                if not mask:
+                    break
+        else:
+            assert type(node) is Or
+            mask = 0
+            for child in node.children:
+                mask |= (
+                    self.union_mask(child)
+                    if type(child) is Leaf
+                    else self.tree_mask(child, node_masks)
+                )
         node_masks[id(node)] = mask
         return mask
 

@@ -36,7 +36,7 @@ from bot.delivery.digest import (
 )
 from bot.delivery.lookback import MAX_LOOKBACK, WEEKLY_MAX_LOOKBACK, weekly_channels
 from bot.feed_sources import FeedSources
-from bot.likes import score_batch
+from bot.likes import like_ids, score_batch
 from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
 from bot.query import Match, Query, QueryError, parse
@@ -253,6 +253,7 @@ class CompiledFeeds:
     channels: dict[int, tuple[Subscribed, ...]]  # as in FeedBatch.channels
     queries: dict[str, Query]  # normal form -> query
     matcher: SubscriptionMatcher[str]  # keyed by normal form
+    like_ids: frozenset[str]  # the papers the queries' `like:` terms name
 
     def restricted_to(self, destinations: Collection[int]) -> CompiledFeeds:
         """Only these destinations' subscriptions, in a matcher of their own queries."""
@@ -260,7 +261,12 @@ class CompiledFeeds:
         normals = {subscribed.normal for queries in channels.values() for subscribed in queries}
         queries = {n: q for n, q in self.queries.items() if n in normals}
         return CompiledFeeds(
-            self.stamp, self.by_text, channels, queries, SubscriptionMatcher(queries.items())
+            self.stamp,
+            self.by_text,
+            channels,
+            queries,
+            SubscriptionMatcher(queries.items()),
+            frozenset(like_ids(queries.values())),
         )
 
 
@@ -326,6 +332,7 @@ def compile_subscribers(
         queries,
         # one matcher keyed by normal form: a query subscribed in many places is matched once
         SubscriptionMatcher(queries.items()),
+        frozenset(like_ids(queries.values())),  # read once, not at every batch
     )
 
 
@@ -412,7 +419,7 @@ def build_batch(
         mutes = reading_list.mutes_by_channel(db, compiled.channels)
     muted = {pid for members in mutes.values() for ids in members.values() for pid in ids}
     # `like:` terms and mutes are scored once for the batch (nothing to do without either)
-    likes = score_batch(db, papers, queries.values(), muted) if queries else Likes()
+    likes = score_batch(db, papers, (), compiled.like_ids | muted) if queries else Likes()
     # tokenised one by one as the matcher indexes them: a week's documents are never all held
     docs = (likes.document(compiled.matcher.document(p)) for p in papers)
     found = compiled.matcher.match_bitsets(docs) if queries else []
