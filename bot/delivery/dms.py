@@ -34,7 +34,7 @@ from bot.store import deliveries as ledger
 from bot.store import subscriptions as subs_repo
 from bot.store.change_counts import change_stamp
 from bot.store.database import Clock
-from bot.store.deliveries import DM_CLOSED_RETRY, delivered_paper_ids, dm_closed_recently
+from bot.store.deliveries import DM_CLOSED_RETRY, delivered_among, dm_closed_recently
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class DmDigester:
         destination = Destination.dm(user_id)
         if batch is None or batch.stamp != change_stamp(db):
             batch = plan_dm_batch(db, [user_id], now, batch)
-        already = delivered_paper_ids(db, destination)
+        already = delivered_among(db, destination, batch.batch.papers_in((start, now)), start)
         digest = batch.digest_for(user_id, (start, now), already, cap=self.settings.digest_cap)
         run = dm_runs.start_dm_run(
             db, user_id=user_id, window_start=start, now=now, matched=digest.matched

@@ -21,7 +21,7 @@ from bot.destinations import Destination
 from bot.feed_settings import weekly_day
 from bot.feed_sources import FeedSources, parse_sources
 from bot.store import feeds as feeds_repo
-from bot.store.deliveries import delivered_paper_ids
+from bot.store.deliveries import delivered_among
 from bot.store.source_status import SOURCE_NAMES, all_statuses
 
 
@@ -97,7 +97,9 @@ def plan_digest(
     batch = (
         shared.batch(db, start, now, channel_id) if shared else build_batch(db, start, channel_id)
     )
-    delivered = delivered_paper_ids(db, Destination.channel(channel_id))
+    delivered = delivered_among(
+        db, Destination.channel(channel_id), batch.papers_in((start, now)), start
+    )
     share = batch.share(channel_id, sources, (start, now), delivered, cap=cap)
     digest = share.digest
     reason: str | None = None

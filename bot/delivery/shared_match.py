@@ -96,6 +96,11 @@ class FeedBatch:
         self._index = {p.id: i for i, p in enumerate(self.papers)}
         self._masks = {normal: bits.mask for normal, bits in self.bits.items()}
 
+    def papers_in(self, window: tuple[datetime, datetime]) -> list[Paper]:
+        """The papers listed in `window` (both ends included)."""
+        lo = bisect_left(self.listed_at, window[0])
+        return self.papers[lo : bisect_right(self.listed_at, window[1])]
+
     def covers(self, channel_id: int) -> bool:
         """Whether the batch matched the channel's subscriptions (if it has any)."""
         return self.scope is None or channel_id in self.scope

@@ -11,7 +11,8 @@ members (closed DMs) that decides whether their DMs are tried.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.destinations import DeliveryState, Destination, DigestState, PostMode
+from bot.models import Paper
 from bot.store.rows import iso, parse_time, rows
 
 MAX_ATTEMPTS = 5
@@ -303,6 +305,40 @@ def delivered_paper_ids(db: sqlite_utils.Database, destination: Destination | st
     """Papers that already have a delivery (in any state) to this destination."""
     found = rows(db, "SELECT paper_id FROM deliveries WHERE destination = ?", [_key(destination)])
     return {r["paper_id"] for r in found}
+
+
+def delivered_among(
+    db: sqlite_utils.Database,
+    destination: Destination | str,
+    papers: Iterable[Paper],
+    since: datetime,
+) -> set[str]:
+    """Which of `papers` already have a delivery (in any state) to this destination.
+
+    Reads the deliveries made since `since` and looks up one by one only the papers first
+    seen before it (an old paper listed again): a paper is delivered after it is first seen,
+    so no older delivery can be of a newer paper. The cost follows the window, not the
+    destination's history.
+    """
+    key = _key(destination)
+    found = {
+        str(r[0])
+        for r in db.execute(
+            "SELECT paper_id FROM deliveries WHERE destination = ? AND created_at >= ?",
+            [key, iso(since)],
+        ).fetchall()
+    }
+    older = [p.id for p in papers if p.first_seen is None or p.first_seen < since]
+    if older:
+        found.update(
+            str(r[0])
+            for r in db.execute(
+                "SELECT paper_id FROM deliveries WHERE destination = ?"
+                " AND paper_id IN (SELECT value FROM json_each(?))",
+                [key, json.dumps(older)],
+            ).fetchall()
+        )
+    return found
 
 
 def days_forum_post(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlite_utils
 from aiohttp import web
 
 from bot.delivery.planner import plan_digest
@@ -85,21 +86,40 @@ async def test_window_starts_at_last_completed_run_but_never_beyond_three_days(
     assert (await plan(store, NOW + timedelta(days=9))).window_start == NOW + timedelta(days=6)
 
 
+def _delivered(db: sqlite_utils.Database, paper_id: str, at: datetime) -> None:
+    db.execute(
+        "INSERT INTO deliveries (destination, paper_id, state, nonce, created_at, updated_at)"
+        " VALUES (?, ?, 'sent', ?, ?, ?)",
+        [f"channel:{CHANNEL}", paper_id, f"n{paper_id}", at.isoformat(), at.isoformat()],
+    )
+
+
 async def test_already_delivered_papers_are_not_planned_again(store: Store) -> None:
     await subscribe(store, CHANNEL, "diffusion")
     await store.run(
         papers_repo.upsert_papers, [paper("2611.00002", "Diffusion", {"hf"})], NOW - timedelta(1)
     )
-    await store.run(
-        lambda db: db.execute(
-            "INSERT INTO deliveries (destination, paper_id, state, nonce, created_at, updated_at)"
-            " VALUES (?, '2611.00002', 'sent', 'n', '', '')",
-            [f"channel:{CHANNEL}"],
-        )
-    )
+    await store.run(_delivered, "2611.00002", NOW - timedelta(hours=2))
     result = await plan(store)
     assert result.digest.entries == ()
     assert result.reason == "all 1 matching papers were already posted here"
+
+
+async def test_an_old_paper_listed_again_is_not_posted_again(store: Store) -> None:
+    """Planning reads only the deliveries made in the window, and looks up the papers first
+    seen before it: one posted months ago and listed again today stays posted."""
+    await subscribe(store, CHANNEL, "diffusion")
+    # announced on arXiv in January and posted then; Hugging Face features it today
+    announced = paper("2601.00001", "Diffusion, the classic", {"arxiv"}, ("cs.CL",))
+    await store.run(papers_repo.upsert_papers, [announced], NOW - timedelta(days=300))
+    await store.run(_delivered, announced.id, NOW - timedelta(days=299))
+    featured = paper("2601.00001", "Diffusion, the classic", {"hf"})
+    await store.run(papers_repo.upsert_papers, [featured], NOW - timedelta(hours=1))
+    await store.run(papers_repo.upsert_papers, [paper("2611.00003", "Diffusion", {"hf"})], NOW)
+    listed = await store.run(papers_repo.papers_listed_between, NOW - timedelta(days=1), NOW)
+    assert announced.id in {p.id for p in listed}  # in today's window again
+    result = await plan(store)
+    assert [e.paper.id for e in result.digest.entries] == ["2611.00003"]
 
 
 async def test_reasons_for_an_empty_digest(store: Store) -> None:

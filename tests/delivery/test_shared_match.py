@@ -135,8 +135,8 @@ def _mark_delivered(db: sqlite_utils.Database, channel: int, paper_ids: list[str
     for paper_id in paper_ids:
         db.execute(
             "INSERT INTO deliveries (destination, paper_id, state, nonce, created_at, updated_at)"
-            " VALUES (?, ?, 'sent', ?, '', '')",
-            [f"channel:{channel}", paper_id, f"n{paper_id}"],
+            " VALUES (?, ?, 'sent', ?, ?, ?)",
+            [f"channel:{channel}", paper_id, f"n{paper_id}", *[NOW.isoformat()] * 2],
         )
 
 

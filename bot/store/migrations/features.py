@@ -1,5 +1,5 @@
 """Later features: command syncs, upvote history, DM schedules, change counters, the
-contentless index, like: vocabulary, reading lists and mutes (0014-0022)."""
+contentless index, like: vocabulary, reading lists and mutes, recent deliveries (0014-0023)."""
 
 from __future__ import annotations
 
@@ -170,3 +170,10 @@ def reading_lists_and_mutes(db: sqlite_utils.Database) -> None:
             f"CREATE TRIGGER muted_papers_{event.lower()}_counted AFTER {event} ON muted_papers"
             " BEGIN UPDATE change_counts SET n = n + 1 WHERE name = 'mutes'; END"
         )
+
+
+@MIGRATIONS(name="0023_deliveries_by_time")
+def deliveries_by_time(db: sqlite_utils.Database) -> None:
+    """Each destination's deliveries by time: planning reads a feed's recent deliveries, not
+    its whole history (a year of digests is ~9,000 rows a feed, read for every plan)."""
+    db.execute("CREATE INDEX deliveries_recent ON deliveries(destination, created_at)")
