@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -208,15 +208,17 @@ class Likes:
         """`match` with each `like:` term said in words: `similar to "LoRA: …" (0.41)`."""
         if not any(t.field == "like" for t in match.terms):
             return match
+        return Match(tuple(self.explain_terms(paper_id, match.terms)))
+
+    def explain_terms(self, paper_id: str, terms: Iterable[MatchedTerm]) -> list[MatchedTerm]:
+        """`explain` of a list of terms."""
         similar = self.scores.get(paper_id, {})
-        return Match(
-            tuple(
-                MatchedTerm(self.describe(t.term, similar.get(t.term, 0.0)), "like")
-                if t.field == "like"
-                else t
-                for t in match.terms
-            )
-        )
+        return [
+            MatchedTerm(self.describe(t.term, similar.get(t.term, 0.0)), "like")
+            if t.field == "like"
+            else t
+            for t in terms
+        ]
 
     def describe(self, ref_id: str, score: float) -> str:
         """`similar to "<title, cut>" (0.41)`."""

@@ -168,8 +168,9 @@ class FeedBatch:
             # a thousand feeds explain ~25 papers each, every one matched by ~25 of the feed's
             # queries: this is most of their planning, so it works on sets of papers, not pairs
             indices = [self._index[paper.id] for paper in shown]
-            if self.likes.scores or muting:  # similarity or mutes: paper by paper
-                return self._reasons_one_by_one(channel_id, indices, hit, muting)
+            if muting:  # members here muted papers: who is mentioned varies paper by paper
+                return self._reasons_with_mutes(channel_id, indices, hit)
+            similar = bool(self.likes.scores)  # `like:` terms are said with their scores
             masks = [papers for papers, _, _ in hit]
             mentions = [subscribed.mentions for _, subscribed, _ in hit]
             queries = [bits for _, _, bits in hit]
@@ -182,6 +183,8 @@ class FeedBatch:
                 # its why: the terms holding it of its first few queries, as reason_of() says
                 first = list(islice(compress(queries, matching), WHY_QUERIES))
                 found = [term for bits in first for term, where in bits.terms() if where & bit]
+                if similar and any(term.field == "like" for term in found):
+                    found = self.likes.explain_terms(self.papers[index].id, found)
                 more = len(matching) - matching.count(0) - len(first)
                 users = set(chain.from_iterable(compress(mentions, matching)))
                 reasons.append(Reason(describe_terms(found, more), tuple(sorted(users))))
@@ -192,15 +195,14 @@ class FeedBatch:
         )
         return FeedShare(feed.bit_count(), matched.bit_count(), digest)
 
-    def _reasons_one_by_one(
+    def _reasons_with_mutes(
         self,
         channel_id: int,
         indices: Sequence[int],
         hit: Sequence[tuple[int, Subscribed, QueryBits[str]]],
-        muting: bool,
     ) -> list[Reason]:
-        """`share`'s reasons when a paper's why depends on `like:` scores or a subscriber's
-        mutes: (subscriber, why) pair by pair."""
+        """`share`'s reasons in a channel where members muted papers: a member who muted a
+        paper (or papers like it) is not mentioned for it, so (subscriber, why) pair by pair."""
         at = {index: n for n, index in enumerate(indices)}
         everyone = sum(1 << index for index in indices)
         found: list[list[tuple[Subscriber, Match]]] = [[] for _ in indices]
@@ -210,7 +212,7 @@ class FeedBatch:
                 found[at[index]] += [
                     (sub, why)
                     for sub in subscribed.subscribers
-                    if not (muting and self._muted_mask(channel_id, sub) >> index & 1)
+                    if not self._muted_mask(channel_id, sub) >> index & 1
                 ]
         return [reason_of(hits) for hits in found]
 

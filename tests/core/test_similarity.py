@@ -10,11 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.delivery.digest import Subscriber
+from bot.delivery.digest import Digest, Subscriber, build_digest
+from bot.delivery.planner import plan_digest, window_start_for
+from bot.delivery.shared_match import FeedMatchCache
 from bot.dry_run import dry_run
+from bot.feed_sources import parse_sources
 from bot.likes import (
     default_scorer,
     documents,
@@ -29,9 +33,11 @@ from bot.query import QueryError, parse
 from bot.similarity import TFIDF_THRESHOLD, Likes, cosine
 from bot.sources.sample import load_sample_day
 from bot.store import Store
+from bot.store import papers as papers_repo
+from bot.store import subscriptions as subs_repo
 from bot.store.papers import upsert_papers
 from tests.query.support import LIKE_IDS, PAPERS, query_texts
-from tests.support import NOW
+from tests.support import NOW, make_feed, subscribe
 
 PAIRS = json.loads((Path(__file__).parents[1] / "fixtures/similarity_pairs.json").read_text())
 EXAMPLES = {
@@ -156,6 +162,47 @@ async def test_a_mute_stops_mentions_for_similar_papers_only(store: Store) -> No
     assert found[ex("ldm")] == {None}  # still posted for the channel, alice not mentioned
     assert 42 in found[ex("lora")]  # a paper unlike the muted one still mentions her
     assert ex("ddpm") not in found or 42 not in found[ex("ddpm")]
+
+
+async def test_feeds_planned_together_say_why_by_similarity_where_they_asked(
+    store: Store,
+) -> None:
+    """One shared match for a feed with a `like:` subscription and one without: the first
+    says "similar to …" with the paper's score, the second explains plainly, and both equal
+    their own reference digest."""
+    await make_feed(store, 1, sources="hf", created=NOW - timedelta(days=3))
+    await make_feed(store, 2, sources="hf", created=NOW - timedelta(days=3), guild_id=2)
+    await subscribe(store, 1, f"like:{ex('lora')}", user=42)
+    await subscribe(store, 1, "diffusion")
+    await subscribe(store, 2, "diffusion", guild_id=2)
+    cache = FeedMatchCache()
+    plans = {c: await store.run(plan_digest, c, NOW, cap=25, shared=cache) for c in (1, 2)}
+
+    def reference(db: sqlite_utils.Database, channel: int) -> Digest:
+        start = window_start_for(db, channel, NOW)
+        listed = [
+            p
+            for p in papers_repo.papers_listed_between(db, start, NOW + timedelta(microseconds=1))
+            if parse_sources("hf").accepts(p)
+        ]
+        subscribers = [
+            (Subscriber("channel", s.id, None, s.normal), parse(s.query))
+            for s in subs_repo.list_channel(db, channel)
+        ] + [
+            (Subscriber("personal", s.id, s.user_id, s.normal), parse(s.query))
+            for s in subs_repo.personal_for_channel(db, channel)
+        ]
+        matches = match_with_likes(db, listed, subscribers, {})
+        return build_digest([p for p in listed if p.id in matches], matches, cap=25)
+
+    for channel, plan in plans.items():
+        assert plan is not None
+        expected = await store.run(reference, channel)
+        assert plan.digest == expected
+    similar = [e for e in plans[1].digest.entries if "similar to" in e.why]
+    assert similar and all(e.mention_user_ids == (42,) for e in similar)
+    assert ex("adapters") in {e.paper.id for e in similar}
+    assert plans[2].digest.entries and not any("similar" in e.why for e in plans[2].digest.entries)
 
 
 async def test_dry_runs_score_like_terms(store: Store) -> None:
