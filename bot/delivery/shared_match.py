@@ -32,14 +32,13 @@ from bot.delivery.digest import (
     Subscriber,
     describe_terms,
     digest_of_counted,
-    reason_of,
 )
 from bot.delivery.lookback import MAX_LOOKBACK, WEEKLY_MAX_LOOKBACK, weekly_channels
 from bot.feed_sources import FeedSources
 from bot.likes import like_ids, score_batch
 from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
-from bot.query import Match, Query, QueryError, parse
+from bot.query import Query, QueryError, parse
 from bot.similarity import Likes
 from bot.store import papers as papers_repo
 from bot.store import reading_list
@@ -167,26 +166,36 @@ class FeedBatch:
         def reasons_of(shown: Sequence[Paper]) -> list[Reason]:
             # a thousand feeds explain ~25 papers each, every one matched by ~25 of the feed's
             # queries: this is most of their planning, so it works on sets of papers, not pairs
-            indices = [self._index[paper.id] for paper in shown]
-            if muting:  # members here muted papers: who is mentioned varies paper by paper
-                return self._reasons_with_mutes(channel_id, indices, hit)
             similar = bool(self.likes.scores)  # `like:` terms are said with their scores
             masks = [papers for papers, _, _ in hit]
             mentions = [subscribed.mentions for _, subscribed, _ in hit]
             queries = [bits for _, _, bits in hit]
+            # members who muted papers here, each with every paper like one they muted
+            muters = [
+                (member, mask)
+                for member in self.mutes.get(channel_id, ())
+                if (mask := self._member_muted(channel_id, member))
+            ]
+            members_only = [_members_only(subscribed) for _, subscribed, _ in hit] if muters else []
             reasons = []
-            for index in indices:
-                bit = 1 << index
+            for paper in shown:
+                bit = 1 << self._index[paper.id]
                 # the queries matching the paper, in the order the channel's matcher gives; an
                 # AND with a one-bit int reads only the low words of a mask
-                matching = list(map(bit.__and__, masks))
+                matching: list[int | bool] = list(map(bit.__and__, masks))
+                gone = {member for member, mask in muters if mask & bit}
+                if gone:  # a query all of whose subscribers muted the paper doesn't explain it
+                    matching = [
+                        flag and not (only is not None and only <= gone)
+                        for flag, only in zip(matching, members_only, strict=True)
+                    ]
                 # its why: the terms holding it of its first few queries, as reason_of() says
                 first = list(islice(compress(queries, matching), WHY_QUERIES))
                 found = [term for bits in first for term, where in bits.terms() if where & bit]
                 if similar and any(term.field == "like" for term in found):
-                    found = self.likes.explain_terms(self.papers[index].id, found)
+                    found = self.likes.explain_terms(paper.id, found)
                 more = len(matching) - matching.count(0) - len(first)
-                users = set(chain.from_iterable(compress(mentions, matching)))
+                users = set(chain.from_iterable(compress(mentions, matching))) - gone
                 reasons.append(Reason(describe_terms(found, more), tuple(sorted(users))))
             return reasons
 
@@ -194,27 +203,6 @@ class FeedBatch:
             counted, reasons_of, cap=cap, total=fresh.bit_count(), summary=self._summary
         )
         return FeedShare(feed.bit_count(), matched.bit_count(), digest)
-
-    def _reasons_with_mutes(
-        self,
-        channel_id: int,
-        indices: Sequence[int],
-        hit: Sequence[tuple[int, Subscribed, QueryBits[str]]],
-    ) -> list[Reason]:
-        """`share`'s reasons in a channel where members muted papers: a member who muted a
-        paper (or papers like it) is not mentioned for it, so (subscriber, why) pair by pair."""
-        at = {index: n for n, index in enumerate(indices)}
-        everyone = sum(1 << index for index in indices)
-        found: list[list[tuple[Subscriber, Match]]] = [[] for _ in indices]
-        for papers, subscribed, bits in hit:
-            for index in bit_indices(papers & everyone):
-                why = self.likes.explain(self.papers[index].id, bits.why_at(index))
-                found[at[index]] += [
-                    (sub, why)
-                    for sub in subscribed.subscribers
-                    if not self._muted_mask(channel_id, sub) >> index & 1
-                ]
-        return [reason_of(hits) for hits in found]
 
     def _summary(self, paper: Paper) -> str:
         """The paper's TL;DR, made once for every feed that shows it."""
@@ -227,10 +215,14 @@ class FeedBatch:
         """The papers a personal subscriber's member muted in the channel, or papers like them."""
         if sub.kind != "personal" or sub.user_id is None:
             return 0
-        muted = self.mutes.get(channel_id, {}).get(sub.user_id)
+        return self._member_muted(channel_id, sub.user_id)
+
+    def _member_muted(self, channel_id: int, member: int) -> int:
+        """The papers the member muted in the channel, or papers like them."""
+        muted = self.mutes.get(channel_id, {}).get(member)
         if not muted:
             return 0
-        key = (channel_id, sub.user_id)
+        key = (channel_id, member)
         mask = self._muted.get(key)
         if mask is None:
             mask = self._muted[key] = sum(
@@ -247,6 +239,14 @@ class FeedBatch:
                 1 << i for i, p in enumerate(self.papers) if sources.accepts(p)
             )
         return mask
+
+
+def _members_only(subscribed: Subscribed) -> frozenset[int] | None:
+    """The members whose personal subscriptions these all are (None: the channel's own, which
+    no mute silences, is among them)."""
+    if len(subscribed.mentions) != len(subscribed.subscribers):
+        return None
+    return frozenset(subscribed.mentions)
 
 
 @dataclass(frozen=True, slots=True)

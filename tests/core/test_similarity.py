@@ -32,7 +32,7 @@ from bot.models import Paper
 from bot.query import QueryError, parse
 from bot.similarity import TFIDF_THRESHOLD, Likes, cosine
 from bot.sources.sample import load_sample_day
-from bot.store import Store
+from bot.store import Store, reading_list
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.papers import upsert_papers
@@ -175,8 +175,17 @@ async def test_feeds_planned_together_say_why_by_similarity_where_they_asked(
     await subscribe(store, 1, f"like:{ex('lora')}", user=42)
     await subscribe(store, 1, "diffusion")
     await subscribe(store, 2, "diffusion", guild_id=2)
+    # a third feed where members muted papers: 43 is not mentioned for papers like DDPM, and
+    # their "model" query, which only they subscribe, no longer explains those papers
+    await make_feed(store, 3, sources="hf", created=NOW - timedelta(days=3), guild_id=3)
+    await subscribe(store, 3, "diffusion", guild_id=3)
+    await subscribe(store, 3, "diffusion", user=43, guild_id=3)
+    await subscribe(store, 3, "model", user=43, guild_id=3)
+    await subscribe(store, 3, "language", user=44, guild_id=3)
+    await store.run(reading_list.mute_paper, 43, 3, ex("ddpm"), NOW)
+    mutes = {3: {43: {ex("ddpm")}}}
     cache = FeedMatchCache()
-    plans = {c: await store.run(plan_digest, c, NOW, cap=25, shared=cache) for c in (1, 2)}
+    plans = {c: await store.run(plan_digest, c, NOW, cap=25, shared=cache) for c in (1, 2, 3)}
 
     def reference(db: sqlite_utils.Database, channel: int) -> Digest:
         start = window_start_for(db, channel, NOW)
@@ -192,7 +201,7 @@ async def test_feeds_planned_together_say_why_by_similarity_where_they_asked(
             (Subscriber("personal", s.id, s.user_id, s.normal), parse(s.query))
             for s in subs_repo.personal_for_channel(db, channel)
         ]
-        matches = match_with_likes(db, listed, subscribers, {})
+        matches = match_with_likes(db, listed, subscribers, mutes.get(channel, {}))
         return build_digest([p for p in listed if p.id in matches], matches, cap=25)
 
     for channel, plan in plans.items():
@@ -203,6 +212,9 @@ async def test_feeds_planned_together_say_why_by_similarity_where_they_asked(
     assert similar and all(e.mention_user_ids == (42,) for e in similar)
     assert ex("adapters") in {e.paper.id for e in similar}
     assert plans[2].digest.entries and not any("similar" in e.why for e in plans[2].digest.entries)
+    ddpm = next(e for e in plans[3].digest.entries if e.paper.id == ex("ddpm"))
+    assert 43 not in ddpm.mention_user_ids and "model" not in ddpm.why
+    assert any(43 in e.mention_user_ids for e in plans[3].digest.entries)
 
 
 async def test_dry_runs_score_like_terms(store: Store) -> None:
