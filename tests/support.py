@@ -17,9 +17,14 @@ import sqlite_utils
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.delivery.digest import Subscriber
+from bot.delivery.planner import window_start_for
+from bot.feed_sources import parse_sources
 from bot.models import Paper
+from bot.query import Query, parse
 from bot.store import Store
 from bot.store import feeds as feeds_repo
+from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.migrations import MIGRATIONS
 from tests.fakediscord import FakeDiscord, Guild
@@ -170,3 +175,28 @@ def add_guilds_on_alternate_shards(fake: FakeDiscord, count: int) -> list[Guild]
         fake.clock.advance(0.001)
     assert len({g.id >> 22 & 1 for g in guilds}) == min(count, 2)
     return guilds
+
+
+def feed_reference_inputs(
+    db: sqlite_utils.Database, channel: int, now: datetime
+) -> tuple[list[Paper], list[tuple[Subscriber, Query]]]:
+    """A feed's digest inputs read the plain way, as references for the shared match: the
+    papers from its sources listed in its window, and its subscriptions (the channel's own
+    first, then members', oldest first), each parsed."""
+    feed = feeds_repo.get_feed(db, channel)
+    assert feed is not None
+    sources = parse_sources(feed.sources)
+    start = window_start_for(db, channel, now)
+    listed = [
+        p
+        for p in papers_repo.papers_listed_between(db, start, now + timedelta(microseconds=1))
+        if sources.accepts(p)
+    ]
+    subscribers = [
+        (Subscriber("channel", s.id, None, s.normal), parse(s.query))
+        for s in subs_repo.list_channel(db, channel)
+    ] + [
+        (Subscriber("personal", s.id, s.user_id, s.normal), parse(s.query))
+        for s in subs_repo.personal_for_channel(db, channel)
+    ]
+    return listed, subscribers

@@ -121,8 +121,8 @@ class FeedBatch:
         `window` (both ends included) that match its subscriptions and are not in `delivered`.
 
         Counting and ranking are bitset algebra over the channel's queries; only the papers shown
-        are explained, in the order the channel's own matcher gives (grouped by query, in the
-        order of its first subscriber in the channel, then by subscriber).
+        are explained, as `reason_of` explains the channel's own matcher's result (queries in the
+        order of their first subscriber in the channel), one AND per query and paper.
         """
         lo = bisect_left(self.listed_at, window[0])
         hi = bisect_right(self.listed_at, window[1])

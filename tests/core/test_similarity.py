@@ -15,10 +15,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.delivery.digest import Digest, Subscriber, build_digest
-from bot.delivery.planner import plan_digest, window_start_for
+from bot.delivery.planner import plan_digest
 from bot.delivery.shared_match import FeedMatchCache
 from bot.dry_run import dry_run
-from bot.feed_sources import parse_sources
 from bot.likes import (
     default_scorer,
     documents,
@@ -33,11 +32,9 @@ from bot.query import QueryError, parse
 from bot.similarity import TFIDF_THRESHOLD, Likes, cosine
 from bot.sources.sample import load_sample_day
 from bot.store import Store, reading_list
-from bot.store import papers as papers_repo
-from bot.store import subscriptions as subs_repo
 from bot.store.papers import upsert_papers
 from tests.query.support import LIKE_IDS, PAPERS, query_texts
-from tests.support import NOW, make_feed, subscribe
+from tests.support import NOW, feed_reference_inputs, make_feed, subscribe
 
 PAIRS = json.loads((Path(__file__).parents[1] / "fixtures/similarity_pairs.json").read_text())
 EXAMPLES = {
@@ -188,19 +185,7 @@ async def test_feeds_planned_together_say_why_by_similarity_where_they_asked(
     plans = {c: await store.run(plan_digest, c, NOW, cap=25, shared=cache) for c in (1, 2, 3)}
 
     def reference(db: sqlite_utils.Database, channel: int) -> Digest:
-        start = window_start_for(db, channel, NOW)
-        listed = [
-            p
-            for p in papers_repo.papers_listed_between(db, start, NOW + timedelta(microseconds=1))
-            if parse_sources("hf").accepts(p)
-        ]
-        subscribers = [
-            (Subscriber("channel", s.id, None, s.normal), parse(s.query))
-            for s in subs_repo.list_channel(db, channel)
-        ] + [
-            (Subscriber("personal", s.id, s.user_id, s.normal), parse(s.query))
-            for s in subs_repo.personal_for_channel(db, channel)
-        ]
+        listed, subscribers = feed_reference_inputs(db, channel, NOW)
         matches = match_with_likes(db, listed, subscribers, mutes.get(channel, {}))
         return build_digest([p for p in listed if p.id in matches], matches, cap=25)
 

@@ -11,19 +11,17 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.delivery.digest import Digest, Subscriber, build_digest
-from bot.delivery.planner import DigestPlan, plan_digest, window_start_for
+from bot.delivery.digest import Digest, build_digest
+from bot.delivery.planner import DigestPlan, plan_digest
 from bot.delivery.shared_match import FeedMatchCache
 from bot.destinations import Destination
-from bot.feed_sources import parse_sources
 from bot.matching import SubscriptionMatcher
-from bot.query import parse
 from bot.store import Store
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
 from bot.store.deliveries import delivered_paper_ids
-from tests.support import make_feed, paper, subscribe
+from tests.support import feed_reference_inputs, make_feed, paper, subscribe
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.now(NOW)
@@ -109,22 +107,7 @@ async def test_every_feed_planned_from_one_shared_match_gets_its_own_plan(store:
 def reference_plan(db: sqlite_utils.Database, channel: int) -> tuple[int, Digest]:
     """The plan as Paperboy made it before the shared match: this feed's papers, its own
     subscriptions in their own matcher."""
-    feed = feeds_repo.get_feed(db, channel)
-    assert feed is not None
-    sources = parse_sources(feed.sources)
-    start = window_start_for(db, channel, NOW)
-    listed = [
-        p
-        for p in papers_repo.papers_listed_between(db, start, NOW + timedelta(microseconds=1))
-        if sources.accepts(p)
-    ]
-    subscribers = [
-        (Subscriber("channel", s.id, None, s.normal), parse(s.query))
-        for s in subs_repo.list_channel(db, channel)
-    ] + [
-        (Subscriber("personal", s.id, s.user_id, s.normal), parse(s.query))
-        for s in subs_repo.personal_for_channel(db, channel)
-    ]
+    listed, subscribers = feed_reference_inputs(db, channel, NOW)
     matches = SubscriptionMatcher(subscribers).match(listed) if subscribers else {}
     already = delivered_paper_ids(db, Destination.channel(channel))
     fresh = [p for p in listed if p.id in matches and p.id not in already]
