@@ -84,11 +84,12 @@ def delivered_reads(
 ) -> tuple[float, float]:
     """Seconds to read every feed's already-delivered papers: those of its window (plus old
     papers listed again), and its whole history."""
-    batch = cache.batch(db, NOW - timedelta(days=1), NOW)
-    papers = batch.papers_in((NOW - timedelta(days=1), NOW))
+    since = NOW - timedelta(days=1)
+    batch = cache.batch(db, since, NOW)
     start = time.perf_counter()
     for channel in channels:
-        delivered_among(db, Destination.channel(channel), papers, NOW - timedelta(days=1))
+        old = batch.seen_before((since, NOW), since)
+        delivered_among(db, Destination.channel(channel), since, old)
     window = time.perf_counter() - start
     start = time.perf_counter()
     for channel in channels:

@@ -195,7 +195,8 @@ class DmDigester:
         destination = Destination.dm(user_id)
         if batch is None or batch.stamp != change_stamp(db):
             batch = plan_dm_batch(db, [user_id], now, batch)
-        already = delivered_among(db, destination, batch.batch.papers_in((start, now)), start)
+        old = batch.batch.seen_before((start, now), start)
+        already = delivered_among(db, destination, start, old)
         digest = batch.digest_for(user_id, (start, now), already, cap=self.settings.digest_cap)
         run = dm_runs.start_dm_run(
             db, user_id=user_id, window_start=start, now=now, matched=digest.matched

@@ -97,9 +97,8 @@ def plan_digest(
     batch = (
         shared.batch(db, start, now, channel_id) if shared else build_batch(db, start, channel_id)
     )
-    delivered = delivered_among(
-        db, Destination.channel(channel_id), batch.papers_in((start, now)), start
-    )
+    old = batch.seen_before((start, now), start)
+    delivered = delivered_among(db, Destination.channel(channel_id), start, old)
     share = batch.share(channel_id, sources, (start, now), delivered, cap=cap)
     digest = share.digest
     reason: str | None = None

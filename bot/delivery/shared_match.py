@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, compress, islice
+from math import inf
 from sys import intern
 from typing import NamedTuple
 
@@ -85,20 +86,30 @@ class FeedBatch:
     mutes: dict[int, dict[int, set[str]]] = field(default_factory=dict)
     # the destinations it was built for (None: every feed)
     scope: frozenset[int] | None = None
+    _ids: list[str] = field(default_factory=list)  # parallel to `papers`
     _index: dict[str, int] = field(default_factory=dict)
+    _seen_at: list[float] = field(default_factory=list)  # first_seen timestamps, see seen_before
     _masks: dict[str, int] = field(default_factory=dict)  # normal form -> every paper it matched
     _accepted: dict[FeedSources, int] = field(default_factory=dict)  # sources -> papers
     _muted: dict[tuple[int, int], int] = field(default_factory=dict)  # (channel, member) -> papers
     _tldrs: dict[str, str] = field(default_factory=dict)  # paper id -> its TL;DR
 
     def __post_init__(self) -> None:
-        self._index = {p.id: i for i, p in enumerate(self.papers)}
+        self._ids = [p.id for p in self.papers]
+        self._index = {paper_id: i for i, paper_id in enumerate(self._ids)}
         self._masks = {normal: bits.mask for normal, bits in self.bits.items()}
 
-    def papers_in(self, window: tuple[datetime, datetime]) -> list[Paper]:
-        """The papers listed in `window` (both ends included)."""
+    def seen_before(self, window: tuple[datetime, datetime], since: datetime) -> list[str]:
+        """The ids of the papers listed in `window` (both ends included) that were first seen
+        before `since`: old papers listed again (see `delivered_among`)."""
+        if len(self._seen_at) != len(self.papers):  # timestamps: floats compare in C
+            self._seen_at = [
+                p.first_seen.timestamp() if p.first_seen else -inf for p in self.papers
+            ]
         lo = bisect_left(self.listed_at, window[0])
-        return self.papers[lo : bisect_right(self.listed_at, window[1])]
+        hi = bisect_right(self.listed_at, window[1])
+        older = map(since.timestamp().__gt__, self._seen_at[lo:hi])
+        return list(compress(self._ids[lo:hi], older))
 
     def covers(self, channel_id: int) -> bool:
         """Whether the batch matched the channel's subscriptions (if it has any)."""

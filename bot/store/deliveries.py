@@ -12,7 +12,7 @@ members (closed DMs) that decides whether their DMs are tried.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,7 +21,6 @@ from typing import Any
 import sqlite_utils
 
 from bot.destinations import DeliveryState, Destination, DigestState, PostMode
-from bot.models import Paper
 from bot.store.rows import iso, parse_time, rows
 
 MAX_ATTEMPTS = 5
@@ -310,15 +309,16 @@ def delivered_paper_ids(db: sqlite_utils.Database, destination: Destination | st
 def delivered_among(
     db: sqlite_utils.Database,
     destination: Destination | str,
-    papers: Iterable[Paper],
     since: datetime,
+    seen_before: Collection[str],
 ) -> set[str]:
-    """Which of `papers` already have a delivery (in any state) to this destination.
+    """The papers already delivered (in any state) to this destination, among those made
+    since `since` and those of `seen_before`.
 
-    Reads the deliveries made since `since` and looks up one by one only the papers first
-    seen before it (an old paper listed again): a paper is delivered after it is first seen,
-    so no older delivery can be of a newer paper. The cost follows the window, not the
-    destination's history.
+    A caller asking about papers listed since `since` passes the ones first seen before it
+    (an old paper listed again): a paper is delivered after it is first seen, so no older
+    delivery can be of a newer paper. The cost follows the window, not the destination's
+    history.
     """
     key = _key(destination)
     found = {
@@ -328,14 +328,13 @@ def delivered_among(
             [key, iso(since)],
         ).fetchall()
     }
-    older = [p.id for p in papers if p.first_seen is None or p.first_seen < since]
-    if older:
+    if seen_before:
         found.update(
             str(r[0])
             for r in db.execute(
                 "SELECT paper_id FROM deliveries WHERE destination = ?"
                 " AND paper_id IN (SELECT value FROM json_each(?))",
-                [key, json.dumps(older)],
+                [key, json.dumps(list(seen_before))],
             ).fetchall()
         )
     return found
