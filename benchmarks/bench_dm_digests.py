@@ -69,7 +69,7 @@ async def build(path: Path, corpus: Corpus, members: int, papers: int, subs: int
 
 
 async def measure(
-    members: int, papers: int, subs: int, seed: int
+    members: int, papers: int, subs: int, seed: int, baseline_sample: int = BASELINE_SAMPLE
 ) -> tuple[float, float, float, float, int]:
     """Seconds to plan every member's digest (one match, one transaction), of which at the slot
     (the match prepared after the ingest), seconds to plan them one member at a time as before,
@@ -78,7 +78,7 @@ async def measure(
         store = await build(Path(tmp) / "bench.db", Corpus(seed), members, papers, subs)
         try:
             users = list(range(1, members + 1))
-            sample = users[:: max(1, len(users) // BASELINE_SAMPLE)]
+            sample = users[:: max(1, len(users) // baseline_sample)]
             started = time.perf_counter()
             for user in sample:  # the old cost: every member re-reads and re-matches the papers
                 await store.run(plan_dm_batch, [user], NOW)
@@ -105,6 +105,10 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=2000)
     parser.add_argument("--subs", type=int, default=10, help="dm:true subscriptions per member")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--baseline-sample", type=int, default=BASELINE_SAMPLE,
+        help="members planned one at a time, extrapolated to all",
+    )  # fmt: skip
     args = parser.parse_args()
     print(f"DM digests: {args.papers:,} papers, {args.subs} subscriptions per member")
     print(
@@ -113,7 +117,9 @@ def main() -> None:
     )
     rows = []
     for members in (args.members // 2, args.members):
-        found = asyncio.run(measure(members, args.papers, args.subs, args.seed))
+        found = asyncio.run(
+            measure(members, args.papers, args.subs, args.seed, args.baseline_sample)
+        )
         plan, at_slot, old, total, dms = found
         rows.append(plan)
         print(
@@ -122,7 +128,9 @@ def main() -> None:
         )
     growth = rows[1] / rows[0]
     print(f"planning growth from {args.members // 2:,} to {args.members:,} members: {growth:.2f}x")
-    print(f"* planning one member at a time, timed on {BASELINE_SAMPLE} members and extrapolated")
+    print(
+        f"* planning one member at a time, timed on {args.baseline_sample} members and extrapolated"
+    )
     print("planning: the match (prepare(), as after an ingest; queries parsed cold) and the")
     print("ledger transaction; at slot: the ledger transaction alone, the match being ready")
     print("(sending: one durable ledger write before and after each DM; Discord's own limits")

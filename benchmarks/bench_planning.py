@@ -112,7 +112,7 @@ class Timings:
 
 
 async def measure(
-    feeds: int, subs: int, papers: int, seed: int, history: int
+    feeds: int, subs: int, papers: int, seed: int, history: int, baseline_sample: int
 ) -> tuple[Timings, int, float]:
     """Timings, the papers planned in all, and the process's peak resident memory (MB) after the
     shared planning."""
@@ -136,7 +136,7 @@ async def measure(
                 return time.perf_counter() - start, planned
 
             def one_by_one(db: sqlite_utils.Database) -> float:
-                sample = channels[:: max(1, len(channels) // BASELINE_SAMPLE)]
+                sample = channels[:: max(1, len(channels) // baseline_sample)]
                 start = time.perf_counter()
                 for channel in sample:
                     plan_digest(db, channel, NOW, cap=25)  # no cache: this channel's own match
@@ -173,6 +173,10 @@ def main() -> None:
     parser.add_argument(
         "--history-days", type=int, default=365, help="days of past digests in every feed"
     )
+    parser.add_argument(
+        "--baseline-sample", type=int, default=BASELINE_SAMPLE,
+        help="feeds planned on their own, extrapolated to all",
+    )  # fmt: skip
     args = parser.parse_args()
     print(
         f"Planning every feed's digest: {args.papers:,} new papers,"
@@ -187,7 +191,7 @@ def main() -> None:
     for scale in (2, 1):
         feeds, subs = args.feeds // scale, args.subs // scale
         t, planned, peak = asyncio.run(
-            measure(feeds, subs, args.papers, args.seed, args.history_days)
+            measure(feeds, subs, args.papers, args.seed, args.history_days, args.baseline_sample)
         )
         rows.append(t)
         reads = f"{t.delivered_window:.2f} / {t.delivered_history:.2f}"
@@ -205,7 +209,7 @@ def main() -> None:
     print("already compiled; prepared: the match made right after the ingest (Engine.prepare),")
     print("only the plans at the slot; speed-up: one by one / matched at slot;")
     print("delivered: every feed's already-posted papers read for its window vs its whole history")
-    print(f"* each feed matched on its own, timed on {BASELINE_SAMPLE} feeds and extrapolated")
+    print(f"* each feed matched on its own, timed on {args.baseline_sample} feeds and extrapolated")
 
 
 if __name__ == "__main__":
