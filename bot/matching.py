@@ -47,56 +47,36 @@ GroupedResult = dict[str, list[MatchGroup[K]]]
 
 class QueryBits(Generic[K]):
     """One query's matches in a batch: its keys, every paper it matched (bit i = paper i), and
-    why a paper matched, worked out only when asked (a digest explains the papers it shows).
+    the papers each of its terms explains, so a digest can say why it shows a paper.
 
     A batch holds tens of thousands: no per-instance closures or lists, so a new batch adds
     little for the garbage collector to walk.
     """
 
-    __slots__ = ("_matcher", "_qid", "_run", "_term_masks", "_terms", "_why", "keys", "mask")
+    __slots__ = ("_matcher", "_qid", "_term_masks", "_terms", "keys", "mask")
 
     def __init__(
         self,
         keys: tuple[K, ...],
         mask: int,
         matcher: SubscriptionMatcher[K],
-        run: dict[tuple[int, ...], Match],
         qid: int,
         term_masks: tuple[int, ...],
     ) -> None:
         self.keys = keys
         self.mask = mask
         self._matcher = matcher
-        self._run = run  # the batch's explanations, shared by its queries
         self._qid = qid
         self._term_masks = term_masks
-        self._why: dict[int, Match] | None = None
         self._terms: tuple[tuple[MatchedTerm, int], ...] | None = None
-
-    def explained(self, papers: int) -> list[tuple[int, Match]]:
-        """The papers of `papers` the query matched, in groups that share one explanation."""
-        return explained_groups(papers & self.mask, self._term_masks, self._explain)
-
-    def why_at(self, index: int) -> Match:
-        """Why paper `index` matched, for a paper known to be in `mask`."""
-        # remembered: a popular query explains the same top papers for hundreds of feeds
-        if self._why is None:
-            self._why = {}
-        why = self._why.get(index)
-        if why is None:
-            why = self._why[index] = self._explain(self._term_masks, 1 << index)
-        return why
 
     def terms(self) -> tuple[tuple[MatchedTerm, int], ...]:
         """The query's explanation terms, each with the papers it explains: the match of paper
-        i is the terms whose papers hold bit i (as `why_at` gives it)."""
+        i is the terms whose papers hold bit i (what `match()` would say for it)."""
         if self._terms is None:  # tuples of strings and ints: the collector won't walk them
             terms = self._matcher.terms_of(self._qid)
             self._terms = tuple(zip(terms, self._term_masks, strict=True))
         return self._terms
-
-    def _explain(self, masks: Sequence[int], bit: int) -> Match:
-        return self._matcher.explanation(self._qid, masks, bit, self._run)
 
 
 def explained_groups(
@@ -271,7 +251,7 @@ class SubscriptionMatcher(Generic[K]):
         for qid in sorted(self._candidates(run.batch)):
             root, masks = self._term_masks(qid, run)
             if root:
-                found.append(QueryBits(self._keys[qid], root, self, run.explained, qid, masks))
+                found.append(QueryBits(self._keys[qid], root, self, qid, masks))
         return found
 
     def match(self, papers: Sequence[Paper | Document]) -> Result[K]:

@@ -50,6 +50,25 @@ def test_matcher_equals_brute_force(texts: list[str], batch: list[Paper]) -> Non
     assert matcher.match(batch) == expected
 
 
+@given(st.lists(query_texts(), min_size=1, max_size=25), batches())
+@settings(max_examples=300, deadline=None)
+def test_bitsets_and_their_terms_equal_brute_force(texts: list[str], batch: list[Paper]) -> None:
+    """What shared planning reads: each query's papers as a bitset, and why each matched as
+    the terms whose bitsets hold it (each term once, in the brute force's order)."""
+    subs = list(enumerate(_queries(texts)))
+    expected = reference_match(subs, batch)
+    found: dict[str, list[tuple[int, tuple[MatchedTerm, ...]]]] = {}
+    for bits in SubscriptionMatcher(subs).match_bitsets(batch):
+        for i in bit_indices(bits.mask):
+            terms = [term for term, where in bits.terms() if where >> i & 1]
+            found.setdefault(batch[i].id, []).extend(
+                (key, tuple(dict.fromkeys(terms))) for key in bits.keys
+            )
+    assert {pid: sorted(hits) for pid, hits in found.items()} == {
+        pid: sorted((key, m.terms) for key, m in hits) for pid, hits in expected.items()
+    }
+
+
 @given(st.lists(query_texts(), min_size=1, max_size=25))
 @settings(max_examples=100, deadline=None)
 def test_matcher_equals_brute_force_on_hand_written_papers(texts: list[str]) -> None:
