@@ -29,6 +29,7 @@ from bot.delivery.messages import MessageSpec, dm_messages
 from bot.delivery.planner import FIRST_RUN_LOOKBACK, MAX_LOOKBACK
 from bot.delivery.posting import DmClosed, Forbidden, NotFound, Poster, Rejected
 from bot.destinations import Destination, PostMode
+from bot.long_lived import collector_paused, settle
 from bot.store import Store, dm_runs
 from bot.store import deliveries as ledger
 from bot.store import subscriptions as subs_repo
@@ -97,7 +98,10 @@ class DmDigester:
             batch = self._last_batch
             if batch is not None and batch.serves(users, change_stamp(db), now):
                 return batch  # a poll that brought nothing new: the match still holds
-            return plan_dm_batch(db, users, now, batch)
+            with collector_paused():  # see bot/long_lived.py
+                made = plan_dm_batch(db, users, now, batch)
+            settle(len(made.compiled.queries))
+            return made
 
         self._last_batch = await self.store.read(prepare)
 

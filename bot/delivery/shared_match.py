@@ -37,6 +37,7 @@ from bot.delivery.digest import (
 from bot.delivery.lookback import MAX_LOOKBACK, WEEKLY_MAX_LOOKBACK, weekly_channels
 from bot.feed_sources import FeedSources
 from bot.likes import like_ids, score_batch
+from bot.long_lived import collector_paused, settle
 from bot.matching import QueryBits, SubscriptionMatcher
 from bot.models import Paper
 from bot.query import Query, QueryError, parse
@@ -384,8 +385,10 @@ class FeedMatchCache:
         if window_start >= now - MAX_LOOKBACK:
             short = self._short
             if short is None or short.stamp != stamp or window_start < short.start:
-                compiled = self.compiled(db, stamp)
-                short = self._short = build_batch(db, now - MAX_LOOKBACK, compiled=compiled)
+                with collector_paused():  # see bot/long_lived.py
+                    compiled = self.compiled(db, stamp)
+                    short = self._short = build_batch(db, now - MAX_LOOKBACK, compiled=compiled)
+                settle(len(compiled.queries))
                 self.builds += 1
             return short
         long = self._long
@@ -396,9 +399,13 @@ class FeedMatchCache:
             or (channel_id is not None and not long.covers(channel_id))
         ):
             wanted = weekly_channels(db) | ({channel_id} if channel_id is not None else set())
-            compiled = self.compiled(db, stamp).restricted_to(wanted)
-            start = min(window_start, now - WEEKLY_MAX_LOOKBACK)
-            long = self._long = build_batch(db, start, compiled=compiled, scope=frozenset(wanted))
+            with collector_paused():
+                compiled = self.compiled(db, stamp).restricted_to(wanted)
+                start = min(window_start, now - WEEKLY_MAX_LOOKBACK)
+                long = self._long = build_batch(
+                    db, start, compiled=compiled, scope=frozenset(wanted)
+                )
+            settle(len(compiled.queries))
             self.builds += 1
         return long
 

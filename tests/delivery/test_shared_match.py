@@ -3,6 +3,7 @@ shared match is rebuilt whenever papers or subscriptions change, from any connec
 
 from __future__ import annotations
 
+import gc
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -207,3 +208,17 @@ async def test_daily_feeds_share_three_days_and_weekly_feeds_a_week_of_their_own
     # a channel outside the long batch (its feed became weekly since) is matched in a new one
     late = await store.read(cache.batch, NOW - timedelta(days=7), NOW, 1)
     assert late.covers(1) and cache.builds == 3
+
+
+async def test_a_big_shared_match_is_frozen_out_of_the_collectors_full_passes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_feed(store, 1, sources="hf", created=NOW - timedelta(days=5))
+    await subscribe(store, 1, "robot")
+    await store.run(papers_repo.upsert_papers, [paper("2611.00001", "Sparse robots")], NOW)
+    monkeypatch.setattr("bot.long_lived.SETTLE_FROM", 1)  # one query counts as big here
+    try:
+        await store.read(FeedMatchCache().batch, NOW, NOW)
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()
