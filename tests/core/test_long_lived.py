@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import long_lived
 from bot.long_lived import SETTLE_FROM, collector_paused, settle
 
 
@@ -57,14 +58,28 @@ def test_small_builds_are_left_to_the_collector() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_a_settled_cycle_that_dies_is_collected_at_the_next_settle() -> None:
+def test_a_frozen_cycle_that_dies_is_collected_at_the_next_full_settle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(long_lived, "_last_full", None)
     a, b = Node(), Node()
     a.other, b.other = b, a  # a cycle only the collector can free
     gone = weakref.ref(a)
-    assert settle(SETTLE_FROM) is True
+    assert settle(SETTLE_FROM) is True  # the first settle is a full one
     assert gc.get_freeze_count() > 0
     del a, b
     gc.collect()
     assert gone() is not None  # frozen: full passes skip it
     settle(SETTLE_FROM)
-    assert gone() is None  # the next settle unfroze and collected it
+    assert gone() is not None  # a settle within the hour only freezes: no full pass
+    monkeypatch.setattr(long_lived, "FULL_SETTLE_EVERY", 0.0)
+    settle(SETTLE_FROM)
+    assert gone() is None  # the next full settle unfroze and collected it
+
+
+def test_an_acyclic_frozen_object_goes_as_soon_as_it_is_dropped() -> None:
+    batch = [Node() for _ in range(3)]
+    gone = weakref.ref(batch[0])
+    settle(SETTLE_FROM)
+    del batch
+    assert gone() is None  # reference counting still frees it: a replaced batch goes at once
