@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 ## bench: every benchmark at small sizes (under 2 minutes; search corpora are built once, cached)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_matching.py --subs 5000 --sample 300
+	$(BIN)/python benchmarks/bench_matching.py --subs 4000 --sample 200
 	$(BIN)/python benchmarks/bench_trending.py --papers 10000 50000
 	$(BIN)/python benchmarks/bench_search.py --papers 10000 20000 --runs 10
 	$(BIN)/python benchmarks/bench_ingest.py --papers 4000 8000
@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dm_digests.py --members 100 --papers 1000 --baseline-sample 5
 	$(BIN)/python benchmarks/bench_memory.py --papers 10000 --feeds 40 --subs 4000 --members 50
 	$(BIN)/python benchmarks/bench_latency.py
-	$(BIN)/python benchmarks/bench_similarity.py --papers 2000 5000
+	$(BIN)/python benchmarks/bench_similarity.py --papers 1000 3000
 	$(BIN)/python benchmarks/bench_delivery.py --feeds 8
 
 ## bench-full: at issue 10's sizes (the first run builds and caches a 1,000,000-paper corpus)
