@@ -56,6 +56,15 @@ class BitCounter:
 
     def add(self, papers: int, weight: int = 1) -> None:
         """Add `weight` to the count of every paper in the set."""
+        if weight == 1:  # nearly every call (a query with one subscriber): no call per slice
+            slices, k, carry = self._slices, 0, papers
+            while carry:
+                if k == len(slices):
+                    slices.append(carry)
+                    return
+                slices[k], carry = slices[k] ^ carry, slices[k] & carry
+                k += 1
+            return
         k = 0
         while weight:
             if weight & 1:

@@ -22,6 +22,7 @@ from bot.feed_settings import weekly_day
 from bot.feed_sources import FeedSources, parse_sources
 from bot.store import feeds as feeds_repo
 from bot.store.deliveries import delivered_among
+from bot.store.feeds import Feed
 from bot.store.source_status import SOURCE_NAMES, all_statuses
 
 
@@ -37,10 +38,13 @@ class DigestPlan:
     reason: str | None  # why nothing would be posted, if so
 
 
-def window_start_for(db: sqlite_utils.Database, channel_id: int, now: datetime) -> datetime:
+def window_start_for(
+    db: sqlite_utils.Database, channel_id: int, now: datetime, feed: Feed | None = None
+) -> datetime:
     """Where the feed's next digest starts: its last completed run, within the lookback limits
-    (3 days; 8 for a weekly feed)."""
-    feed = feeds_repo.get_feed(db, channel_id)
+    (3 days; 8 for a weekly feed). `feed`: the channel's feed, if the caller has read it."""
+    if feed is None:
+        feed = feeds_repo.get_feed(db, channel_id)
     weekly = feed is not None and weekly_day(feed.days) is not None
     first, limit = (
         (WEEKLY_FIRST_LOOKBACK, WEEKLY_MAX_LOOKBACK)
@@ -93,7 +97,7 @@ def plan_digest(
     if feed is None:
         return None
     sources = parse_sources(feed.sources)
-    start = window_start_for(db, channel_id, now)
+    start = window_start_for(db, channel_id, now, feed)
     batch = (
         shared.batch(db, start, now, channel_id) if shared else build_batch(db, start, channel_id)
     )

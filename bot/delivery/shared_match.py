@@ -90,6 +90,7 @@ class FeedBatch:
     _ids: list[str] = field(default_factory=list)  # parallel to `papers`
     _index: dict[str, int] = field(default_factory=dict)
     _seen_at: list[float] = field(default_factory=list)  # first_seen timestamps, see seen_before
+    _relisted: list[int] = field(default_factory=list)  # papers seen before they were listed
     _masks: dict[str, int] = field(default_factory=dict)  # normal form -> every paper it matched
     _accepted: dict[FeedSources, int] = field(default_factory=dict)  # sources -> papers
     _muted: dict[tuple[int, int], int] = field(default_factory=dict)  # (channel, member) -> papers
@@ -103,14 +104,23 @@ class FeedBatch:
     def seen_before(self, window: tuple[datetime, datetime], since: datetime) -> list[str]:
         """The ids of the papers listed in `window` (both ends included) that were first seen
         before `since`: old papers listed again (see `delivered_among`)."""
-        if len(self._seen_at) != len(self.papers):  # timestamps: floats compare in C
+        if len(self._seen_at) != len(self.papers):
+            # A paper is first listed when first seen, so only one listed again (seen before
+            # it was listed) can have been seen before a window it is listed in: a thousand
+            # feeds then check a handful of papers each, not the whole batch.
             self._seen_at = [
                 p.first_seen.timestamp() if p.first_seen else -inf for p in self.papers
             ]
+            self._relisted = [
+                i
+                for i, (seen, listed) in enumerate(zip(self._seen_at, self.listed_at, strict=True))
+                if seen < listed.timestamp()
+            ]
         lo = bisect_left(self.listed_at, window[0])
         hi = bisect_right(self.listed_at, window[1])
-        older = map(since.timestamp().__gt__, self._seen_at[lo:hi])
-        return list(compress(self._ids[lo:hi], older))
+        relisted = self._relisted[bisect_left(self._relisted, lo) : bisect_left(self._relisted, hi)]
+        cutoff = since.timestamp()
+        return [self._ids[i] for i in relisted if self._seen_at[i] < cutoff]
 
     def covers(self, channel_id: int) -> bool:
         """Whether the batch matched the channel's subscriptions (if it has any)."""
@@ -147,28 +157,34 @@ class FeedBatch:
         mine = self.channels.get(channel_id, ())
         muting = channel_id in self.mutes  # members muted papers here: count them one by one
         counter, matched = BitCounter(), 0
-        hit: list[tuple[int, Subscribed, QueryBits[str]]] = []  # each matched query
+        # each query that matched papers of the feed, in the channel's order, and those papers
+        hit: list[Subscribed] = []
+        masks: list[int] = []
+        get = self._masks.get
         for subscribed in mine:
-            papers = self._masks.get(subscribed.normal, 0) & feed
+            papers = get(subscribed.normal, 0) & feed
             if not papers:
                 continue
-            hit.append((papers, subscribed, self.bits[subscribed.normal]))
-            subscribers = subscribed.subscribers
+            hit.append(subscribed)
+            masks.append(papers)
+            # Counts include papers posted before: only the fresh ones are ranked (top() below)
+            if not muting:
+                matched |= papers
+                counter.add(papers, len(subscribed.subscribers))
+                continue
             # a member who muted papers like these is neither counted nor mentioned for them
             plain = 0
-            for sub in subscribers if muting else ():
+            for sub in subscribed.subscribers:
                 muted = self._muted_mask(channel_id, sub)
                 if muted:
                     if mine_ := papers & ~muted:
                         matched |= mine_
-                        counter.add(mine_ & ~done, 1)
+                        counter.add(mine_)
                 else:
                     plain += 1
-            if not muting:
-                plain = len(subscribers)
             if plain:
                 matched |= papers
-                counter.add(papers & ~done, plain)
+                counter.add(papers, plain)
         fresh = matched & ~done
         # only the papers that can make the first `cap` are counted one by one
         above, tied, threshold = counter.top(fresh, cap)
@@ -179,16 +195,15 @@ class FeedBatch:
             # a thousand feeds explain ~25 papers each, every one matched by ~25 of the feed's
             # queries: this is most of their planning, so it works on sets of papers, not pairs
             similar = bool(self.likes.scores)  # `like:` terms are said with their scores
-            masks = [papers for papers, _, _ in hit]
-            mentions = [subscribed.mentions for _, subscribed, _ in hit]
-            queries = [bits for _, _, bits in hit]
+            bits = self.bits
+            mentions = [subscribed.mentions for subscribed in hit]
             # members who muted papers here, each with every paper like one they muted
             muters = [
                 (member, mask)
                 for member in self.mutes.get(channel_id, ())
                 if (mask := self._member_muted(channel_id, member))
             ]
-            members_only = [_members_only(subscribed) for _, subscribed, _ in hit] if muters else []
+            members_only = [_members_only(subscribed) for subscribed in hit] if muters else []
             reasons = []
             for paper in shown:
                 bit = 1 << self._index[paper.id]
@@ -202,12 +217,19 @@ class FeedBatch:
                         for flag, only in zip(matching, members_only, strict=True)
                     ]
                 # its why: the terms holding it of its first few queries, as reason_of() says
-                first = list(islice(compress(queries, matching), WHY_QUERIES))
-                found = [term for bits in first for term, where in bits.terms() if where & bit]
+                first = list(islice(compress(hit, matching), WHY_QUERIES))
+                found = [
+                    term
+                    for subscribed in first
+                    for term, where in bits[subscribed.normal].terms()
+                    if where & bit
+                ]
                 if similar and any(term.field == "like" for term in found):
                     found = self.likes.explain_terms(paper.id, found)
                 more = len(matching) - matching.count(0) - len(first)
-                users = set(chain.from_iterable(compress(mentions, matching))) - gone
+                users = set(chain.from_iterable(compress(mentions, matching)))
+                if gone:
+                    users -= gone
                 reasons.append(Reason(describe_terms(found, more), tuple(sorted(users))))
             return reasons
 

@@ -13,7 +13,8 @@ from collections.abc import Collection, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
-from sys import intern
+from itertools import compress
+from operator import not_
 
 from bot.models import Paper
 from bot.text import fold
@@ -109,10 +110,9 @@ class FieldText:
                 stems.append("")  # a gap: phrases never span two authors or two keywords
             tokens = TOKEN_RE.findall(fold(item))
             if keep_raw:
-                tokens = list(map(intern, tokens))
                 raw.update(tokens)
             parts = tokens
-            joined = [i for i, t in enumerate(tokens) if not t.isalnum()]
+            joined = list(compress(range(len(tokens)), map(not_, map(str.isalnum, tokens))))
             if joined:
                 # a compound's parts take its place (a second regex pass over the whole text
                 # cost more: nearly every abstract has a hyphen somewhere)
@@ -125,11 +125,11 @@ class FieldText:
                     parts[at : at + 1] = pieces
                     shift += len(pieces) - 1
                 if keep_raw:
-                    raw.update(map(intern, parts))
+                    raw.update(parts)
             stems.extend(map(stem, parts))
         self.stems = stems
         self.compounds = compounds
-        self.raw = frozenset(raw) if raw else _NO_TOKENS
+        self.raw: AbstractSet[str] = raw or _NO_TOKENS  # never changed after this
         keys = set(stems)
         keys.discard("")
         keys.update(key for _, key in compounds)
