@@ -186,6 +186,9 @@ class SubscriptionMatcher(Generic[K]):
         self._guards: dict[int, tuple[tuple[int, ...], ...]] = {}  # qid -> guards per term
         self._matched_terms: dict[int, MatchedTerm] = {}
         self._terms: dict[int, tuple[MatchedTerm, ...]] = {}  # qid -> its terms, see terms_of
+        # per query: _FLAT_AND / _FLAT_OR for an AND of words (some negated) or an OR of words,
+        # half of all subscriptions, matched without the generic tree walk; _NESTED otherwise
+        self._shapes = bytes(_shape(query.tree) for query in self._queries)
         for qid, query in enumerate(self._queries):
             for leaf, _ in leaves(query.tree):
                 self._leaf_ids[id(leaf)] = interned.setdefault(leaf, len(interned))
@@ -298,6 +301,29 @@ class SubscriptionMatcher(Generic[K]):
             for m in masks:
                 root |= m
             return root, masks
+        shape = self._shapes[qid]
+        if shape:  # no OR branch to guard: each term's papers are its leaf's, field by field
+            assert isinstance(tree, And | Or)
+            union, children = run.union_mask, tree.children
+            if shape == _FLAT_OR:
+                root = 0
+                for child in children:
+                    root |= union(child)  # type: ignore[arg-type]  # a Leaf: see _shape
+            else:
+                root = run.batch.all
+                for child in children:
+                    if type(child) is Leaf:
+                        root &= union(child)
+                    else:
+                        root &= ~union(child.child)  # type: ignore[union-attr, arg-type]
+                    if not root:
+                        break
+            if not root:
+                return 0, ()
+            field_masks = run.field_masks
+            return root, tuple(
+                m for child in children if type(child) is Leaf for m in field_masks(child)
+            )
         node_masks: dict[int, int] = {}
         root = run.tree_mask(tree, node_masks)
         if not root:
@@ -426,6 +452,20 @@ class _Run(Generic[K]):
                 )
         node_masks[id(node)] = mask
         return mask
+
+
+_NESTED, _FLAT_AND, _FLAT_OR = 0, 1, 2
+
+
+def _shape(tree: Node) -> int:
+    """How `_term_masks` evaluates the query (see SubscriptionMatcher._shapes)."""
+    if type(tree) is Or and all(type(c) is Leaf for c in tree.children):
+        return _FLAT_OR
+    if type(tree) is And and all(
+        type(c) is Leaf or (type(c) is Not and type(c.child) is Leaf) for c in tree.children
+    ):
+        return _FLAT_AND
+    return _NESTED
 
 
 def _explaining_leaves(node: Node, guards: tuple[int, ...]) -> list[tuple[Leaf, tuple[int, ...]]]:
