@@ -104,6 +104,22 @@ def _recency(paper: Paper) -> datetime:
     return paper.published or paper.first_seen or datetime.min.replace(tzinfo=UTC)
 
 
+def _standing(paper: Paper) -> tuple[int, datetime]:
+    """How papers matched by equally many subscriptions are ordered (descending), before id."""
+    return paper.upvotes or 0, _recency(paper)
+
+
+def tie_order(papers: Sequence[Paper]) -> list[int]:
+    """Each paper's place in the order digests show papers of equal count: more upvotes first,
+    then the more recent, then by id (the order `digest_of_counted` gives them)."""
+    order = sorted(range(len(papers)), key=lambda i: papers[i].id)
+    order.sort(key=lambda i: _standing(papers[i]), reverse=True)
+    places = [0] * len(papers)
+    for place, i in enumerate(order):
+        places[i] = place
+    return places
+
+
 def build_digest(
     candidates: Sequence[Paper],
     matches: Mapping[str, Sequence[tuple[Subscriber, Match]]],
@@ -141,7 +157,7 @@ def digest_of_counted(
     # Rank on what is cheap to know, then summarise and explain only the papers shown: a broad
     # subscription can match hundreds of papers of which the digest shows `cap`.
     ranked = sorted(counted, key=lambda r: r[0].id)
-    ranked.sort(key=lambda r: (r[1], r[0].upvotes or 0, _recency(r[0])), reverse=True)
+    ranked.sort(key=lambda r: (r[1], *_standing(r[0])), reverse=True)
     shown = ranked[:cap]
     entries = [
         DigestEntry(

@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from heapq import nsmallest
 from itertools import chain, compress, islice
 from math import inf
 from sys import intern
@@ -33,6 +34,7 @@ from bot.delivery.digest import (
     Subscriber,
     describe_terms,
     digest_of_counted,
+    tie_order,
 )
 from bot.delivery.lookback import MAX_LOOKBACK, WEEKLY_MAX_LOOKBACK, weekly_channels
 from bot.feed_sources import FeedSources
@@ -95,6 +97,7 @@ class FeedBatch:
     _accepted: dict[FeedSources, int] = field(default_factory=dict)  # sources -> papers
     _muted: dict[tuple[int, int], int] = field(default_factory=dict)  # (channel, member) -> papers
     _tldrs: dict[str, str] = field(default_factory=dict)  # paper id -> its TL;DR
+    _ties: list[int] = field(default_factory=list)  # see _tie_places
 
     def __post_init__(self) -> None:
         self._ids = [p.id for p in self.papers]
@@ -189,7 +192,13 @@ class FeedBatch:
         # only the papers that can make the first `cap` are counted one by one
         above, tied, threshold = counter.top(fresh, cap)
         counted = [(self.papers[i], counter.count(i)) for i in bit_indices(above)]
-        counted += [(self.papers[i], threshold) for i in bit_indices(tied)]
+        tied_papers = bit_indices(tied)
+        room = cap - len(counted)
+        if len(tied_papers) > room:
+            # of the papers tied at the cut, those that show are the first in tie order: a
+            # member with ten subscriptions often ties hundreds of papers at one match each
+            tied_papers = nsmallest(room, tied_papers, key=self._tie_places().__getitem__)
+        counted += [(self.papers[i], threshold) for i in tied_papers]
 
         def reasons_of(shown: Sequence[Paper]) -> list[Reason]:
             # a thousand feeds explain ~25 papers each, every one matched by ~25 of the feed's
@@ -237,6 +246,12 @@ class FeedBatch:
             counted, reasons_of, cap=cap, total=fresh.bit_count(), summary=self._summary
         )
         return FeedShare(feed.bit_count(), matched.bit_count(), digest)
+
+    def _tie_places(self) -> list[int]:
+        """Each paper's place in the order digests show equally matched papers (made once)."""
+        if len(self._ties) != len(self.papers):
+            self._ties = tie_order(self.papers)
+        return self._ties
 
     def _summary(self, paper: Paper) -> str:
         """The paper's TL;DR, made once for every feed that shows it."""
