@@ -12,7 +12,7 @@ it shows are explained.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from sys import intern
 
@@ -48,10 +48,8 @@ class DmBatch:
     ) -> Digest:
         """The member's digest of the papers listed in `window` (both ends included) that their
         DM subscriptions match, without those in `delivered`."""
-        digest = self.batch.share(user_id, None, window, delivered, cap=cap).digest
         # a DM mentions no one: the member is the only reader
-        entries = tuple(replace(e, mention_user_ids=()) for e in digest.entries)
-        return replace(digest, entries=entries)
+        return self.batch.share(user_id, None, window, delivered, cap=cap, mentions=False).digest
 
 
 def plan_dm_batch(

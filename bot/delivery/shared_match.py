@@ -141,9 +141,12 @@ class FeedBatch:
         delivered: set[str],
         *,
         cap: int,
+        mentions: bool = True,
     ) -> FeedShare:
         """The channel's digest of the papers from `sources` (None: every source) listed in
         `window` (both ends included) that match its subscriptions and are not in `delivered`.
+
+        `mentions=False` leaves every entry's mentions empty (a DM mentions no one).
 
         Counting and ranking are bitset algebra over the channel's queries; only the papers shown
         are explained, as `reason_of` explains the channel's own matcher's result (queries in the
@@ -205,7 +208,7 @@ class FeedBatch:
             # queries: this is most of their planning, so it works on sets of papers, not pairs
             similar = bool(self.likes.scores)  # `like:` terms are said with their scores
             bits = self.bits
-            mentions = [subscribed.mentions for subscribed in hit]
+            members = [subscribed.mentions for subscribed in hit]
             # members who muted papers here, each with every paper like one they muted
             muters = [
                 (member, mask)
@@ -236,10 +239,13 @@ class FeedBatch:
                 if similar and any(term.field == "like" for term in found):
                     found = self.likes.explain_terms(paper.id, found)
                 more = len(matching) - matching.count(0) - len(first)
-                users = set(chain.from_iterable(compress(mentions, matching)))
-                if gone:
-                    users -= gone
-                reasons.append(Reason(describe_terms(found, more), tuple(sorted(users))))
+                users: tuple[int, ...] = ()
+                if mentions:
+                    mentioned = set(chain.from_iterable(compress(members, matching)))
+                    if gone:
+                        mentioned -= gone
+                    users = tuple(sorted(mentioned))
+                reasons.append(Reason(describe_terms(found, more), users))
             return reasons
 
         digest = digest_of_counted(
