@@ -115,6 +115,7 @@ def create_digest(
         [_key(destination), run_id, digest_date, mode.value, header, iso(now), iso(now)],
     )
     post_id = cursor.lastrowid
+    key, at = _key(destination), iso(now)
     for message in messages:
         # The message is stored once, on its first row: a DM carries five papers, and five
         # copies of its embeds made recording a thousand members' digests take seconds.
@@ -125,8 +126,7 @@ def create_digest(
                 " digest_post_id, created_at, updated_at)"
                 " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)"
                 " ON CONFLICT(destination, paper_id) DO NOTHING",
-                [_key(destination), paper_id, run_id, message.nonce, payload, post_id,
-                 iso(now), iso(now)],
+                [key, paper_id, run_id, message.nonce, payload, post_id, at, at],
             ).rowcount  # fmt: skip
             if inserted:
                 payload = None
