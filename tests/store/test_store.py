@@ -13,9 +13,11 @@ import sqlite_utils
 
 from bot.models import Paper
 from bot.store import Store
+from bot.store import deliveries as ledger
 from bot.store import feeds as feeds_repo
 from bot.store import papers as papers_repo
 from bot.store import subscriptions as subs_repo
+from bot.store.deliveries import PendingMessage, PostMode
 from bot.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -287,3 +289,38 @@ def test_merging_a_copy_with_nothing_new_returns_the_stored_paper_itself() -> No
     assert stored.merged_with(ARXIV_COPY).sources == {"hf", "arxiv"}
     earlier = stored.merged_with(replace(HF_COPY, first_seen=NOW - timedelta(days=1)))
     assert earlier.first_seen == NOW - timedelta(days=1)
+
+
+async def test_a_digest_records_each_paper_once_and_its_message_on_a_row_it_made(
+    store: Store,
+) -> None:
+    """A digest's rows are written a message at a time; a paper already in the ledger keeps its
+    row, and the message then rides on the first row this digest made."""
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    def record(db: sqlite_utils.Database, messages: list[PendingMessage]) -> None:
+        ledger.create_digest(
+            db, destination="dm:42", run_id=None, digest_date="2026-11-26", mode=PostMode.DM,
+            header="{}", messages=messages, now=now,
+        )  # fmt: skip
+
+    await store.run(record, [PendingMessage(("2611.00002",), "old", "first digest")])
+    await store.run(
+        record,
+        [
+            PendingMessage(("2611.00001", "2611.00002", "2611.00003"), "a", "message a"),
+            PendingMessage(("2611.00002", "2611.00004"), "b", "message b"),
+            PendingMessage(("2611.00002",), "c", "message c"),  # nothing new: no row at all
+        ],
+    )
+    rows = await store.read(
+        lambda db: db.execute(
+            "SELECT paper_id, nonce, payload FROM deliveries ORDER BY id"
+        ).fetchall()
+    )
+    assert rows == [
+        ("2611.00002", "old", "first digest"),  # untouched
+        ("2611.00001", "a", "message a"),
+        ("2611.00003", "a", None),
+        ("2611.00004", "b", "message b"),  # its first paper was in the ledger already
+    ]
