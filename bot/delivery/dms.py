@@ -181,7 +181,11 @@ class DmDigester:
         (`batch`, unless papers or subscriptions changed since it was built)."""
         if batch is None or batch.stamp != change_stamp(db):
             batch = plan_dm_batch(db, user_ids, now, batch)
-        return {user_id: self._begin(db, user_id, now, timezone, batch) for user_id in user_ids}
+        # current for the whole transaction: no other writer can change papers or subscriptions
+        return {
+            user_id: self._begin(db, user_id, now, timezone, batch, current=True)
+            for user_id in user_ids
+        }
 
     def _begin(
         self,
@@ -190,14 +194,17 @@ class DmDigester:
         now: datetime,
         timezone: str | None,
         batch: DmBatch | None = None,
+        *,
+        current: bool = False,
     ) -> tuple[ledger.DigestPost | None, int] | None:
-        """Start the run and write its pending DMs in one transaction (None: DMs closed)."""
+        """Start the run and write its pending DMs in one transaction (None: DMs closed).
+        `current`: the caller checked that `batch` is as the database is now."""
         if dm_closed_recently(db, user_id, now):
             return None
         last = dm_runs.last_dm_run(db, user_id)
         start = max(last.started_at if last else now - FIRST_RUN_LOOKBACK, now - MAX_LOOKBACK)
         destination = Destination.dm(user_id)
-        if batch is None or batch.stamp != change_stamp(db):
+        if batch is None or not (current or batch.stamp == change_stamp(db)):
             batch = plan_dm_batch(db, [user_id], now, batch)
         old = batch.batch.seen_before((start, now), start)
         already = delivered_among(db, destination, start, old)

@@ -109,13 +109,14 @@ def create_digest(
     now: datetime,
 ) -> DigestPost:
     """Record a digest and a pending row per paper (papers already in the ledger are skipped)."""
-    cursor = db.execute(
-        "INSERT INTO digest_posts (destination, run_id, digest_date, mode, header, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [_key(destination), run_id, digest_date, mode.value, header, iso(now), iso(now)],
-    )
-    post_id = cursor.lastrowid
     key, at = _key(destination), iso(now)
+    (post,) = rows(
+        db,
+        "INSERT INTO digest_posts (destination, run_id, digest_date, mode, header, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        [key, run_id, digest_date, mode.value, header, at, at],
+    )
+    post_id = post["id"]
     for message in messages:
         # One statement per message, not per paper: a thousand DM digests write ~25,000 rows.
         # The message is stored once, on its first row: a DM carries five papers, and five
@@ -144,7 +145,7 @@ def create_digest(
                 "UPDATE deliveries SET payload = ? WHERE destination = ? AND paper_id = ?",
                 [message.payload, key, first],
             )
-    return get_digest(db, post_id)
+    return _post(post)  # the rows written since change nothing of it
 
 
 def get_digest(db: sqlite_utils.Database, post_id: int | None) -> DigestPost:

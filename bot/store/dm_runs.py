@@ -41,11 +41,13 @@ def start_dm_run(
     matched: int = 0,
 ) -> DmRun:
     """Record the start of a member's DM digest run (and how many papers it matched)."""
-    cursor = db.execute(
-        "INSERT INTO dm_runs (user_id, started_at, window_start, matched) VALUES (?, ?, ?, ?)",
+    made = rows(
+        db,
+        "INSERT INTO dm_runs (user_id, started_at, window_start, matched) VALUES (?, ?, ?, ?)"
+        " RETURNING *",
         [user_id, iso(now), iso(window_start), matched],
     )
-    return _run(rows(db, "SELECT * FROM dm_runs WHERE id = ?", [cursor.lastrowid])[0])
+    return _run(made[0])
 
 
 def finish_dm_run(db: sqlite_utils.Database, run_id: int, *, now: datetime, posted: int) -> None:
