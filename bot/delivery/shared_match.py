@@ -222,7 +222,7 @@ class FeedBatch:
                 # the queries matching the paper, in the order the channel's matcher gives; an
                 # AND with a one-bit int reads only the low words of a mask
                 matching: list[int | bool] = list(map(bit.__and__, masks))
-                gone = {member for member, mask in muters if mask & bit}
+                gone = {member for member, mask in muters if mask & bit} if muters else _NOBODY
                 if gone:  # a query all of whose subscribers muted the paper doesn't explain it
                     matching = [
                         flag and not (only is not None and only <= gone)
@@ -294,6 +294,9 @@ class FeedBatch:
                 1 << i for i, p in enumerate(self.papers) if sources.accepts(p)
             )
         return mask
+
+
+_NOBODY: frozenset[int] = frozenset()
 
 
 def _members_only(subscribed: Subscribed) -> frozenset[int] | None:
