@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_matching import Corpus
+from host import describe, reference_seconds
 
 from bot.config import Settings
 from bot.delivery.dm_batch import plan_dm_batch
@@ -110,6 +111,7 @@ def main() -> None:
         help="members planned one at a time, extrapolated to all",
     )  # fmt: skip
     args = parser.parse_args()
+    before = reference_seconds()
     print(f"DM digests: {args.papers:,} papers, {args.subs} subscriptions per member")
     print(
         f"{'members':>8} {'planning (s)':>13} {'at slot (s)':>12} {'one by one (s)*':>15}"
@@ -135,6 +137,7 @@ def main() -> None:
     print("ledger transaction; at slot: the ledger transaction alone, the match being ready")
     print("(sending: one durable ledger write before and after each DM; Discord's own limits")
     print(" make real sending far slower than these figures)")
+    print(describe(before, reference_seconds()))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_matching import Corpus
+from host import describe, reference_seconds
 
 from bot.delivery.planner import plan_digest
 from bot.delivery.shared_match import FeedMatchCache
@@ -178,6 +179,7 @@ def main() -> None:
         help="feeds planned on their own, extrapolated to all",
     )  # fmt: skip
     args = parser.parse_args()
+    before = reference_seconds()
     print(
         f"Planning every feed's digest: {args.papers:,} new papers,"
         f" {args.history_days} days of past digests (25 papers a day) in every feed"
@@ -210,6 +212,7 @@ def main() -> None:
     print("only the plans at the slot; speed-up: one by one / matched at slot;")
     print("delivered: every feed's already-posted papers read for its window vs its whole history")
     print(f"* each feed matched on its own, timed on {args.baseline_sample} feeds and extrapolated")
+    print(describe(before, reference_seconds()))
 
 
 if __name__ == "__main__":
