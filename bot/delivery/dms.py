@@ -100,7 +100,7 @@ class DmDigester:
                 return batch  # a poll that brought nothing new: the match still holds
             with collector_paused():  # see bot/long_lived.py
                 made = plan_dm_batch(db, users, now, batch)
-            settle(len(made.compiled.queries))
+                settle(len(made.compiled.queries))
             return made
 
         self._last_batch = await self.store.read(prepare)

@@ -434,7 +434,7 @@ class FeedMatchCache:
                 with collector_paused():  # see bot/long_lived.py
                     compiled = self.compiled(db, stamp)
                     short = self._short = build_batch(db, now - MAX_LOOKBACK, compiled=compiled)
-                settle(len(compiled.queries))
+                    settle(len(compiled.queries))
                 self.builds += 1
             return short
         long = self._long
@@ -451,7 +451,7 @@ class FeedMatchCache:
                 long = self._long = build_batch(
                     db, start, compiled=compiled, scope=frozenset(wanted)
                 )
-            settle(len(compiled.queries))
+                settle(len(compiled.queries))
             self.builds += 1
         return long
 
