@@ -2,7 +2,8 @@
 
 These machines are shared: the same code measured minutes apart differs by up to ±30 %. The
 benchmarks with absolute targets (seconds, not ratios) print this reference beside their
-figures, so a slow run can be told from a slow host: compare the reference between runs.
+figures. It is a hint, not a correction: a tight integer loop sees a busy CPU, but not every
+slow phase (memory-bound work such as planning slowed by a quarter while it did not move).
 """
 
 from __future__ import annotations
