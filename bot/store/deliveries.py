@@ -110,17 +110,16 @@ def create_digest(
 ) -> DigestPost:
     """Record a digest and a pending row per paper (papers already in the ledger are skipped)."""
     key, at = _key(destination), iso(now)
-    (post,) = rows(
-        db,
+    post_id = db.execute(
         "INSERT INTO digest_posts (destination, run_id, digest_date, mode, header, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [key, run_id, digest_date, mode.value, header, at, at],
-    )
-    post_id = post["id"]
+    ).lastrowid
     for message in messages:
         # One statement per message, not per paper: a thousand DM digests write ~25,000 rows.
         # The message is stored once, on its first row: a DM carries five papers, and five
         # copies of its embeds made recording a thousand members' digests take seconds.
+        # (No RETURNING: SQLite before 3.35, as some distributions' Pythons link, lacks it.)
         ids = message.paper_ids
         if not ids:
             continue
@@ -129,23 +128,30 @@ def create_digest(
         for n, paper_id in enumerate(ids):
             payload = None if n else message.payload
             params += [key, paper_id, run_id, message.nonce, payload, post_id, at, at]
-        inserted = {
-            row[0]
-            for row in db.execute(
-                "INSERT INTO deliveries (destination, paper_id, run_id, state, nonce, payload,"
-                f" digest_post_id, created_at, updated_at) VALUES {values}"
-                " ON CONFLICT(destination, paper_id) DO NOTHING RETURNING paper_id",
-                params,
-            ).fetchall()
-        }
-        if inserted and ids[0] not in inserted:
-            # the first paper was already in the ledger: the message goes on the first row made
-            first = next(paper_id for paper_id in ids if paper_id in inserted)
-            db.execute(
-                "UPDATE deliveries SET payload = ? WHERE destination = ? AND paper_id = ?",
-                [message.payload, key, first],
-            )
-    return _post(post)  # the rows written since change nothing of it
+        made = db.execute(
+            "INSERT INTO deliveries (destination, paper_id, run_id, state, nonce, payload,"
+            f" digest_post_id, created_at, updated_at) VALUES {values}"
+            " ON CONFLICT(destination, paper_id) DO NOTHING",
+            params,
+        ).rowcount
+        if 0 < made < len(ids):
+            # some papers were in the ledger already: if the first was, the message goes on
+            # the first row this digest made
+            ours = {
+                str(r[0])
+                for r in db.execute(
+                    "SELECT paper_id FROM deliveries WHERE destination = ?"
+                    " AND paper_id IN (SELECT value FROM json_each(?)) AND digest_post_id = ?",
+                    [key, json.dumps(list(ids)), post_id],
+                ).fetchall()
+            }
+            if ids[0] not in ours:
+                first = next(paper_id for paper_id in ids if paper_id in ours)
+                db.execute(
+                    "UPDATE deliveries SET payload = ? WHERE destination = ? AND paper_id = ?",
+                    [message.payload, key, first],
+                )
+    return get_digest(db, post_id)
 
 
 def get_digest(db: sqlite_utils.Database, post_id: int | None) -> DigestPost:

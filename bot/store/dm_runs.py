@@ -41,13 +41,11 @@ def start_dm_run(
     matched: int = 0,
 ) -> DmRun:
     """Record the start of a member's DM digest run (and how many papers it matched)."""
-    made = rows(
-        db,
-        "INSERT INTO dm_runs (user_id, started_at, window_start, matched) VALUES (?, ?, ?, ?)"
-        " RETURNING *",
+    cursor = db.execute(
+        "INSERT INTO dm_runs (user_id, started_at, window_start, matched) VALUES (?, ?, ?, ?)",
         [user_id, iso(now), iso(window_start), matched],
     )
-    return _run(made[0])
+    return _run(rows(db, "SELECT * FROM dm_runs WHERE id = ?", [cursor.lastrowid])[0])
 
 
 def finish_dm_run(db: sqlite_utils.Database, run_id: int, *, now: datetime, posted: int) -> None:
