@@ -97,6 +97,8 @@ Node = Leaf | Not | And | Or
 
 def make_and(children: list[Node]) -> Node:
     """An AND node, flattened, without duplicate children, collapsed when it has one child."""
+    if len(children) == 1 and not isinstance(children[0], And):
+        return children[0]  # most terms of a parsed query: nothing to flatten or compare
     flat: list[Node] = []
     for c in children:
         flat.extend(c.children if isinstance(c, And) else (c,))
@@ -106,6 +108,8 @@ def make_and(children: list[Node]) -> Node:
 
 def make_or(children: list[Node]) -> Node:
     """An OR node, flattened, without duplicate children, collapsed when it has one child."""
+    if len(children) == 1 and not isinstance(children[0], Or):
+        return children[0]
     flat: list[Node] = []
     for c in children:
         flat.extend(c.children if isinstance(c, Or) else (c,))

@@ -21,6 +21,7 @@ class _Parser:
         self.end_column = len(text) + 1
         self.depth = 0  # parenthesis depth
         self.top_operands: list[tuple[Node, int]] = []  # depth-0 alternatives and their columns
+        self.anchors: tuple[Leaf, ...] = ()  # the whole query's, once parsed
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -37,14 +38,20 @@ class _Parser:
         tok = self.peek()
         if tok is not None:  # only a stray ')' can stop the top level early
             raise QueryError(f"unbalanced ')' at column {tok.column}", tok.column)
+        found: list[Leaf] = []
         for operand, column in self.top_operands:
-            if anchors(operand) is None:
+            anchored = anchors(operand)
+            if anchored is None:
                 # it could only be evaluated by scanning (and would match) nearly every paper
                 raise QueryError(
                     f"only exclusions at column {column} — an exclusion alone would match "
                     "almost every paper, so add a word the paper must contain (e.g. `llm -survey`)",
                     column,
                 )
+            found += anchored
+        # the tree is the OR of these operands (flattened, duplicates dropped), so its anchors
+        # are theirs, in order, each once: no second walk of the tree
+        self.anchors = tuple(dict.fromkeys(found))
         return node
 
     def alternatives(self) -> Node:
@@ -221,9 +228,15 @@ class _Parser:
 
 def parse_tree(text: str) -> Node:
     """Parse query text into a tree; raises QueryError (also for exclusion-only alternatives)."""
+    return parse_anchored(text)[0]
+
+
+def parse_anchored(text: str) -> tuple[Node, tuple[Leaf, ...]]:
+    """`parse_tree`, with the tree's anchors (`nodes.anchors` of it, found while parsing)."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"query is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
     try:
-        return _Parser(text).parse()
+        parser = _Parser(text)
+        return parser.parse(), parser.anchors
     except RecursionError:  # a safety net: the depth limit above should make this unreachable
         raise QueryError("query is nested too deeply") from None

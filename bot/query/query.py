@@ -9,7 +9,7 @@ from bot.query.errors import QueryError
 from bot.query.evaluate import Match, match_document
 from bot.query.fts import fts_expression
 from bot.query.nodes import LIKE, And, Leaf, Node, anchors, leaves, make_and, make_not, render
-from bot.query.parser import parse_tree
+from bot.query.parser import parse_anchored
 from bot.query.text import Document, paper_document
 
 
@@ -84,8 +84,5 @@ def without_like_exclusion(query: Query, arxiv_id: str) -> Query:
 
 def parse(text: str) -> Query:
     """Parse query text; raises QueryError (one line, with column) when it cannot be used."""
-    tree = parse_tree(text)
-    found = anchors(tree)
-    if found is None:  # the parser refuses exclusion-only alternatives; this is a safety net
-        raise QueryError("only exclusions: add a word the paper must contain")
+    tree, found = parse_anchored(text)  # the parser refuses exclusion-only alternatives
     return Query(normal=render(tree), tree=tree, anchors=found)

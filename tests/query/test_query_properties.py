@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.models import Paper
 from bot.query import Query, QueryError, parse
+from bot.query.nodes import anchors
 from bot.query.text import stem, word_forms
 from tests.query.support import PAPERS, papers, query_texts
 
@@ -128,3 +129,10 @@ def test_fts_expression_finds_plurals_and_compounds(fts: sqlite3.Connection) -> 
 def test_cat_only_query_cannot_be_narrowed_by_fts() -> None:
     assert parse("cat:cs.CL").to_fts() == ""
     assert parse("cat:cs.CL diffusion").to_fts() != ""
+
+
+@given(query_texts())
+@settings(max_examples=400)
+def test_the_anchors_found_while_parsing_are_the_trees_anchors(text: str) -> None:
+    q = _parse_or_skip(text)
+    assert q.anchors == anchors(q.tree)
