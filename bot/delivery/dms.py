@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from bot.background import background_work
 from bot.config import Settings
 from bot.delivery.dm_batch import DmBatch, plan_dm_batch
 from bot.delivery.exactly_once import deliver_pending
@@ -118,6 +119,12 @@ class DmDigester:
         return await self._run(user_ids, timezone=timezone, resume=set(user_ids))
 
     async def _run(
+        self, user_ids: Sequence[int], *, timezone: str | None, resume: set[int] | None
+    ) -> list[DmReport]:
+        with background_work():  # a command's requests to Discord go before these DMs
+            return await self._run_in_background(user_ids, timezone=timezone, resume=resume)
+
+    async def _run_in_background(
         self, user_ids: Sequence[int], *, timezone: str | None, resume: set[int] | None
     ) -> list[DmReport]:
         # Interrupted digests first (of `resume`'s members; None: everyone's).

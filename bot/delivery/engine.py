@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from bot.background import background_work
 from bot.config import Settings
 from bot.delivery.channels import CHANNEL_GONE, ChannelPosting, StopFeed
 from bot.delivery.messages import header_message, paper_messages
@@ -105,8 +106,10 @@ class DeliveryEngine:
         self, channel_id: int, *, scheduled_for: datetime | None = None
     ) -> RunReport:
         """Resume any unfinished digest, then plan and post this run's digest."""
-        async with self._slots:
-            return await self._run_feed(channel_id, scheduled_for)
+        # background work: a command's requests to Discord go before this run's
+        with background_work():
+            async with self._slots:
+                return await self._run_feed(channel_id, scheduled_for)
 
     async def _run_feed(self, channel_id: int, scheduled_for: datetime | None) -> RunReport:
         feed = await self.store.run(feeds_repo.get_feed, channel_id)

@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from bot.background import in_background
 from bot.config import Settings
 from bot.delivery.channels import FORBIDDEN_REASON, THREAD_REFUSED_NOTE, feed_notes
 from bot.delivery.engine import DeliveryEngine
+from bot.delivery.messages import MessageSpec
 from bot.delivery.posting import Blocked, Forbidden, NotFound, Rejected, Unavailable
 from bot.store import Store
 from bot.store import deliveries as ledger
@@ -652,3 +654,22 @@ async def test_a_header_deleted_before_its_thread_began_is_posted_again(store, c
     headers = poster.in_channel(CHANNEL)
     assert len(headers) == 2 and len(poster.threads) == 1  # a fresh header carries the thread
     assert await store.run(ledger.open_digests, f"channel:{CHANNEL}") == []
+
+
+async def test_a_digest_run_asks_discord_as_background_work(store, clock) -> None:
+    """Its requests wait behind members' commands at the REST pacer (bot/discord/pacing.py)."""
+
+    marks: list[bool] = []
+
+    class Marking(RecordingPoster):
+        async def send(self, channel_id: int, spec: MessageSpec) -> int:
+            marks.append(in_background())
+            return await super().send(channel_id, spec)
+
+    await subscribe(store, CHANNEL, "diffusion")
+    await add_papers(store, clock, paper("2611.00001", "Diffusion for text"))
+    poster = Marking()
+    report = await engine(store, poster, clock).run_feed(CHANNEL)
+    assert report.posted == 1
+    assert marks and all(marks)  # the header and the paper
+    assert not in_background()  # the caller (a command's /feed post-now) is not marked

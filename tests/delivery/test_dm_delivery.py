@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.background import in_background
 from bot.config import Settings
 from bot.delivery.dms import DmDigester
 from bot.delivery.messages import MessageSpec
@@ -275,3 +276,21 @@ async def test_preparing_again_with_nothing_new_keeps_the_match(store, clock) ->
     await subscribe(store, 1, "agents", user=BOB, dm=True)
     await dms.prepare()
     assert dms._last_batch is not prepared and dms._last_batch.members == {ALICE, BOB}
+
+
+async def test_dm_digests_ask_discord_as_background_work(store, clock) -> None:
+    """Their DMs wait behind members' commands at the REST pacer (bot/discord/pacing.py)."""
+
+    marks: list[bool] = []
+
+    class Marking(RecordingPoster):
+        async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+            marks.append(in_background())
+            return await super().send_dm(user_id, spec)
+
+    await subscribe(store, 1, "diffusion", user=ALICE, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion for text"))
+    poster = Marking()
+    await digester(store, poster, clock).run_all()
+    assert marks == [True]
+    assert not in_background()

@@ -1,6 +1,6 @@
-"""The REST pacer: never more than its limit in any window, first come first served, a cancelled
-waiter takes nothing, and on discord.py's session only REST calls that count toward Discord's
-global limit wait for it."""
+"""The REST pacer: never more than its limit in any window, first come first served except that
+background work (digests) waits behind commands, a cancelled waiter takes nothing, and on
+discord.py's session only REST calls that count toward Discord's global limit wait for it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import discord
 import pytest
 from aiohttp import web
 
+from bot.background import background_work, in_background
 from bot.discord.pacing import RequestPacer, pace_requests, requests_per_second_pacer
 
 
@@ -40,9 +41,11 @@ class ManualTime:
 
 
 class SkippingTime(ManualTime):
-    """A clock that jumps straight to the end of every sleep."""
+    """A clock that jumps straight to the end of every sleep, once every task that is ready
+    has run (as real time would let them: a request granted just before runs at that time)."""
 
     async def sleep(self, seconds: float) -> None:
+        await settle()
         self.now += seconds
         await asyncio.sleep(0)
 
@@ -113,6 +116,72 @@ async def test_a_cancelled_waiter_takes_no_turn_and_the_next_one_goes_in_order()
     assert pacer.waited == 2  # d and the follower were held back; b and c never counted
 
 
+async def test_a_commands_request_goes_before_waiting_background_work_within_the_limit() -> None:
+    time = SkippingTime()
+    pacer = RequestPacer(2, 1.0, clock=time.clock, sleep=time.sleep)
+    granted: list[tuple[str, float]] = []
+
+    async def request(name: str) -> None:
+        await pacer.acquire()
+        granted.append((name, time.now))
+
+    async def digest() -> None:  # a burst of digest messages, queued first
+        with background_work():
+            await asyncio.gather(*(request(f"digest{n}") for n in range(6)))
+
+    burst = asyncio.create_task(digest())
+    await asyncio.sleep(0)  # the burst is queued: two granted at t=0, four waiting
+    await asyncio.gather(request("command"), burst)
+    names = [name for name, _ in granted]
+    # the command waited only for the window, not for the four digest messages ahead of it
+    assert names == ["digest0", "digest1", "command", "digest2", "digest3", "digest4", "digest5"]
+    times = [t for _, t in granted]
+    assert times == [0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 3.0]  # still two a second, never more
+    assert not in_background()  # the mark ends with the work
+
+
+async def test_background_requests_keep_their_order_and_a_cancelled_command_takes_no_turn() -> None:
+    time = ManualTime()
+    pacer = RequestPacer(1, 1.0, clock=time.clock, sleep=time.sleep)
+    await pacer.acquire()  # t=0: the window is full until t=1
+    order: list[str] = []
+
+    async def request(name: str, background: bool) -> None:
+        await pacer.acquire(background=background)
+        order.append(f"{name}@{time.now:g}")
+
+    first = asyncio.create_task(request("a", True))
+    second = asyncio.create_task(request("b", True))
+    await settle()
+    command = asyncio.create_task(request("c", False))
+    await settle()
+    command.cancel()  # gave up before its turn
+    await settle()
+    for _ in range(2):
+        await time.advance(1.0)
+    await asyncio.wait_for(asyncio.gather(first, second), 1)
+    assert command.cancelled()
+    assert order == ["a@1", "b@2"]
+
+
+async def test_a_request_cancelled_just_as_it_was_granted_gives_its_grant_back() -> None:
+    time = ManualTime()
+    pacer = RequestPacer(1, 1.0, clock=time.clock, sleep=time.sleep)
+    await pacer.acquire()  # t=0: the window is full until t=1
+    waiter = asyncio.create_task(pacer.acquire())
+    await settle()
+    time.now = 1.0
+    for _, woken in time._sleepers:  # wake the granter alone
+        woken.set_result(None)
+    await asyncio.sleep(0)  # the granter grants the waiter its turn...
+    waiter.cancel()  # ...which is cancelled before it runs: its request is never sent
+    await settle()
+    assert waiter.cancelled()
+    follow = asyncio.create_task(pacer.acquire())
+    await settle()
+    assert follow.done()  # the window has room: the unsent request's grant was given back
+
+
 def test_a_budget_per_second_becomes_a_pacer_and_zero_turns_pacing_off() -> None:
     assert requests_per_second_pacer(0) is None
     pacer = requests_per_second_pacer(45)
@@ -128,9 +197,9 @@ class CountingPacer(RequestPacer):
         super().__init__(1000)
         self.acquired = 0
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, background: bool | None = None) -> None:
         self.acquired += 1
-        await super().acquire()
+        await super().acquire(background=background)
 
 
 @pytest.fixture
@@ -167,3 +236,26 @@ async def test_rest_calls_wait_for_the_pacer_but_interaction_answers_do_not(api:
             async with session.post(api + path) as response:
                 assert response.status == 204
     assert pacer.acquired == 2
+
+
+async def test_on_discord_pys_session_a_commands_request_passes_a_digest_burst(api: str) -> None:
+    pacer = RequestPacer(4, 0.5)  # real time: 8 requests a second
+    trace = aiohttp.TraceConfig()
+    pace_requests(trace, pacer)
+    done: list[str] = []
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+
+        async def post(name: str) -> None:
+            async with session.post(f"{api}/api/v10/channels/1/messages") as response:
+                assert response.status == 204
+            done.append(name)
+
+        async def digest() -> None:
+            with background_work():  # as DeliveryEngine.run_feed marks a digest run
+                await asyncio.gather(*(post(f"digest{n}") for n in range(12)))
+
+        burst = asyncio.create_task(digest())
+        await asyncio.sleep(0.1)  # the burst's first 4 went; the rest wait for t=0.5
+        await asyncio.gather(post("command"), burst)
+    # 4 digest messages went at once; the command is next, ahead of the 8 still waiting
+    assert done.index("command") <= 5, done
