@@ -294,3 +294,45 @@ async def test_dm_digests_ask_discord_as_background_work(store, clock) -> None:
     await digester(store, poster, clock).run_all()
     assert marks == [True]
     assert not in_background()
+
+
+async def test_interrupted_dm_digests_resume_several_members_at_once(store, clock) -> None:
+    members = list(range(100, 106))
+    for member in members:
+        await subscribe(store, 1, "diffusion", user=member, dm=True)
+    await add_papers(store, clock, paper("2611.00001", "Diffusion models"))
+
+    class Crashing(RecordingPoster):
+        async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+            raise Crash  # the process dies as each DM goes out
+
+    with pytest.raises(Crash):
+        await digester(store, Crashing(), clock).run_all()
+    assert len(await store.run(ledger.open_dm_digests)) == len(members)
+
+    release = asyncio.Event()
+    waiting: set[int] = set()
+    changed = asyncio.Condition()
+
+    class Blocking(RecordingPoster):
+        async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+            async with changed:
+                waiting.add(user_id)
+                changed.notify_all()
+            await release.wait()
+            return await super().send_dm(user_id, spec)
+
+    poster = Blocking()
+    clock.advance(minutes=5)
+    dms = DmDigester(store, poster, Settings(delivery_concurrency=3), clock=clock)
+    run = asyncio.create_task(dms.run_all())
+    async with asyncio.timeout(20), changed:  # one at a time, this never came
+        await changed.wait_for(lambda: len(waiting) == 3)  # three resumed digests in flight
+    for _ in range(20):  # any member the bound failed to hold back would be waiting by now
+        await store.run(lambda db: None)
+    assert len(waiting) == 3 and not run.done()
+    release.set()
+    async with asyncio.timeout(20):
+        await run
+    assert sorted(uid for uid, _ in poster.dms) == members  # each got its DM exactly once
+    assert await store.run(ledger.open_dm_digests) == []
