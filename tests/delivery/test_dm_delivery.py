@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,31 @@ async def add_papers(store: Store, clock: FakeClock, *papers, hours_ago: float =
 
 def dm_papers(poster: RecordingPoster, user_id: int) -> list[str]:
     return [pid for uid, spec in poster.dms if uid == user_id for pid in spec.paper_ids]
+
+
+class HeldDms(RecordingPoster):
+    """A poster holding every DM until `release` is set, noting whose DMs are in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: set[int] = set()
+        self.changed = asyncio.Condition()
+        self.release = asyncio.Event()
+
+    async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
+        async with self.changed:
+            self.waiting.add(user_id)
+            self.changed.notify_all()
+        await self.release.wait()
+        return await super().send_dm(user_id, spec)
+
+    async def in_flight(self, store: Store, run: asyncio.Task[Any], count: int) -> None:
+        """Wait until `count` members' DMs are held, then check that no more ever start."""
+        async with asyncio.timeout(20), self.changed:
+            await self.changed.wait_for(lambda: len(self.waiting) == count)
+        for _ in range(20):  # any member the bound failed to hold back would be waiting by now
+            await store.run(lambda db: None)
+        assert len(self.waiting) == count and not run.done()
 
 
 async def test_one_dm_per_user_with_only_their_matches_and_nothing_twice(store, clock) -> None:
@@ -211,27 +237,11 @@ async def test_members_are_sent_to_several_at_once_within_the_setting(store, clo
     for member in members:
         await subscribe(store, 1, "diffusion", user=member, dm=True)
     await add_papers(store, clock, paper("2611.00001", "Diffusion models"))
-    release = asyncio.Event()
-    waiting: set[int] = set()
-    changed = asyncio.Condition()
-
-    class Blocking(RecordingPoster):
-        async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
-            async with changed:
-                waiting.add(user_id)
-                changed.notify_all()
-            await release.wait()
-            return await super().send_dm(user_id, spec)
-
-    poster = Blocking()
+    poster = HeldDms()
     dms = DmDigester(store, poster, Settings(delivery_concurrency=3), clock=clock)
     run = asyncio.create_task(dms.run_all())
-    async with asyncio.timeout(20), changed:
-        await changed.wait_for(lambda: len(waiting) == 3)  # three members' DMs in flight
-    for _ in range(20):  # any member the bound failed to hold back would be waiting by now
-        await store.run(lambda db: None)
-    assert len(waiting) == 3 and not run.done()
-    release.set()
+    await poster.in_flight(store, run, 3)  # three members' DMs in flight, no more
+    poster.release.set()
     async with asyncio.timeout(20):
         reports = await run
     assert [r.user_id for r in reports] == members  # one report per member, in their order
@@ -310,28 +320,12 @@ async def test_interrupted_dm_digests_resume_several_members_at_once(store, cloc
         await digester(store, Crashing(), clock).run_all()
     assert len(await store.run(ledger.open_dm_digests)) == len(members)
 
-    release = asyncio.Event()
-    waiting: set[int] = set()
-    changed = asyncio.Condition()
-
-    class Blocking(RecordingPoster):
-        async def send_dm(self, user_id: int, spec: MessageSpec) -> int:
-            async with changed:
-                waiting.add(user_id)
-                changed.notify_all()
-            await release.wait()
-            return await super().send_dm(user_id, spec)
-
-    poster = Blocking()
+    poster = HeldDms()
     clock.advance(minutes=5)
     dms = DmDigester(store, poster, Settings(delivery_concurrency=3), clock=clock)
     run = asyncio.create_task(dms.run_all())
-    async with asyncio.timeout(20), changed:  # one at a time, this never came
-        await changed.wait_for(lambda: len(waiting) == 3)  # three resumed digests in flight
-    for _ in range(20):  # any member the bound failed to hold back would be waiting by now
-        await store.run(lambda db: None)
-    assert len(waiting) == 3 and not run.done()
-    release.set()
+    await poster.in_flight(store, run, 3)  # three resumed digests at once (one by one: never)
+    poster.release.set()
     async with asyncio.timeout(20):
         await run
     assert sorted(uid for uid, _ in poster.dms) == members  # each got its DM exactly once
