@@ -226,13 +226,9 @@ class _Parser:
         return make_leaf(field, words)
 
 
-def parse_tree(text: str) -> Node:
-    """Parse query text into a tree; raises QueryError (also for exclusion-only alternatives)."""
-    return parse_anchored(text)[0]
-
-
 def parse_anchored(text: str) -> tuple[Node, tuple[Leaf, ...]]:
-    """`parse_tree`, with the tree's anchors (`nodes.anchors` of it, found while parsing)."""
+    """Parse query text into a tree and its anchors (`nodes.anchors` of it, found while
+    parsing); raises QueryError (also for exclusion-only alternatives)."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"query is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
     try:
