@@ -49,7 +49,9 @@ def default_scorer(db: sqlite_utils.Database) -> Scorer:
 
 def like_ids(queries: Iterable[Query]) -> set[str]:
     """Every `like:` paper id of these queries."""
-    return {i for q in queries for i in q.like_ids}
+    # a `like:` term is rendered `like:<id>` in the normal form, which no other term can hold
+    # (words hold no ':'): a cold start skips walking 100,000 trees that have none
+    return {i for q in queries if "like:" in q.normal for i in q.like_ids}
 
 
 def score_batch(

@@ -347,12 +347,7 @@ def compile_feeds(
         (
             sub.channel_id,
             # shared strings: 100k subscriptions would each hold their own copy of these
-            Subscriber(
-                "channel" if sub.kind == "channel" else "personal",
-                sub.subscription_id,
-                sub.user_id,
-                intern(sub.normal),
-            ),
+            Subscriber(sub.kind, sub.subscription_id, sub.user_id, intern(sub.normal)),
             sub.query,
         )
         for sub in subs_repo.feed_subscriptions(db, channel_id)
@@ -372,19 +367,28 @@ def compile_subscribers(
     queries: dict[str, Query] = {}
     destinations: dict[int, dict[str, list[Subscriber]]] = {}
     for destination, subscriber, text in subscriptions:
-        query = by_text.get(text) or known.get(text)
+        query = by_text.get(text)
         if query is None:
-            try:
-                query = parse(text)
-            except QueryError:  # stored before a language change: skip it, don't break digests
-                continue
-        by_text[text] = query
-        queries.setdefault(query.normal, query)
-        destinations.setdefault(destination, {}).setdefault(query.normal, []).append(subscriber)
+            query = known.get(text)
+            if query is None:
+                try:
+                    query = parse(text)
+                except QueryError:  # stored before a language change: skip it, don't break
+                    continue
+            by_text[text] = query
+            queries.setdefault(query.normal, query)
+        by_query = destinations.get(destination)
+        if by_query is None:
+            by_query = destinations[destination] = {}
+        subscribers = by_query.get(query.normal)
+        if subscribers is None:
+            by_query[query.normal] = [subscriber]
+        else:
+            subscribers.append(subscriber)
     mentions: dict[tuple[int, ...], tuple[int, ...]] = {}  # equal ones shared
 
     def subscribed(normal: str, subscribers: list[Subscriber]) -> Subscribed:
-        users = tuple(s.user_id for s in subscribers if s.kind == "personal" and s.user_id)
+        users = tuple([s.user_id for s in subscribers if s.user_id and s.kind == "personal"])
         return Subscribed(normal, tuple(subscribers), mentions.setdefault(users, users))
 
     return CompiledFeeds(

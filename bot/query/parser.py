@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.arxiv_ids import normalise_id
 from bot.query.errors import MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, QueryError
 from bot.query.lexer import FIELD_ALIASES, Token, lex
@@ -231,8 +233,48 @@ def parse_anchored(text: str) -> tuple[Node, tuple[Leaf, ...]]:
     parsing); raises QueryError (also for exclusion-only alternatives)."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"query is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})")
+    if (plain := _plain_words(text)) is not None:
+        return plain
     try:
         parser = _Parser(text)
         return parser.parse(), parser.anchors
     except RecursionError:  # a safety net: the depth limit above should make this unreachable
         raise QueryError("query is nested too deeply") from None
+
+
+# Anything but plain words: a quote, a bracket, a comma, a field or a prefix.
+_NOT_PLAIN = re.compile(r'["(),:*]')
+_OPERATORS = frozenset(("OR", "AND", "NOT"))
+
+
+def _plain_words(text: str) -> tuple[Node, tuple[Leaf, ...]] | None:
+    """The tree and anchors of `w1 w2 ...` or `w1 OR w2 OR ...` (plain words, none negated),
+    built without lexing or descending; None for any other text, which the parser reads.
+
+    Most subscriptions look like this (half of the benchmark's), and a cold start parses a
+    hundred thousand: this builds the very tree and anchors the parser would (a test holds
+    the two equal on random texts) in half the time.
+    """
+    if _NOT_PLAIN.search(text):
+        return None
+    words = text.split()  # str.split() splits on exactly the spaces the lexer skips
+    alternatives = len(words) > 1 and words[1] == "OR"
+    if alternatives:
+        if len(words) % 2 == 0 or any(w != "OR" for w in words[1::2]):
+            return None
+        words = words[::2]
+    leaves: list[Node] = []
+    for word in words:
+        if word[0] == "-" or word in _OPERATORS:
+            return None
+        parts = tokenize(word)
+        if not parts:  # no letters or digits: the parser says so
+            return None
+        leaves.append(make_leaf(None, tuple(parts)))
+    if not leaves:
+        return None
+    if alternatives:  # each word is a top-level operand, anchored on itself
+        found = [anchor for leaf in leaves for anchor in anchors(leaf) or ()]
+        return make_or(leaves), tuple(dict.fromkeys(found))
+    tree = make_and(leaves)
+    return tree, tuple(dict.fromkeys(anchors(tree) or ()))

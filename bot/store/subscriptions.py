@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlite_utils
 
@@ -202,9 +202,9 @@ def remove_channel(db: sqlite_utils.Database, *, sub_id: int, channel_id: int) -
     return cursor.rowcount > 0
 
 
-@dataclass(frozen=True, slots=True)
-class FeedSubscription:
-    """A subscription that feeds a channel's digest: the channel's own, or a member's there."""
+class FeedSubscription(NamedTuple):
+    """A subscription that feeds a channel's digest: the channel's own, or a member's there.
+    A tuple made straight from the row: a cold start reads 100,000 of them."""
 
     channel_id: int
     kind: Literal["channel", "personal"]
@@ -221,19 +221,14 @@ def feed_subscriptions(
     subscriptions then the personal ones made in it (not `dm:true`), oldest first."""
     # two spellings rather than `? IS NULL OR channel_id = ?`, which would not use the index
     one = "channel_id = :channel" if channel_id is not None else "channel_id IS NOT NULL"
-    found = rows(
-        db,
-        "SELECT channel_id, 'channel' AS kind, id AS subscription_id, NULL AS user_id, query,"
-        f" normal, 0 AS personal FROM channel_subscriptions WHERE {one}"
+    cursor = db.execute(
+        "SELECT channel_id, 'channel' AS kind, id, NULL, query, normal FROM channel_subscriptions"
+        f" WHERE {one}"
         " UNION ALL"
-        " SELECT channel_id, 'personal', id, user_id, query, normal, 1"
-        f" FROM personal_subscriptions WHERE {one} AND dm = 0"
-        " ORDER BY channel_id, personal, subscription_id",
+        " SELECT channel_id, 'personal', id, user_id, query, normal FROM personal_subscriptions"
+        f" WHERE {one} AND dm = 0"
+        # 'channel' sorts before 'personal': the channel's own subscriptions come first
+        " ORDER BY channel_id, kind, id",
         {"channel": channel_id},
     )
-    return [
-        FeedSubscription(
-            r["channel_id"], r["kind"], r["subscription_id"], r["user_id"], r["query"], r["normal"]
-        )
-        for r in found
-    ]
+    return list(map(FeedSubscription._make, cursor))
